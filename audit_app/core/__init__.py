@@ -1,0 +1,1 @@
+"""The Qt-free core: checklists, expressions, scoring (and later sampling and statistics)."""

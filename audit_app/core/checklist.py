@@ -1,0 +1,672 @@
+"""Loading a checklist: YAML with positions, shape validation, cross-checks, compiled expressions.
+
+``load_checklist(path)`` returns a ``Checklist`` or raises ``ChecklistError`` listing *every*
+problem as ``FILE:LINE:COL: message``. Nothing else escapes for bad input: the YAML parser,
+pydantic and the expression compiler are all caught here and turned into located problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from audit_app.core import expressions as ex
+from audit_app.core.checklist_format import ChecklistFile, Item, ProfileField, Scale, ScaleAnswer, Section
+from audit_app.errors import ChecklistError, Problem
+
+MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
+
+# The metrics a cap or moderation rule may use; see scoring.ReviewResult.
+METRIC_SYMBOLS: dict[str, ex.ValueType] = {
+    "score": ex.NUMBER_TYPE,
+    "critical_failures": ex.NUMBER_TYPE,
+    "mmo": ex.NUMBER_TYPE,
+    "notable_practice": ex.NUMBER_TYPE,
+    "max_weight_not_met": ex.NUMBER_TYPE,
+    "not_recorded": ex.NUMBER_TYPE,
+    "scored_items": ex.NUMBER_TYPE,
+    "ungradable": ex.BOOL_TYPE,
+}
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A validated checklist with its expressions compiled, plus fast look-ups."""
+
+    spec: ChecklistFile
+    source_name: str
+    text: str
+    sha256: str
+    symbols: Mapping[str, ex.ValueType]
+    derived: tuple[tuple[str, ex.Expression], ...]
+    applies: Mapping[str, ex.Expression | None]
+    critical_when: Mapping[str, ex.Expression | None]
+    caps: tuple[ex.Expression, ...]
+    moderation: ex.Expression | None
+    items: Mapping[str, Item] = field(repr=False)
+    section_of: Mapping[str, Section] = field(repr=False)
+    scales: Mapping[str, Scale] = field(repr=False)
+    fields: Mapping[str, ProfileField] = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def scale_of(self, item_id: str) -> Scale:
+        return self.scales[self.items[item_id].scale]
+
+    def answer(self, item_id: str, code: str) -> ScaleAnswer | None:
+        """The scale answer ``code`` of an item, or ``None`` when the code is not on its scale."""
+        return next((a for a in self.scale_of(item_id).answers if a.code == code), None)
+
+    def max_points(self, item_id: str) -> float:
+        return max(a.points for a in self.scale_of(item_id).answers if a.points is not None)
+
+    def note_required(self, item_id: str, code: str) -> bool:
+        """Whether answering ``code`` on the item needs an evidence note."""
+        item = self.items[item_id]
+        if self.spec.critical_items_need_note and item.critical != "never":
+            return True
+        if item.note_required_for is not None:
+            return code in item.note_required_for
+        answer = self.answer(item_id, code)
+        return bool(answer and answer.note_required)
+
+    def mmo_allowed(self, item_id: str) -> bool:
+        item = self.items[item_id]
+        return item.mmo_allowed if item.mmo_allowed is not None else self.section_of[item_id].mmo_allowed
+
+    @property
+    def max_weight(self) -> int:
+        return max(item.weight for item in self.items.values())
+
+    def parameter_values(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        values = {p.id: p.default for p in self.spec.parameters}
+        values.update(overrides or {})
+        return values
+
+    def environment(self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None = None) -> dict[str, Any]:
+        """The names expressions see: recorded profile values, parameters, then derived values in order."""
+        env: dict[str, Any] = {k: v for k, v in profile.items() if k in self.fields}
+        env.update(self.parameter_values(parameters))
+        for derived_id, expression in self.derived:
+            env[derived_id] = expression.evaluate(env)
+        return env
+
+    def render(self, text: str, parameters: Mapping[str, float] | None = None) -> str:
+        """Replace ``{parameter}`` placeholders in guidance text with the parameter values."""
+        values = self.parameter_values(parameters)
+        return _PLACEHOLDER.sub(lambda m: _format_number(values.get(m.group(1), m.group(0))), text)
+
+    def to_json(self) -> dict[str, Any]:
+        """The normalised form printed by ``audit-app checklist show --json``."""
+        spec = self.spec
+        return {
+            "id": spec.id,
+            "version": spec.version,
+            "title": spec.title,
+            "sha256": self.sha256,
+            "description": spec.description,
+            "policy": spec.policy.model_dump(mode="json"),
+            "parameters": [p.model_dump(mode="json") for p in spec.parameters],
+            "scales": [s.model_dump(mode="json") for s in spec.scales],
+            "subscores": [s.model_dump(mode="json") for s in spec.subscores],
+            "profile": [_profile_json(f) for f in spec.profile],
+            "derived": [d.model_dump(mode="json") for d in spec.derived],
+            "sections": [
+                {
+                    "id": section.id,
+                    "title": section.title,
+                    "items": [self._item_json(item) for item in section.items],
+                }
+                for section in spec.sections
+            ],
+            "grading": spec.grading.model_dump(mode="json"),
+        }
+
+    def _item_json(self, item: Item) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "question": item.question,
+            "kind": item.kind,
+            "scale": item.scale,
+            "answers": [a.code for a in self.scales[item.scale].answers],
+            "weight": item.weight,
+            "critical": item.critical,
+            "critical_when": item.critical_when,
+            "subscore": item.subscore,
+            "applies_when": item.applies_when,
+            "basis": list(item.basis),
+        }
+
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _profile_json(profile_field: ProfileField) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": profile_field.id, "type": profile_field.type, "label": profile_field.label}
+    if profile_field.type == "choice":
+        out["values"] = [v.value for v in profile_field.values]
+    elif profile_field.type == "yesno":
+        out["values"] = list(ex.YESNO_VALUES)
+    return out
+
+
+def field_type(profile_field: ProfileField) -> ex.ValueType:
+    """The expression type of a profile field."""
+    if profile_field.type == "choice":
+        return ex.choice_type(tuple(v.value for v in profile_field.values))
+    return {
+        "yesno": ex.YESNO_TYPE,
+        "date": ex.ValueType(ex.DATE),
+        "datetime": ex.ValueType(ex.DATETIME),
+        "number": ex.NUMBER_TYPE,
+        "text": ex.ValueType(ex.TEXT),
+    }[profile_field.type]
+
+
+def checklist_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the checklist format (draft 2020-12)."""
+    schema = ChecklistFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def load_checklist(path: str | Path) -> Checklist:
+    """Read and validate a checklist file.
+
+    :raises ChecklistError: listing every problem, or the reason the file could not be read.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ChecklistError([Problem(str(path), 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
+    return parse_checklist(data, str(path))
+
+
+def parse_checklist(data: bytes | str, source_name: str = "<checklist>") -> Checklist:
+    """Validate checklist text (bytes are decoded as UTF-8) and compile it."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ChecklistError([Problem(source_name, line, column, "the file is not valid UTF-8 text")]) from None
+    return _Loader(source_name, text, hashlib.sha256(raw).hexdigest()).load()
+
+
+# --------------------------------------------------------------------------------------------
+# YAML → plain data with positions
+
+
+class _Positions:
+    """Where each node of the YAML document starts (0-based line/column, as ruamel reports)."""
+
+    def __init__(self) -> None:
+        self.value: dict[Path_, tuple[int, int]] = {(): (0, 0)}
+        self.key: dict[Path_, tuple[int, int]] = {}
+
+    def of(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """The position of ``path``, or of its nearest ancestor that has one."""
+        if key and path in self.key:
+            return self.key[path]
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in self.value:
+                return self.value[path[:cut]]
+        return (0, 0)
+
+
+class _Loader:
+    def __init__(self, source_name: str, text: str, sha256: str):
+        self.source_name = source_name
+        self.text = text
+        self.lines = text.splitlines()
+        self.sha256 = sha256
+        self.positions = _Positions()
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self.plain: Any = None
+
+    # -- reporting
+
+    def problem(self, path: Path_, message: str, *, key: bool = False, offset: int | None = None) -> None:
+        line, column = self.positions.of(path, key=key)
+        if offset is not None:
+            column = self._expression_column(line, column, offset)
+        self.problems.append(Problem(self.source_name, line + 1, column + 1, message))
+
+    def _expression_column(self, line: int, column: int, offset: int) -> int:
+        """Column of character ``offset`` of a one-line scalar starting at (line, column)."""
+        source = self.lines[line] if line < len(self.lines) else ""
+        start = source[column : column + 1]
+        if start in ("|", ">"):
+            return column
+        return column + (1 if start in ("'", '"') else 0) + offset
+
+    def describe(self, path: Path_) -> str:
+        """``sections[D].items[D4].weight``: a readable path, using ids where the data has them."""
+        out = ""
+        node = self.plain
+        for part in path:
+            if isinstance(part, int):
+                element = node[part] if isinstance(node, list) and part < len(node) else None
+                ident = element.get("id") if isinstance(element, dict) else None
+                out += f"[{ident}]" if isinstance(ident, (str, int)) and not isinstance(ident, bool) else f"[{part}]"
+                node = element
+            else:
+                out += ("." if out else "") + part
+                node = node.get(part) if isinstance(node, dict) else None
+        return out
+
+    # -- stages
+
+    def load(self) -> Checklist:
+        tree = self._parse_yaml()
+        if tree is None:
+            raise ChecklistError(self.problems)
+        self.plain = self._plain(tree, (), set())
+        if self.problems:
+            raise ChecklistError(self.problems)
+        if not isinstance(self.plain, dict):
+            self.problem((), "a checklist must be a mapping of keys (id:, title:, sections: …), not a list or a value")
+            raise ChecklistError(self.problems)
+        spec = self._validate_shape()
+        if spec is None:
+            raise ChecklistError(self.problems)
+        checklist = _CrossChecker(self, spec).run()
+        if self.problems:
+            raise ChecklistError(self.problems)
+        assert checklist is not None
+        return checklist
+
+    def _parse_yaml(self) -> Any:
+        yaml = YAML(typ="rt")
+        yaml.allow_duplicate_keys = False
+        try:
+            tree = yaml.load(self.text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, column = (mark.line, mark.column) if mark else (0, 0)
+            message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+            if "duplicate key" in message:
+                message = message.split(" with value")[0]
+            self.problems.append(Problem(self.source_name, line + 1, column + 1, f"YAML syntax: {message}"))
+            return None
+        except (YAMLError, ValueError, TypeError, RecursionError, OverflowError) as exc:
+            self.problems.append(Problem(self.source_name, 1, 1, f"YAML syntax: {' '.join(str(exc).split())}"))
+            return None
+        if tree is None:
+            self.problems.append(Problem(self.source_name, 1, 1, "the file is empty"))
+        return tree
+
+    def _plain(self, node: Any, path: Path_, ancestors: set[int]) -> Any:
+        """Convert ruamel's round-trip nodes to plain Python, recording positions."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            if self.nodes == MAX_NODES + 1:
+                self.problem(path, f"the document is too large (more than {MAX_NODES} values; check for repeated aliases)")
+            return None
+        if isinstance(node, (CommentedMap, CommentedSeq)):
+            if id(node) in ancestors:
+                self.problem(path, "an alias refers to a mapping or list that contains it")
+                return None
+            ancestors = ancestors | {id(node)}
+        if isinstance(node, CommentedMap):
+            return self._plain_map(node, path, ancestors)
+        if isinstance(node, CommentedSeq):
+            out_list = []
+            for index, element in enumerate(node):
+                self._record(node, index, path + (index,), is_key=False)
+                out_list.append(self._plain(element, path + (index,), ancestors))
+            return out_list
+        return _plain_scalar(node)
+
+    def _plain_map(self, node: CommentedMap, path: Path_, ancestors: set[int]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in node:
+            if not isinstance(key, str):
+                self._record(node, key, path + ("?",), is_key=True)
+                self.problem(path + ("?",), f"keys must be text, not {_plain_scalar(key)!r}", key=True)
+                continue
+            self._record(node, key, path + (key,), is_key=True)
+            out[key] = self._plain(node[key], path + (key,), ancestors)
+        return out
+
+    def _record(self, node: CommentedMap | CommentedSeq, key: Any, path: Path_, *, is_key: bool) -> None:
+        try:
+            if is_key:
+                self.positions.key[path] = tuple(node.lc.key(key))  # type: ignore[assignment]
+                self.positions.value[path] = tuple(node.lc.value(key))  # type: ignore[assignment]
+            else:
+                self.positions.value[path] = tuple(node.lc.item(key))  # type: ignore[assignment]
+        except (KeyError, TypeError, AttributeError, IndexError):
+            # merged keys (<<) and some aliases carry no position: use the container's
+            self.positions.value.setdefault(path, (node.lc.line or 0, node.lc.col or 0))
+
+    def _validate_shape(self) -> ChecklistFile | None:
+        try:
+            return ChecklistFile.model_validate(self.plain)
+        except pydantic.ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                self._shape_problem(error)
+            return None
+
+    def _shape_problem(self, error: Mapping[str, Any]) -> None:
+        path = _existing_path(self.plain, tuple(error["loc"]))
+        kind = error["type"]
+        where = self.describe(path)
+        if kind == "missing":
+            missing = error["loc"][-1]
+            parent = self.describe(path[:-1]) if path and path[-1] == missing else where
+            self.problem(path, f"{parent + ': ' if parent else ''}missing required key '{missing}'")
+        elif kind == "extra_forbidden":
+            self.problem(path, f"unknown key '{where.rsplit('.', 1)[-1]}'" + _where_suffix(where), key=True)
+        else:
+            message = error["msg"]
+            if kind == "string_type" and isinstance(error.get("input"), (int, float, dt.date)):
+                message += " (put the value in quotes)"
+            self.problem(path, f"{where}: {message}" if where else message)
+
+
+def _where_suffix(where: str) -> str:
+    parent = where.rsplit(".", 1)[0] if "." in where else ""
+    return f" in {parent}" if parent else ""
+
+
+def _existing_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """The part of a pydantic error location that exists in the data (union tags are dropped)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1]:
+            path.append(part)  # a missing or unknown key: keep its name
+            break
+    return tuple(path)
+
+
+def _plain_scalar(value: Any) -> Any:
+    if isinstance(value, bool):
+        return bool(value)
+    if type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return dt.datetime.fromisoformat(value.isoformat())
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-checks and compilation
+
+
+class _CrossChecker:
+    """Checks what the shape cannot: references, duplicates, expressions and grading rules."""
+
+    def __init__(self, loader: _Loader, spec: ChecklistFile):
+        self.loader = loader
+        self.spec = spec
+
+    def problem(self, path: Path_, message: str, *, offset: int | None = None) -> None:
+        self.loader.problem(path, message, offset=offset)
+
+    def run(self) -> Checklist | None:
+        spec = self.spec
+        scales = self._unique("scales", spec.scales, "scale")
+        subscores = self._unique("subscores", spec.subscores, "sub-score")
+        self._check_scales()
+        self._check_parameters()
+        symbols = self._profile_symbols()
+        derived = self._compile_derived(symbols)
+        items, section_of = self._check_sections(scales, subscores)
+        applies, critical_when = self._compile_items(symbols)
+        caps, moderation = self._check_grading()
+        self._check_placeholders()
+        if self.loader.problems:
+            return None
+        return Checklist(
+            spec=spec,
+            source_name=self.loader.source_name,
+            text=self.loader.text,
+            sha256=self.loader.sha256,
+            symbols=symbols,
+            derived=tuple(derived),
+            applies=applies,
+            critical_when=critical_when,
+            caps=tuple(caps),
+            moderation=moderation,
+            items=items,
+            section_of=section_of,
+            scales=scales,
+            fields={f.id: f for f in spec.profile},
+        )
+
+    def _unique(self, where: str, things: Iterable[Any], noun: str, attribute: str = "id") -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for index, thing in enumerate(things):
+            key = getattr(thing, attribute)
+            if key in seen:
+                self.problem((*where.split("/"), index, attribute), f"duplicate {noun} id '{key}'")
+            else:
+                seen[key] = thing
+        return seen
+
+    def _check_scales(self) -> None:
+        for s_index, scale in enumerate(self.spec.scales):
+            base = ("scales", s_index)
+            codes: set[str] = set()
+            shortcuts: set[str] = set()
+            for a_index, answer in enumerate(scale.answers):
+                path = (*base, "answers", a_index)
+                if answer.code in codes:
+                    self.problem((*path, "code"), f"duplicate answer code '{answer.code}' in scale '{scale.id}'")
+                codes.add(answer.code)
+                if answer.shortcut is not None:
+                    if answer.shortcut.lower() in shortcuts:
+                        self.problem((*path, "shortcut"), f"shortcut '{answer.shortcut}' is used twice in scale '{scale.id}'")
+                    shortcuts.add(answer.shortcut.lower())
+                if (answer.points is None) != (answer.meaning == "not_applicable"):
+                    self.problem((*path, "points"), "points must be null for the not-applicable answer and a number for every other answer")
+                elif answer.points is not None and answer.points < 0:
+                    self.problem((*path, "points"), "points must not be negative")
+            meanings = [a.meaning for a in scale.answers]
+            for required in ("met", "not_met"):
+                if required not in meanings:
+                    self.problem((*base, "answers"), f"scale '{scale.id}' needs an answer whose meaning is '{required}'")
+            if meanings.count("not_applicable") > 1:
+                self.problem((*base, "answers"), f"scale '{scale.id}' has more than one not-applicable answer")
+            points = [a.points for a in scale.answers if a.points is not None]
+            if points and max(points) <= 0:
+                self.problem((*base, "answers"), f"scale '{scale.id}' needs an answer worth more than 0 points")
+
+    def _check_parameters(self) -> None:
+        for index, parameter in enumerate(self.spec.parameters):
+            low, high = parameter.minimum, parameter.maximum
+            if (low is not None and parameter.default < low) or (high is not None and parameter.default > high):
+                self.problem(("parameters", index, "default"), f"default {parameter.default} is outside {low}..{high}")
+
+    def _profile_symbols(self) -> dict[str, ex.ValueType]:
+        symbols: dict[str, ex.ValueType] = {}
+        reserved = set(ex.FUNCTIONS) | {"true", "false", "True", "False", "and", "or", "not", "in"}
+        named = [("profile", i, f.id) for i, f in enumerate(self.spec.profile)]
+        named += [("parameters", i, p.id) for i, p in enumerate(self.spec.parameters)]
+        for where, index, name in named:
+            if name in symbols or name in reserved:
+                what = "a reserved word" if name in reserved else "already used by a field or parameter"
+                self.problem((where, index, "id"), f"id '{name}' is {what}")
+                continue
+            if where == "profile":
+                profile_field = self.spec.profile[index]
+                self._check_field(index, profile_field)
+                symbols[name] = field_type(profile_field)
+            else:
+                symbols[name] = ex.NUMBER_TYPE
+        return symbols
+
+    def _check_field(self, index: int, profile_field: ProfileField) -> None:
+        path = ("profile", index)
+        if profile_field.type == "choice":
+            values = [v.value for v in profile_field.values]
+            for v_index, value in enumerate(values):
+                if values.index(value) != v_index:
+                    self.problem((*path, "values", v_index, "value"), f"duplicate value {value!r} in '{profile_field.id}'")
+            if len({type(v) for v in values}) > 1:
+                self.problem((*path, "values"), f"the values of '{profile_field.id}' must be all text or all whole numbers")
+        elif profile_field.type == "number":
+            if profile_field.minimum is not None and profile_field.maximum is not None and profile_field.minimum > profile_field.maximum:
+                self.problem((*path, "minimum"), "minimum is larger than maximum")
+
+    def _compile(self, path: Path_, text: str, symbols: Mapping[str, ex.ValueType], *, expect_bool: bool = True) -> ex.Expression | None:
+        try:
+            return ex.compile_expression(text, symbols, expect_bool=expect_bool)
+        except ex.ExpressionError as exc:
+            self.problem(path, f"{self.loader.describe(path)}: {exc.message}", offset=exc.offset)
+            return None
+
+    def _compile_derived(self, symbols: dict[str, ex.ValueType]) -> list[tuple[str, ex.Expression]]:
+        compiled = []
+        for index, derived in enumerate(self.spec.derived):
+            if derived.id in symbols:
+                self.problem(("derived", index, "id"), f"id '{derived.id}' is already used by a field or parameter")
+                continue
+            expression = self._compile(("derived", index, "expression"), derived.expression, symbols, expect_bool=False)
+            if expression is not None:
+                compiled.append((derived.id, expression))
+                symbols[derived.id] = expression.type
+        return compiled
+
+    def _check_sections(self, scales: Mapping[str, Scale], subscores: Mapping[str, Any]) -> tuple[dict[str, Item], dict[str, Section]]:
+        items: dict[str, Item] = {}
+        section_of: dict[str, Section] = {}
+        section_ids: set[str] = set()
+        for s_index, section in enumerate(self.spec.sections):
+            if section.id in section_ids:
+                self.problem(("sections", s_index, "id"), f"duplicate section id '{section.id}'")
+            section_ids.add(section.id)
+            for i_index, item in enumerate(section.items):
+                path = ("sections", s_index, "items", i_index)
+                if item.id in items:
+                    self.problem((*path, "id"), f"duplicate item id '{item.id}'")
+                    continue
+                items[item.id] = item
+                section_of[item.id] = section
+                self._check_item(path, item, scales, subscores)
+        return items, section_of
+
+    def _check_item(self, path: Path_, item: Item, scales: Mapping[str, Scale], subscores: Mapping[str, Any]) -> None:
+        if item.scale not in scales:
+            self.problem((*path, "scale"), f"item {item.id}: unknown scale '{item.scale}' (known: {', '.join(scales) or 'none'})")
+        else:
+            codes = [a.code for a in scales[item.scale].answers]
+            for c_index, code in enumerate(item.note_required_for or []):
+                if code not in codes:
+                    self.problem((*path, "note_required_for", c_index), f"item {item.id}: answer '{code}' is not on scale '{item.scale}'")
+        if item.subscore not in subscores:
+            self.problem((*path, "subscore"), f"item {item.id}: unknown sub-score '{item.subscore}' (known: {', '.join(subscores)})")
+        if item.critical != "on_known_opportunity":
+            if item.critical_when is not None:
+                self.problem((*path, "critical_when"), f"item {item.id}: critical_when is only for items with critical: on_known_opportunity")
+            if item.opportunity_prompt is not None:
+                self.problem((*path, "opportunity_prompt"), f"item {item.id}: opportunity_prompt is only for items with critical: on_known_opportunity")
+
+    def _compile_items(self, symbols: Mapping[str, ex.ValueType]) -> tuple[dict[str, ex.Expression | None], dict[str, ex.Expression | None]]:
+        applies: dict[str, ex.Expression | None] = {}
+        critical_when: dict[str, ex.Expression | None] = {}
+        for path, item in self._items_with_paths():
+            applies[item.id] = None if item.applies_when is None else self._compile((*path, "applies_when"), item.applies_when, symbols)
+            critical_when[item.id] = None
+            if item.critical_when is not None and item.critical == "on_known_opportunity":
+                critical_when[item.id] = self._compile((*path, "critical_when"), item.critical_when, symbols)
+        return applies, critical_when
+
+    def _items_with_paths(self) -> Iterator[tuple[Path_, Item]]:
+        for s_index, section in enumerate(self.spec.sections):
+            for i_index, item in enumerate(section.items):
+                yield ("sections", s_index, "items", i_index), item
+
+    def _check_grading(self) -> tuple[list[ex.Expression], ex.Expression | None]:
+        grading = self.spec.grading
+        band_ids = self._unique("grading/bands", grading.bands, "band")
+        self._check_bands()
+        caps = []
+        for index, cap in enumerate(grading.caps):
+            path = ("grading", "caps", index)
+            if cap.at_most not in band_ids:
+                self.problem((*path, "at_most"), f"unknown grade '{cap.at_most}' (known: {', '.join(band_ids)})")
+            expression = self._compile((*path, "when"), cap.when, METRIC_SYMBOLS)
+            if expression is not None:
+                caps.append(expression)
+        moderation = None
+        if grading.moderation_when is not None:
+            moderation = self._compile(("grading", "moderation_when"), grading.moderation_when, METRIC_SYMBOLS)
+        return caps, moderation
+
+    def _check_bands(self) -> None:
+        bands = self.spec.grading.bands
+        order = sorted(range(len(bands)), key=lambda i: (bands[i].min, bands[i].max))
+        for index in order:
+            if bands[index].min >= bands[index].max:
+                self.problem(("grading", "bands", index, "max"), f"band '{bands[index].id}': max must be greater than min")
+        first, last = bands[order[0]], bands[order[-1]]
+        if first.min != 0:
+            self.problem(("grading", "bands", order[0], "min"), f"bands leave a gap: no band covers scores from 0 to {first.min}")
+        if last.max != 100:
+            self.problem(("grading", "bands", order[-1], "max"), f"bands leave a gap: no band covers scores from {last.max} to 100")
+        for lower, upper in zip(order, order[1:]):
+            low, high = bands[lower], bands[upper]
+            if low.max > high.min:
+                self.problem(("grading", "bands", upper, "min"), f"band '{high.id}' overlaps band '{low.id}' ({high.min} < {low.max})")
+            elif low.max < high.min:
+                self.problem(("grading", "bands", upper, "min"), f"bands leave a gap between {low.max} ('{low.id}') and {high.min} ('{high.id}')")
+
+    def _check_placeholders(self) -> None:
+        known = {p.id for p in self.spec.parameters}
+        for path, item in self._items_with_paths():
+            texts = [("question", item.question)] + [("guidance", v) for v in item.guidance.model_dump().values()]
+            for key, text in texts:
+                for match in _PLACEHOLDER.finditer(text):
+                    if match.group(1) not in known:
+                        self.problem((*path, key), f"item {item.id}: unknown parameter '{{{match.group(1)}}}' in {key}")
+
+
+def dump_json(data: Any) -> str:
+    """JSON as the CLI prints it: UTF-8, indented, stable key order."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)

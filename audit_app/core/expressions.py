@@ -1,0 +1,415 @@
+"""Checklist expressions: parsed and type-checked when a checklist loads, evaluated without ``eval``.
+
+An expression is a small boolean formula over file-profile fields, for example::
+
+    suspect_status in ['named', 'arrested_or_interviewed'] or hours(reported - occurred_to) <= 24
+
+The text is parsed by Python's own parser (``ast.parse`` in ``eval`` mode, which only builds a
+syntax tree and runs nothing), then every node is checked against a short whitelist and typed
+against the symbol table. Evaluation walks the checked tree. It uses three-valued (Kleene) logic:
+a field that has not been recorded yet is *unknown* (``None``), and ``None`` propagates unless the
+answer is already decided (``False and unknown`` is ``False``; ``True or unknown`` is ``True``).
+
+Grammar accepted: ``and``, ``or``, ``not``, ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``,
+``not in``, list literals ``[...]``, text in quotes, numbers, ``true``/``false``, ``+``/``-`` on
+numbers, ``date - date`` (a duration), and the functions ``days(duration)`` and ``hours(duration)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Value kinds an expression can have.
+BOOL = "yes/no value"
+NUMBER = "number"
+TEXT = "text"
+DATE = "date"
+DATETIME = "date and time"
+DURATION = "duration"
+YESNO = "yes/no/unknown field"
+CHOICE = "choice"
+LIST = "list"
+
+YESNO_VALUES = ("yes", "no", "unknown")
+FUNCTIONS = {"days": 86400.0, "hours": 3600.0}
+_CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False}
+_ORDERABLE = {NUMBER, DATE, DATETIME}
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """The static type of a field or sub-expression.
+
+    ``values`` holds the allowed values of a choice or yes/no field, or the items of a list literal.
+    ``element`` is the base kind of choice values and list items (TEXT or NUMBER).
+    """
+
+    kind: str
+    values: tuple[Any, ...] = ()
+    element: str = ""
+
+    @property
+    def is_boolish(self) -> bool:
+        return self.kind in (BOOL, YESNO)
+
+    def describe(self) -> str:
+        if self.kind == CHOICE:
+            return "choice (" + ", ".join(_show(v) for v in self.values) + ")"
+        return self.kind
+
+
+def choice_type(values: tuple[Any, ...]) -> ValueType:
+    """The type of a choice field whose allowed values are ``values`` (all text or all numbers)."""
+    element = NUMBER if values and all(_is_number(v) for v in values) else TEXT
+    return ValueType(CHOICE, tuple(values), element)
+
+
+YESNO_TYPE = ValueType(YESNO, YESNO_VALUES, TEXT)
+BOOL_TYPE = ValueType(BOOL)
+NUMBER_TYPE = ValueType(NUMBER)
+
+
+class ExpressionError(ValueError):
+    """An expression is malformed or ill-typed; ``offset`` is the 0-based character offset in the text."""
+
+    def __init__(self, message: str, offset: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, type-checked expression, ready to evaluate."""
+
+    text: str
+    type: ValueType
+    names: frozenset[str]
+    _tree: ast.expr = field(repr=False, compare=False)
+
+    def evaluate(self, env: Mapping[str, Any]) -> Any:
+        """Evaluate against ``env`` (name → value; a missing name or ``None`` means unknown).
+
+        Returns the value, or ``None`` when it depends on something unknown. Boolish results are
+        ``True``/``False``/``None``.
+        """
+        value = _Evaluator(env).eval(self._tree)
+        if self.type.kind == YESNO:
+            return _truth(value)
+        return value
+
+    def unknown_names(self, env: Mapping[str, Any]) -> list[str]:
+        """The names this expression uses that have no value in ``env``, sorted."""
+        return sorted(n for n in self.names if env.get(n) is None)
+
+
+def compile_expression(text: str, symbols: Mapping[str, ValueType], *, expect_bool: bool = True) -> Expression:
+    """Parse and type-check ``text`` against ``symbols``.
+
+    :param text: the expression source.
+    :param symbols: the names the expression may use, with their types.
+    :param expect_bool: require the result to be a yes/no value (as ``applies_when`` does).
+    :raises ExpressionError: with a message and the offset of the offending part.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("expression is empty", 0)
+    if "\n" in text.strip():
+        raise ExpressionError("an expression must be on one line", text.index("\n"))
+    source = text.strip()
+    lead = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(_syntax_message(exc, source), lead + max((exc.offset or 1) - 1, 0)) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExpressionError(f"cannot parse expression: {exc}", lead) from None
+    checker = _TypeChecker(source, symbols, lead)
+    try:
+        result = checker.check(tree.body)
+    except RecursionError:
+        raise ExpressionError("expression is nested too deeply", lead) from None
+    if expect_bool and not result.is_boolish:
+        raise ExpressionError(f"expression must be true or false, but it gives a {result.describe()}", lead)
+    return Expression(text, result, frozenset(checker.names), tree.body)
+
+
+def _syntax_message(exc: SyntaxError, source: str) -> str:
+    message = (exc.msg or "invalid syntax").rstrip(".")
+    if "Maybe you meant '=='" in message or re.search(r"(?<![=!<>])=(?!=)", source):
+        return "invalid syntax: use '==' to compare, not '='"
+    if message == "invalid syntax":
+        return "invalid syntax"
+    return f"invalid syntax: {message}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _truth(value: Any) -> bool | None:
+    """Truth of a boolish value: a yes/no/unknown field is true only when it is 'yes'."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value == "yes"
+    return bool(value)
+
+
+class _TypeChecker:
+    """Walks a syntax tree, rejecting anything outside the grammar and computing types."""
+
+    def __init__(self, source: str, symbols: Mapping[str, ValueType], lead: int):
+        self.source = source
+        self.symbols = symbols
+        self.lead = lead
+        self.names: set[str] = set()
+
+    def fail(self, node: ast.AST, message: str) -> ExpressionError:
+        # ast offsets are UTF-8 byte offsets; convert to characters.
+        byte_offset = getattr(node, "col_offset", 0) or 0
+        chars = len(self.source.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+        return ExpressionError(message, self.lead + chars)
+
+    def check(self, node: ast.expr) -> ValueType:
+        method = getattr(self, "_check_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(node, f"'{ast.unparse(node)}' is not allowed in an expression")
+        return method(node)
+
+    def _check_Name(self, node: ast.Name) -> ValueType:
+        if node.id in _CONSTANT_NAMES:
+            return BOOL_TYPE
+        if node.id in FUNCTIONS:
+            raise self.fail(node, f"'{node.id}' is a function: write {node.id}(date1 - date2)")
+        if node.id not in self.symbols:
+            hint = difflib.get_close_matches(node.id, list(self.symbols), n=1)
+            suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise self.fail(node, f"unknown field '{node.id}'{suffix}")
+        self.names.add(node.id)
+        return self.symbols[node.id]
+
+    def _check_Constant(self, node: ast.Constant) -> ValueType:
+        value = node.value
+        if isinstance(value, bool):
+            return BOOL_TYPE
+        if _is_number(value):
+            return ValueType(NUMBER, (value,), NUMBER)
+        if isinstance(value, str):
+            return ValueType(TEXT, (value,), TEXT)
+        raise self.fail(node, f"the value {ast.unparse(node)} is not allowed in an expression")
+
+    def _check_List(self, node: ast.List | ast.Tuple) -> ValueType:
+        if not node.elts:
+            raise self.fail(node, "a list must not be empty")
+        items: list[Any] = []
+        kinds = set()
+        for element in node.elts:
+            if isinstance(element, ast.UnaryOp) and isinstance(element.op, ast.USub):
+                element_type = self._check_UnaryOp(element)
+            elif isinstance(element, ast.Constant):
+                element_type = self._check_Constant(element)
+            else:
+                raise self.fail(element, "a list may hold only quoted text or numbers")
+            if element_type.kind not in (TEXT, NUMBER):
+                raise self.fail(element, "a list may hold only quoted text or numbers")
+            kinds.add(element_type.kind)
+            items.extend(element_type.values)
+        if len(kinds) > 1:
+            raise self.fail(node, "a list must not mix text and numbers")
+        return ValueType(LIST, tuple(items), kinds.pop())
+
+    _check_Tuple = _check_List
+
+    def _check_BoolOp(self, node: ast.BoolOp) -> ValueType:
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        for operand in node.values:
+            self._require_boolish(operand, f"'{word}' needs yes/no values on both sides")
+        return BOOL_TYPE
+
+    def _check_UnaryOp(self, node: ast.UnaryOp) -> ValueType:
+        if isinstance(node.op, ast.Not):
+            self._require_boolish(node.operand, "'not' needs a yes/no value")
+            return BOOL_TYPE
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and _is_number(node.operand.value):
+            return ValueType(NUMBER, (-node.operand.value,), NUMBER)
+        if isinstance(node.op, ast.USub):
+            operand = self.check(node.operand)
+            if operand.kind == NUMBER:
+                return NUMBER_TYPE
+        raise self.fail(node, f"'{ast.unparse(node)}' is not allowed in an expression")
+
+    def _require_boolish(self, node: ast.expr, message: str) -> None:
+        found = self.check(node)
+        if not found.is_boolish:
+            raise self.fail(node, f"{message}; '{ast.unparse(node)}' is a {found.describe()}")
+
+    def _check_BinOp(self, node: ast.BinOp) -> ValueType:
+        if not isinstance(node.op, (ast.Add, ast.Sub)):
+            raise self.fail(node, "only '+' and '-' are allowed in arithmetic")
+        left, right = self.check(node.left), self.check(node.right)
+        if left.kind == NUMBER and right.kind == NUMBER:
+            return NUMBER_TYPE
+        if isinstance(node.op, ast.Sub) and left.kind == right.kind and left.kind in (DATE, DATETIME):
+            return ValueType(DURATION)
+        if isinstance(node.op, ast.Sub) and {left.kind, right.kind} == {DATE, DATETIME}:
+            raise self.fail(node, "cannot subtract a date from a date and time (or the reverse): use fields of the same type")
+        raise self.fail(node, f"cannot compute {left.describe()} {'+' if isinstance(node.op, ast.Add) else '-'} {right.describe()}")
+
+    def _check_Call(self, node: ast.Call) -> ValueType:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise self.fail(node, f"unknown function '{ast.unparse(node.func)}' (known: {', '.join(FUNCTIONS)})")
+        if node.keywords or len(node.args) != 1:
+            raise self.fail(node, f"{node.func.id}() takes exactly one duration, e.g. {node.func.id}(reported - occurred_to)")
+        argument = self.check(node.args[0])
+        if argument.kind != DURATION:
+            raise self.fail(node.args[0], f"{node.func.id}() needs a duration (one date minus another), not a {argument.describe()}")
+        return NUMBER_TYPE
+
+    def _check_Compare(self, node: ast.Compare) -> ValueType:
+        if len(node.ops) != 1:
+            raise self.fail(node, "chained comparisons are not supported: join them with 'and'")
+        op = node.ops[0]
+        left, right = self.check(node.left), self.check(node.comparators[0])
+        if isinstance(op, (ast.In, ast.NotIn)):
+            self._check_membership(node, left, right)
+        elif isinstance(op, (ast.Eq, ast.NotEq)):
+            self._check_equality(node, left, right)
+        elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+            self._check_order(node, left, right)
+        else:
+            raise self.fail(node, f"'{ast.unparse(node)}' uses an operator that is not allowed")
+        return BOOL_TYPE
+
+    def _check_membership(self, node: ast.Compare, left: ValueType, right: ValueType) -> None:
+        if right.kind != LIST:
+            raise self.fail(node.comparators[0], "'in' needs a list on its right, e.g. outcome_type in [14, 16]")
+        if left.kind in (CHOICE, YESNO):
+            self._check_allowed(node.comparators[0], left, right.values)
+        elif left.kind != right.element:
+            raise self.fail(node, f"cannot look for a {left.describe()} in a list of {right.element}s")
+
+    def _check_equality(self, node: ast.Compare, left: ValueType, right: ValueType) -> None:
+        for field_type, other, other_node in ((left, right, node.comparators[0]), (right, left, node.left)):
+            if field_type.kind in (CHOICE, YESNO) and other.kind in (TEXT, NUMBER) and other.values:
+                self._check_allowed(other_node, field_type, other.values)
+                return
+        if _comparable(left, right):
+            return
+        raise self.fail(node, f"cannot compare a {left.describe()} with a {right.describe()}")
+
+    def _check_order(self, node: ast.Compare, left: ValueType, right: ValueType) -> None:
+        kinds = {_order_kind(left), _order_kind(right)}
+        if len(kinds) == 1 and kinds <= _ORDERABLE:
+            return
+        if DURATION in (left.kind, right.kind):
+            raise self.fail(node, "compare durations through days(...) or hours(...), e.g. days(allocated - recorded) <= 2")
+        raise self.fail(node, f"cannot order a {left.describe()} against a {right.describe()}")
+
+    def _check_allowed(self, node: ast.expr, field_type: ValueType, values: tuple[Any, ...]) -> None:
+        for value in values:
+            if value not in field_type.values or type(value) is bool:
+                allowed = ", ".join(_show(v) for v in field_type.values)
+                raise self.fail(node, f"{_show(value)} is not one of the allowed values ({allowed})")
+
+
+def _order_kind(value_type: ValueType) -> str:
+    if value_type.kind == CHOICE and value_type.element == NUMBER:
+        return NUMBER
+    return value_type.kind
+
+
+def _comparable(left: ValueType, right: ValueType) -> bool:
+    def base(t: ValueType) -> str:
+        return t.element if t.kind in (CHOICE, YESNO) else (BOOL if t.kind == BOOL else t.kind)
+
+    if left.kind == CHOICE and right.kind == CHOICE:
+        return left.element == right.element
+    return base(left) == base(right) and left.kind != LIST
+
+
+class _Evaluator:
+    """Evaluates a type-checked tree with three-valued logic."""
+
+    def __init__(self, env: Mapping[str, Any]):
+        self.env = env
+
+    def eval(self, node: ast.expr) -> Any:
+        return getattr(self, "_eval_" + type(node).__name__)(node)
+
+    def _eval_Name(self, node: ast.Name) -> Any:
+        if node.id in _CONSTANT_NAMES:
+            return _CONSTANT_NAMES[node.id]
+        return self.env.get(node.id)
+
+    def _eval_Constant(self, node: ast.Constant) -> Any:
+        return node.value
+
+    def _eval_List(self, node: ast.List | ast.Tuple) -> list[Any]:
+        return [self.eval(element) for element in node.elts]
+
+    _eval_Tuple = _eval_List
+
+    def _eval_BoolOp(self, node: ast.BoolOp) -> bool | None:
+        decisive = isinstance(node.op, ast.Or)  # 'or' is decided by a True, 'and' by a False
+        unknown = False
+        for operand in node.values:
+            value = _truth(self.eval(operand))
+            if value is None:
+                unknown = True
+            elif value is decisive:
+                return decisive
+        return None if unknown else not decisive
+
+    def _eval_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.eval(node.operand)
+        if value is None:
+            return None
+        if isinstance(node.op, ast.Not):
+            return not _truth(value)
+        return -value
+
+    def _eval_BinOp(self, node: ast.BinOp) -> Any:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        return left - right
+
+    def _eval_Call(self, node: ast.Call) -> float | None:
+        duration = self.eval(node.args[0])
+        if duration is None:
+            return None
+        assert isinstance(node.func, ast.Name) and isinstance(duration, dt.timedelta)
+        return duration.total_seconds() / FUNCTIONS[node.func.id]
+
+    def _eval_Compare(self, node: ast.Compare) -> bool | None:
+        left, right = self.eval(node.left), self.eval(node.comparators[0])
+        if left is None or right is None:
+            return None
+        op = node.ops[0]
+        if isinstance(op, ast.In):
+            return left in right
+        if isinstance(op, ast.NotIn):
+            return left not in right
+        if isinstance(op, ast.Eq):
+            return left == right
+        if isinstance(op, ast.NotEq):
+            return left != right
+        if isinstance(op, ast.Lt):
+            return left < right
+        if isinstance(op, ast.LtE):
+            return left <= right
+        if isinstance(op, ast.Gt):
+            return left > right
+        return left >= right

@@ -1,0 +1,372 @@
+"""Scoring one review: applicability, weighted score, critical failures, caps, grade, what is missing.
+
+Pure functions over a ``Checklist``, the file profile and the answers; no I/O. The rules (scales,
+weights, bands, caps, gradability) all come from the checklist, so an audit re-scores exactly as
+it did when its checklist is kept with it.
+
+Score: ``S = 100 × Σ(wᵢ·pᵢ) / Σ(wᵢ·maxᵢ)`` over *scored* items, i.e. items that apply, are
+answered, and are not answered "not applicable". It is rounded half-up to the checklist's
+``score_decimals`` before banding, so the figure a reader sees is the figure that was graded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+from audit_app.core.checklist import Checklist
+from audit_app.core.checklist_format import Band
+
+UNGRADABLE = "ungradable"
+FAILING_ALWAYS = ("not_met", "not_recorded")
+
+MissingKind = Literal["profile", "applicability", "answer", "note", "opportunity", "critical_condition"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reviewer's answer to one item.
+
+    :param code: an answer code of the item's scale (M, P, N, NR, NA …).
+    :param note: the evidence note (log entry numbers and dates).
+    :param opportunity_known: for items critical on a known opportunity answered Not met: the
+        reviewer's confirmation that the file showed the opportunity was known or available.
+    :param mmo: a material missed opportunity is raised on this item.
+    :param notable_practice: the item shows notable practice.
+    """
+
+    code: str
+    note: str = ""
+    opportunity_known: bool | None = None
+    mmo: bool = False
+    notable_practice: bool = False
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Something that stops a review being complete."""
+
+    kind: MissingKind
+    target: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """Everything the scoring engine concludes about one review."""
+
+    applicability: Mapping[str, bool | None]
+    scored_items: tuple[str, ...]
+    points: float
+    max_points: float
+    score: float | None
+    subscores: Mapping[str, float | None]
+    critical_failures: tuple[str, ...]
+    mmo: tuple[str, ...]
+    notable_practice: tuple[str, ...]
+    not_recorded: tuple[str, ...]
+    na_overrides: tuple[str, ...]
+    answered_not_applicable: tuple[str, ...]
+    max_weight_not_met: tuple[str, ...]
+    ungradable_reasons: tuple[str, ...]
+    base_grade: str | None
+    grade: str | None
+    grade_label: str
+    caps_applied: tuple[str, ...]
+    subgrades: Mapping[str, str | None]
+    show_subgrades: bool
+    needs_moderation: bool | None
+    missing: tuple[Missing, ...] = field(default=())
+
+    @property
+    def gradable(self) -> bool:
+        return not self.ungradable_reasons
+
+    @property
+    def complete(self) -> bool:
+        """Nothing is missing: every applicable item answered, every required note written."""
+        return not self.missing
+
+    def metrics(self) -> dict[str, Any]:
+        """The values cap and moderation rules are written in (see checklist.METRIC_SYMBOLS)."""
+        return {
+            "score": self.score,
+            "critical_failures": len(self.critical_failures),
+            "mmo": len(self.mmo),
+            "notable_practice": len(self.notable_practice),
+            "max_weight_not_met": len(self.max_weight_not_met),
+            "not_recorded": len(self.not_recorded),
+            "scored_items": len(self.scored_items),
+            "ungradable": not self.gradable,
+        }
+
+
+def answer_problems(checklist: Checklist, item_id: str, answer: Answer) -> list[str]:
+    """Why ``answer`` cannot be recorded for ``item_id`` (empty when it can)."""
+    if item_id not in checklist.items:
+        return [f"unknown item '{item_id}'"]
+    problems = []
+    scale = checklist.scale_of(item_id)
+    if checklist.answer(item_id, answer.code) is None:
+        codes = ", ".join(a.code for a in scale.answers)
+        problems.append(f"{item_id}: answer '{answer.code}' is not on its scale ({codes})")
+    if answer.mmo and not checklist.mmo_allowed(item_id):
+        problems.append(f"{item_id}: a material missed opportunity cannot be raised on this item")
+    if answer.opportunity_known is not None and checklist.items[item_id].critical != "on_known_opportunity":
+        problems.append(f"{item_id}: only items critical on a known opportunity take that confirmation")
+    return problems
+
+
+def round_half_up(value: Fraction, decimals: int) -> float:
+    """Round a fraction half-up (77.25 → 77.3 at one decimal), as a reader would by hand."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def band_for(checklist: Checklist, score: float | None) -> Band | None:
+    """The band a score falls in: ``min <= score < max``, with the top band including its max."""
+    if score is None:
+        return None
+    bands = _ordered_bands(checklist)
+    for band in bands:
+        if band.min <= score < band.max:
+            return band
+    return bands[-1] if score == bands[-1].max else None
+
+
+def _ordered_bands(checklist: Checklist) -> list[Band]:
+    return sorted(checklist.spec.grading.bands, key=lambda b: b.min)
+
+
+class _Tally:
+    """Running totals while walking the items."""
+
+    def __init__(self, checklist: Checklist):
+        self.points = Fraction(0)
+        self.max_points = Fraction(0)
+        self.sub_points = {s.id: Fraction(0) for s in checklist.spec.subscores}
+        self.sub_max = {s.id: Fraction(0) for s in checklist.spec.subscores}
+        self.lists: dict[str, list[str]] = {
+            name: []
+            for name in (
+                "scored", "critical", "mmo", "notable", "not_recorded", "na_overrides",
+                "answered_not_applicable", "max_weight_not_met",
+            )
+        }
+        self.missing: list[Missing] = []
+
+    def add(self, name: str, item_id: str) -> None:
+        self.lists[name].append(item_id)
+
+
+def score_review(
+    checklist: Checklist,
+    profile: Mapping[str, Any],
+    answers: Mapping[str, Answer],
+    parameters: Mapping[str, float] | None = None,
+) -> ReviewResult:
+    """Score one review.
+
+    :param profile: recorded profile values by field id (absent or ``None`` = not recorded yet).
+    :param answers: answers by item id.
+    :param parameters: the audit's parameter values, overriding the checklist defaults.
+    :raises ValueError: if an answer is not valid for its item (callers validate with
+        :func:`answer_problems` first; reaching this is a bug).
+    """
+    for item_id, answer in answers.items():
+        problems = answer_problems(checklist, item_id, answer)
+        if problems:
+            raise ValueError("; ".join(problems))
+    env = checklist.environment(profile, parameters)
+    tally = _Tally(checklist)
+    tally.missing.extend(_missing_profile(checklist, profile))
+    applicability: dict[str, bool | None] = {}
+    for item_id in checklist.items:
+        applicability[item_id] = _applies(checklist, item_id, env, tally)
+        if applicability[item_id]:
+            _score_item(checklist, item_id, answers.get(item_id), env, tally)
+        elif item_id in answers:
+            tally.add("answered_not_applicable", item_id)
+    return _conclude(checklist, applicability, tally)
+
+
+def _missing_profile(checklist: Checklist, profile: Mapping[str, Any]) -> list[Missing]:
+    return [
+        Missing("profile", f.id, f"Record '{f.label}' in the file profile.")
+        for f in checklist.spec.profile
+        if f.required and profile.get(f.id) in (None, "")
+    ]
+
+
+def _applies(checklist: Checklist, item_id: str, env: Mapping[str, Any], tally: _Tally) -> bool | None:
+    expression = checklist.applies[item_id]
+    if expression is None:
+        return True
+    result = expression.evaluate(env)
+    if result is None:
+        needed = ", ".join(_field_labels(checklist, expression.unknown_names(env)))
+        tally.missing.append(Missing("applicability", item_id, f"{item_id}: record {needed} to decide whether it applies."))
+    return result
+
+
+def _field_labels(checklist: Checklist, names: list[str]) -> list[str]:
+    """Labels of the recorded fields behind ``names`` (derived values are expanded to their inputs)."""
+    derived = dict(checklist.derived)
+    labels: list[str] = []
+    for name in names:
+        if name in derived:
+            labels.extend(_field_labels(checklist, sorted(derived[name].names)))
+        elif name in checklist.fields:
+            labels.append(f"'{checklist.fields[name].label}'")
+    return list(dict.fromkeys(labels))
+
+
+def _score_item(checklist: Checklist, item_id: str, answer: Answer | None, env: Mapping[str, Any], tally: _Tally) -> None:
+    item = checklist.items[item_id]
+    if answer is None:
+        tally.missing.append(Missing("answer", item_id, f"{item_id}: not answered."))
+        return
+    scale_answer = checklist.answer(item_id, answer.code)
+    assert scale_answer is not None  # checked by answer_problems
+    if checklist.note_required(item_id, answer.code) and not answer.note.strip():
+        tally.missing.append(Missing("note", item_id, f"{item_id}: an evidence note is required for '{scale_answer.label}'."))
+    if answer.notable_practice:
+        tally.add("notable", item_id)
+    if scale_answer.meaning == "not_applicable":
+        tally.add("na_overrides", item_id)
+        return
+    assert scale_answer.points is not None
+    weight = Fraction(item.weight)
+    best = Fraction(checklist.max_points(item_id))
+    points = Fraction(scale_answer.points)
+    tally.points += weight * points
+    tally.max_points += weight * best
+    tally.sub_points[item.subscore] += weight * points
+    tally.sub_max[item.subscore] += weight * best
+    tally.add("scored", item_id)
+    if scale_answer.meaning == "not_recorded":
+        tally.add("not_recorded", item_id)
+    if item.weight == checklist.max_weight and scale_answer.meaning != "met":
+        tally.add("max_weight_not_met", item_id)
+    if answer.mmo:
+        tally.add("mmo", item_id)
+    if _is_critical_failure(checklist, item_id, answer, scale_answer.meaning, env, tally):
+        tally.add("critical", item_id)
+
+
+def _is_critical_failure(
+    checklist: Checklist, item_id: str, answer: Answer, meaning: str, env: Mapping[str, Any], tally: _Tally
+) -> bool:
+    item = checklist.items[item_id]
+    if item.critical == "always":
+        return meaning in FAILING_ALWAYS
+    if item.critical != "on_known_opportunity" or meaning != "not_met":
+        return False
+    condition = checklist.critical_when[item_id]
+    applies = True if condition is None else condition.evaluate(env)
+    if applies is None:
+        needed = ", ".join(_field_labels(checklist, condition.unknown_names(env))) if condition else ""
+        tally.missing.append(
+            Missing("critical_condition", item_id, f"{item_id}: record {needed} to decide whether this Not met is critical.")
+        )
+        return False
+    if not applies:
+        return False
+    if answer.opportunity_known is None:
+        prompt = item.opportunity_prompt or "Was the opportunity known or available?"
+        tally.missing.append(Missing("opportunity", item_id, f"{item_id}: confirm: {prompt}"))
+        return False
+    return answer.opportunity_known
+
+
+def _percentage(points: Fraction, maximum: Fraction, decimals: int) -> float | None:
+    return round_half_up(100 * points / maximum, decimals) if maximum else None
+
+
+def _conclude(checklist: Checklist, applicability: dict[str, bool | None], tally: _Tally) -> ReviewResult:
+    grading = checklist.spec.grading
+    decimals = grading.score_decimals
+    score = _percentage(tally.points, tally.max_points, decimals)
+    subscores = {sid: _percentage(tally.sub_points[sid], tally.sub_max[sid], decimals) for sid in tally.sub_points}
+    lists = tally.lists
+    reasons = _ungradable_reasons(checklist, len(lists["scored"]), len(lists["not_recorded"]))
+    base = band_for(checklist, score)
+    subgrades = {sid: _band_id(band_for(checklist, value)) for sid, value in subscores.items()}
+    draft = ReviewResult(
+        applicability=applicability,
+        scored_items=tuple(lists["scored"]),
+        points=float(tally.points),
+        max_points=float(tally.max_points),
+        score=score,
+        subscores=subscores,
+        critical_failures=tuple(lists["critical"]),
+        mmo=tuple(lists["mmo"]),
+        notable_practice=tuple(lists["notable"]),
+        not_recorded=tuple(lists["not_recorded"]),
+        na_overrides=tuple(lists["na_overrides"]),
+        answered_not_applicable=tuple(lists["answered_not_applicable"]),
+        max_weight_not_met=tuple(lists["max_weight_not_met"]),
+        ungradable_reasons=reasons,
+        base_grade=_band_id(base),
+        grade=None,
+        grade_label="",
+        caps_applied=(),
+        subgrades=subgrades,
+        show_subgrades=_subgrades_apart(checklist, subgrades),
+        needs_moderation=None,
+        missing=tuple(tally.missing),
+    )
+    metrics = draft.metrics()
+    grade, label, caps = _final_grade(checklist, base, reasons, metrics)
+    moderation = checklist.moderation.evaluate(metrics) if checklist.moderation else False
+    return replace(draft, grade=grade, grade_label=label, caps_applied=caps, needs_moderation=moderation)
+
+
+def _band_id(band: Band | None) -> str | None:
+    return band.id if band else None
+
+
+def _ungradable_reasons(checklist: Checklist, scored: int, not_recorded: int) -> tuple[str, ...]:
+    rule = checklist.spec.grading.gradability
+    reasons = []
+    if scored < rule.min_applicable:
+        reasons.append(f"only {scored} items could be scored; at least {rule.min_applicable} are needed")
+    if scored and Fraction(not_recorded, scored) > Fraction(str(rule.max_not_recorded_share)):
+        share = f"{round(100 * rule.max_not_recorded_share)}%"
+        reasons.append(f"{not_recorded} of {scored} scored items are Not recorded (more than {share})")
+    return tuple(reasons)
+
+
+def _final_grade(
+    checklist: Checklist, base: Band | None, reasons: tuple[str, ...], metrics: Mapping[str, Any]
+) -> tuple[str | None, str, tuple[str, ...]]:
+    grading = checklist.spec.grading
+    if reasons:
+        return UNGRADABLE, grading.gradability.label, ()
+    if base is None:
+        return None, "", ()
+    bands = _ordered_bands(checklist)
+    rank = {band.id: index for index, band in enumerate(bands)}
+    final = rank[base.id]
+    applied = []
+    for cap, expression in zip(grading.caps, checklist.caps):
+        if expression.evaluate(metrics) and rank[cap.at_most] < rank[base.id]:
+            final = min(final, rank[cap.at_most])
+            applied.append(cap.reason)
+    return bands[final].id, bands[final].label, tuple(applied)
+
+
+def _subgrades_apart(checklist: Checklist, subgrades: Mapping[str, str | None]) -> bool:
+    rank = {band.id: index for index, band in enumerate(_ordered_bands(checklist))}
+    ranks = [rank[g] for g in subgrades.values() if g is not None]
+    return len(ranks) >= 2 and max(ranks) - min(ranks) >= checklist.spec.grading.subgrade_gap
+
+
+def grade_label(checklist: Checklist, grade: str | None) -> str:
+    """The label of a grade id (a band id or ``ungradable``)."""
+    if grade == UNGRADABLE:
+        return checklist.spec.grading.gradability.label
+    return next((b.label for b in checklist.spec.grading.bands if b.id == grade), "")

@@ -1,0 +1,49 @@
+"""The error family: what the user can fix (UserFacingError) versus bugs (everything else).
+
+A ``UserFacingError`` carries a sentence that is shown as it is: on stderr by the CLI, in a
+message box by the GUI. Any other exception is a bug: it is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AuditAppError(Exception):
+    """Base class of every error this application raises on purpose."""
+
+
+class UserFacingError(AuditAppError):
+    """Bad input or an environment problem, explained in one clear sentence."""
+
+
+class EnvironmentProblem(UserFacingError):
+    """The machine lacks something the app needs (a display, a system library, a writable folder)."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input file, located at a 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class ChecklistError(UserFacingError):
+    """A checklist file is wrong; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        first = str(self.problems[0]) if self.problems else "unknown problem"
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(f"{first}{more}")
+
+    def report(self) -> str:
+        """All problems, one ``FILE:LINE:COL: message`` per line."""
+        return "\n".join(str(p) for p in self.problems)

@@ -1,0 +1,1 @@
+"""The Qt GUI. Widgets call services only; they never touch SQL or files directly."""
