@@ -63,9 +63,10 @@ class ChecklistWindow(QMainWindow):
         toolbar.addAction(self.open_action)
 
         self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(["Item", "Weight"])
+        self.tree.setHeaderLabels(["Item (● critical)", "Weight"])
         self.tree.setAccessibleName("Sections and items")
-        self.tree.setColumnWidth(0, 380)
+        self.tree.setColumnWidth(0, 470)
+        self.tree.setUniformRowHeights(True)
         self.details = QTextBrowser(self)
         self.details.setAccessibleName("Item details")
         self.details.setOpenLinks(False)
@@ -73,9 +74,10 @@ class ChecklistWindow(QMainWindow):
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([540, 660])
         self.setCentralWidget(self.splitter)
         self.statusBar().showMessage("Read-only checklist browser.")
-        self.resize(1100, 700)
+        self.resize(1200, 760)
 
     def _connect_signals(self) -> None:
         self.checklist_combo.currentIndexChanged.connect(self._on_checklist_combo_changed)
@@ -117,8 +119,8 @@ class ChecklistWindow(QMainWindow):
             node.setFlags(node.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             self.tree.addTopLevelItem(node)
             for item in section.items:
-                marker = " ●" if item.critical != "never" else ""
-                child = QTreeWidgetItem([f"{item.id}  {item.question}{marker}", str(item.weight)])
+                marker = "● " if item.critical != "never" else ""
+                child = QTreeWidgetItem([f"{item.id}  {marker}{item.question}", str(item.weight)])
                 child.setData(0, ITEM_ROLE, item.id)
                 child.setToolTip(0, item.question)
                 node.addChild(child)
