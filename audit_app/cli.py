@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("audit-app: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # a bug, not bad input: keep the traceback for the report
+        log.exception("internal error (this is a bug in audit-app; please report it with the traceback below)")
+        return 70
 
 
 def _print_json(data: Any, stream: TextIO | None = None) -> None:

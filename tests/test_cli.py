@@ -139,3 +139,15 @@ def test_bundled_checklists_validate_against_the_published_schema():
     messages = sorted(e.message for e in validator.iter_errors(broken))
     assert any("'two' is not of type 'integer'" in m for m in messages)
     assert any("'colour' was unexpected" in m for m in messages)
+
+
+def test_a_bug_is_logged_with_traceback_and_exit_70(capsys, monkeypatch, caplog):
+    from audit_app import services
+
+    def explode():
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(services, "bundled_checklists", explode)
+    code, _, _ = run(capsys, "checklist", "list")
+    assert code == 70
+    assert "this is a bug" in caplog.text and "RuntimeError: unexpected" in caplog.text

@@ -7,6 +7,7 @@ pydantic and the expression compiler are all caught here and turned into located
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -162,6 +163,14 @@ class Checklist:
         }
 
 
+def _outside(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"outside the allowed range {_format_number(low)} to {_format_number(high)}"
+    if low is not None:
+        return f"below the minimum {_format_number(low)}"
+    return f"above the maximum {_format_number(high)}"
+
+
 def _format_number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -252,22 +261,68 @@ class _Loader:
         self.problems: list[Problem] = []
         self.nodes = 0
         self.plain: Any = None
+        self._starts: list[int] | None = None
+        self._reported_paths: set[Path_] = set()
 
     # -- reporting
 
     def problem(self, path: Path_, message: str, *, key: bool = False, offset: int | None = None) -> None:
         line, column = self.positions.of(path, key=key)
         if offset is not None:
-            column = self._expression_column(line, column, offset)
+            line, column = self._scalar_position(path, line, column, offset)
         self.problems.append(Problem(self.source_name, line + 1, column + 1, message))
 
-    def _expression_column(self, line: int, column: int, offset: int) -> int:
-        """Column of character ``offset`` of a one-line scalar starting at (line, column)."""
-        source = self.lines[line] if line < len(self.lines) else ""
-        start = source[column : column + 1]
-        if start in ("|", ">"):
-            return column
-        return column + (1 if start in ("'", '"') else 0) + offset
+    def _scalar_position(self, path: Path_, line: int, column: int, offset: int) -> tuple[int, int]:
+        """Where character ``offset`` of the scalar value at ``path`` stands in the source.
+
+        The value YAML hands over differs from the source text by quotes, escapes (``''``,
+        backslashes), folded line breaks and block-scalar indentation: all deletions or a line
+        break that became a space. So the value's characters are matched, in order, against the
+        source from the scalar's start; the match of character ``offset`` is the position.
+        """
+        value = self._value_at(path)
+        if not isinstance(value, str) or offset > len(value):
+            return line, column
+        cursor = self._offset_of(line, column)
+        text = self.text
+        if text[cursor : cursor + 1] in ("|", ">"):  # block scalar: content starts on the next line
+            cursor = text.find("\n", cursor) + 1
+        for index, wanted in enumerate(value):
+            while cursor < len(text) and not self._matches(text, cursor, wanted):
+                cursor += 1
+            if cursor >= len(text):
+                return line, column
+            if index == offset:
+                break
+            cursor += 1
+        return self._line_column(cursor)
+
+    @staticmethod
+    def _matches(text: str, cursor: int, wanted: str) -> bool:
+        return text[cursor] == wanted or (wanted == " " and text[cursor] == "\n")
+
+    def _value_at(self, path: Path_) -> Any:
+        node = self.plain
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def _offset_of(self, line: int, column: int) -> int:
+        starts = self._line_starts()
+        return (starts[line] if line < len(starts) else len(self.text)) + column
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        starts = self._line_starts()
+        line = bisect.bisect_right(starts, offset) - 1
+        return line, offset - starts[line]
+
+    def _line_starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return self._starts
 
     def describe(self, path: Path_) -> str:
         """``sections[D].items[D4].weight``: a readable path, using ids where the data has them."""
@@ -290,6 +345,8 @@ class _Loader:
         tree = self._parse_yaml()
         if tree is None:
             raise ChecklistError(self.problems)
+        if isinstance(tree, (CommentedMap, CommentedSeq)):
+            self.positions.value[()] = (tree.lc.line or 0, tree.lc.col or 0)
         self.plain = self._plain(tree, (), set())
         if self.problems:
             raise ChecklistError(self.problems)
@@ -308,14 +365,13 @@ class _Loader:
     def _parse_yaml(self) -> Any:
         yaml = YAML(typ="rt")
         yaml.allow_duplicate_keys = False
+        # Dates stay text: the format validates them, with a position, instead of the YAML loader
+        # failing without one on a value like 2024-13-01.
+        yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
         try:
             tree = yaml.load(self.text)
         except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, column = (mark.line, mark.column) if mark else (0, 0)
-            message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-            if "duplicate key" in message:
-                message = message.split(" with value")[0]
+            line, column, message = _yaml_problem(exc)
             self.problems.append(Problem(self.source_name, line + 1, column + 1, f"YAML syntax: {message}"))
             return None
         except (YAMLError, ValueError, TypeError, RecursionError, OverflowError) as exc:
@@ -380,8 +436,17 @@ class _Loader:
     def _shape_problem(self, error: Mapping[str, Any]) -> None:
         path = _existing_path(self.plain, tuple(error["loc"]))
         kind = error["type"]
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            tag = error.get("ctx", {}).get("discriminator", "'type'").strip("'")
+            path = path + (tag,)
+        if path in self._reported_paths:
+            return  # a value that fails several alternatives (e.g. int | float) is one problem
+        self._reported_paths.add(path)
         where = self.describe(path)
-        if kind == "missing":
+        if kind == "union_tag_invalid":
+            expected = error.get("ctx", {}).get("expected_tags", "")
+            self.problem(path, f"{where}: unknown type {error.get('ctx', {}).get('tag', '')!r} (use one of {expected})")
+        elif kind == "missing":
             missing = error["loc"][-1]
             parent = self.describe(path[:-1]) if path and path[-1] == missing else where
             self.problem(path, f"{parent + ': ' if parent else ''}missing required key '{missing}'")
@@ -392,6 +457,39 @@ class _Loader:
             if kind == "string_type" and isinstance(error.get("input"), (int, float, dt.date)):
                 message += " (put the value in quotes)"
             self.problem(path, f"{where}: {message}" if where else message)
+
+
+_YAML_WORDS = {
+    "<block end>": "the end of the indented block",
+    "<block mapping start>": "a new key",
+    "<block sequence start>": "a new list item",
+    "<stream end>": "the end of the file",
+    "<document start>": "the start of a document",
+}
+
+
+def _yaml_problem(exc: MarkedYAMLError) -> tuple[int, int, str]:
+    """Position and plain-words message of a YAML parse error (0-based line and column)."""
+    problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+    context = " ".join(str(exc.context or "").split())
+    mark = exc.problem_mark or exc.context_mark
+    if "duplicate key" in problem:
+        problem = problem.split(" with value")[0]
+    if "flow" in context and "expected ','" in problem and exc.context_mark is not None:
+        # an unclosed [ or {: the parser notices late; the opening bracket is what needs fixing
+        mark = exc.context_mark
+        bracket = "]" if "sequence" in context else "}"
+        problem = f"this '{'[' if bracket == ']' else '{'}' is never closed with '{bracket}' ({problem})"
+    for jargon, words in _YAML_WORDS.items():
+        problem = problem.replace(f"'{jargon}'", words).replace(jargon, words)
+    if "expected the end of the indented block" in problem:
+        problem = f"bad indentation: {problem}"
+    line, column = (mark.line, mark.column) if mark else (0, 0)
+    return line, column, problem
+
+
+def _construct_text(constructor: Any, node: Any) -> str:
+    return str(constructor.construct_scalar(node))
 
 
 def _where_suffix(where: str) -> str:
@@ -521,7 +619,7 @@ class _CrossChecker:
         for index, parameter in enumerate(self.spec.parameters):
             low, high = parameter.minimum, parameter.maximum
             if (low is not None and parameter.default < low) or (high is not None and parameter.default > high):
-                self.problem(("parameters", index, "default"), f"default {parameter.default} is outside {low}..{high}")
+                self.problem(("parameters", index, "default"), f"default {parameter.default} is {_outside(low, high)}")
 
     def _profile_symbols(self) -> dict[str, ex.ValueType]:
         symbols: dict[str, ex.ValueType] = {}
@@ -660,11 +758,14 @@ class _CrossChecker:
     def _check_placeholders(self) -> None:
         known = {p.id for p in self.spec.parameters}
         for path, item in self._items_with_paths():
-            texts = [("question", item.question)] + [("guidance", v) for v in item.guidance.model_dump().values()]
-            for key, text in texts:
+            texts = [(("question",), item.question)]
+            texts += [(("guidance", name), text) for name, text in item.guidance.model_dump().items()]
+            texts += [(("basis", index), text) for index, text in enumerate(item.basis)]
+            for where, text in texts:
                 for match in _PLACEHOLDER.finditer(text):
                     if match.group(1) not in known:
-                        self.problem((*path, key), f"item {item.id}: unknown parameter '{{{match.group(1)}}}' in {key}")
+                        self.problem((*path, *where), f"item {item.id}: unknown parameter '{{{match.group(1)}}}' in {'.'.join(map(str, where))}",
+                                     offset=match.start())
 
 
 def dump_json(data: Any) -> str:

@@ -242,7 +242,7 @@ class ChecklistFile(_Model):
     version: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(description="Quote it: \"1.0\".")
     title: Text
     description: str = ""
-    effective_from: dt.date | None = None
+    effective_from: Annotated[dt.date | None, Field(strict=False, description="ISO date, e.g. 2025-04-01.")] = None
     policy: PolicyBasis
     parameters: list[Parameter] = []
     scales: list[Scale] = Field(min_length=1)

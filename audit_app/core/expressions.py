@@ -20,7 +20,9 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import io
 import re
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,7 +128,8 @@ def compile_expression(text: str, symbols: Mapping[str, ValueType], *, expect_bo
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(_syntax_message(exc, source), lead + max((exc.offset or 1) - 1, 0)) from None
+        message, offset = _syntax_problem(exc, source)
+        raise ExpressionError(message, lead + offset) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(f"cannot parse expression: {exc}", lead) from None
     checker = _TypeChecker(source, symbols, lead)
@@ -137,6 +140,33 @@ def compile_expression(text: str, symbols: Mapping[str, ValueType], *, expect_bo
     if expect_bool and not result.is_boolish:
         raise ExpressionError(f"expression must be true or false, but it gives a {result.describe()}", lead)
     return Expression(text, result, frozenset(checker.names), tree.body)
+
+
+def _syntax_problem(exc: SyntaxError, source: str) -> tuple[str, int]:
+    """A message and 0-based offset for a syntax error.
+
+    Python reports an expression that stops too early ('video and') at its first character; the
+    useful place is the last word, so that case is recognised from the tokens.
+    """
+    offset = max((exc.offset or 1) - 1, 0)
+    message = _syntax_message(exc, source)
+    if offset == 0 and message == "invalid syntax":
+        last = _last_token(source)
+        if last is not None and (last.type == tokenize.OP and last.string not in ")]" or last.string in _OPERATOR_WORDS):
+            return f"incomplete expression: nothing after '{last.string}'", last.start[1]
+    return message, offset
+
+
+_OPERATOR_WORDS = {"and", "or", "not", "in", "is"}
+
+
+def _last_token(source: str) -> tokenize.TokenInfo | None:
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT)]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return tokens[-1] if tokens else None
 
 
 def _syntax_message(exc: SyntaxError, source: str) -> str:

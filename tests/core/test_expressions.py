@@ -107,7 +107,7 @@ def test_unknown_names_lists_unrecorded_fields():
         ("outcome in [14, 99]", 11, "99 is not one of the allowed values"),
         ("video = 'yes'", 6, "use '==' to compare"),
         # Python's parser decides where a syntax error is; its offsets vary between versions
-        ("video and", None, "invalid syntax"),
+        ("video and", 6, "incomplete expression: nothing after 'and'"),
         ("(video", None, "invalid syntax"),
         ("group and video", 0, "'and' needs yes/no values on both sides; 'group' is a choice"),
         ("caseload", 0, "must be true or false"),

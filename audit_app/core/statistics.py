@@ -1,0 +1,281 @@
+"""Sample sizes and intervals: how many files to review, and how sure the results are.
+
+Pure functions, no I/O; every definition is the one in ``shared/domain/statistics.md`` and is
+named in the report's method appendix, so an outsider can check it with a calculator or any
+statistics package. Distribution functions come from ``scipy.stats``; nothing is hand-rolled.
+
+- :func:`attribute_sample_size`: attribute (acceptance) sampling, AICPA *Audit Sampling*
+  Appendix A: the smallest ``n`` with ``BinomCDF(k; n, t) ≤ β``, ``k = ceil(n·e)``; with a
+  population size, the hypergeometric version (R ``PracTools::nAuditAttr`` convention).
+- :func:`margin_sample_size`: Cochran's formula with the finite population correction.
+- :func:`upper_deviation_limit`: one-sided Clopper–Pearson upper limit, to evaluate a sample.
+- :func:`wilson_interval`: Wilson score interval without continuity correction.
+
+Rates arrive as floats but stand for the decimals the auditor typed (5 % is ``0.05``). Products
+such as ``n·e`` and ``t·N`` feed ``ceil`` and ``floor``, where binary rounding error changes the
+answer (``100 × 0.07`` is ``7.000000000000001``, so its ceiling would be 8). Rates are therefore
+read as exact decimals, by the shortest text that round-trips the float (``repr``), and those
+products are computed with :class:`fractions.Fraction`.
+
+Bad input raises ``ValueError`` with one clear sentence; the service layer turns it into a
+message for the user.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy import stats
+
+# Float slack allowed below an integer before rounding a computed sample size up: Cochran's
+# formula for 95 %, ±5 %, N = 1,000 could come out as 278.0000000001 from binary rounding and
+# must not then become 279. Relative, because the rounding error of a float grows with its size.
+CEILING_TOLERANCE = 1e-9
+
+# Attribute sample sizes grow without bound as the expected rate approaches the tolerable rate.
+# Past this size the request is not a sampling plan any more, and the search stops.
+MAX_SAMPLE_SIZE = 100_000_000
+
+# How many acceptance numbers are tried per vectorised scipy call in the first round; the batch
+# doubles each round, so even a sample of millions takes a handful of calls.
+_FIRST_BATCH = 64
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    """A sample size and how it was reached.
+
+    :param n: number of files to review.
+    :param acceptance_number: for attribute sampling, the largest number of failures in the
+        sample that still supports "the failure rate is below the tolerable rate" (``k``);
+        ``None`` for margin-of-error or fixed sizes.
+    :param method: plain-language name of the method, for the report and the CLI.
+    """
+
+    n: int
+    acceptance_number: int | None
+    method: str
+
+
+def attribute_sample_size(
+    confidence: float, tolerable: float, expected: float = 0.0, population: int | None = None
+) -> SampleSize:
+    """Attribute (acceptance) sample size: enough files to be assured the failure rate is below ``tolerable``.
+
+    Binomial (no population given): the smallest ``n`` with ``BinomCDF(k; n, t) ≤ β`` where
+    ``β = 1 − confidence`` and ``k = ceil(n·e)``. This reproduces the AICPA tables; with
+    ``expected = 0`` it equals ``ceil(ln β / ln(1 − t))`` (95 %, 5 % ⇒ 59).
+
+    Hypergeometric (``population`` given): the smallest ``n ≤ N`` with
+    ``HypergeomCDF(k; N, D, n) ≤ β``, ``D = floor(t·N)``. When no sample smaller than the
+    population gives the assurance, the answer is the whole population and ``method`` says so.
+
+    :param confidence: ``1 − β``, e.g. ``0.95``.
+    :param tolerable: tolerable failure rate ``t``, e.g. ``0.05``.
+    :param expected: expected failure rate ``e``, ``0 ≤ e < t``.
+    :param population: population size ``N``, or ``None`` for a large population.
+    :raises ValueError: if an input is out of range, or the plan would exceed
+        :data:`MAX_SAMPLE_SIZE` files.
+    """
+    _check_open_unit("confidence", confidence)
+    _check_open_unit("tolerable rate", tolerable)
+    if not 0 <= expected < tolerable:
+        raise ValueError(f"The expected rate must be at least 0 and below the tolerable rate ({tolerable}); got {expected}.")
+    if population is not None:
+        _check_population(population)
+    beta = _beta(confidence)
+    t, e = exact_decimal(tolerable), exact_decimal(expected)
+    if population is None:
+        return _binomial_size(beta, t, e)
+    return _hypergeometric_size(beta, t, e, population)
+
+
+def _binomial_size(beta: float, t: Fraction, e: Fraction) -> SampleSize:
+    t_float = float(t)
+
+    def cdf(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+        return stats.binom.cdf(k, n, t_float)
+
+    # No k can beat k = 0, and BinomCDF(0; n, t) = (1 − t)^n, so the e = 0 closed form is both
+    # the answer for e = 0 and a lower bound for every e: the search starts there.
+    floor_n = max(1, math.ceil(math.log(beta) / math.log1p(-t_float)) - 1)
+    n = _smallest_n(cdf, beta, e, start=floor_n, limit=MAX_SAMPLE_SIZE)
+    if n is None:
+        raise ValueError(
+            f"The expected rate is too close to the tolerable rate: the sample would exceed {MAX_SAMPLE_SIZE:,} files."
+        )
+    return SampleSize(n, _acceptance(n, e), "attribute (binomial)")
+
+
+def _hypergeometric_size(beta: float, t: Fraction, e: Fraction, population: int) -> SampleSize:
+    failing = math.floor(t * population)  # D = floor(t·N), exactly
+
+    def cdf(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+        return stats.hypergeom.cdf(k, population, failing, n)
+
+    method = f"attribute (hypergeometric, N={population})"
+    n = _smallest_n(cdf, beta, e, start=1, limit=population)
+    if n is None:
+        n = population
+        method += ": no sample smaller than the population gives this assurance, so every file is reviewed"
+    return SampleSize(n, _acceptance(n, e), method)
+
+
+def _acceptance(n: int, e: Fraction) -> int:
+    return math.ceil(n * e)
+
+
+def _smallest_n(
+    cdf: Callable[[np.ndarray, np.ndarray], np.ndarray], beta: float, e: Fraction, start: int, limit: int
+) -> int | None:
+    """The smallest ``n`` in ``[start, limit]`` with ``cdf(ceil(n·e), n) ≤ β``, or ``None``.
+
+    ``cdf(k, n)`` must be non-increasing in ``n`` for fixed ``k`` (true for the binomial and the
+    hypergeometric: more draws, stochastically more failures). ``n ↦ cdf(ceil(n·e), n)`` itself
+    is a sawtooth, so it cannot be bisected directly. But the ``n`` sharing one acceptance
+    number ``k`` form a run ``(k−1)/e < n ≤ k/e``; within a run the CDF falls, so a run holds an
+    answer exactly when its last ``n`` does. The search finds the first such run (one vectorised
+    call checks many runs at once), then bisects inside it.
+    """
+    if e == 0:
+        return _bisect(lambda n: cdf(np.array(0), np.array(n)) <= beta, start, limit)
+    k = max(1, math.ceil(start * e))
+    batch = _FIRST_BATCH
+    while True:
+        ks = list(range(k, k + batch))
+        lows = [max(start, math.floor((j - 1) / e) + 1) for j in ks]
+        highs = [min(limit, math.floor(j / e)) for j in ks]
+        usable = [i for i, (lo, hi) in enumerate(zip(lows, highs)) if lo <= hi]
+        if usable:
+            passes = cdf(np.array([ks[i] for i in usable]), np.array([highs[i] for i in usable])) <= beta
+            for i, ok in zip(usable, passes):
+                if ok:
+                    kk = ks[i]
+                    return _bisect(lambda n: cdf(np.array(kk), np.array(n)) <= beta, lows[i], highs[i])
+        if lows[-1] > limit or highs[-1] >= limit:
+            return None
+        k += batch
+        batch *= 2
+
+
+def _bisect(passes: Callable[[int], bool], lo: int, hi: int) -> int | None:
+    """The smallest ``n`` in ``[lo, hi]`` where ``passes`` holds, given it is monotone (False…True)."""
+    if lo > hi or not passes(hi):
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def margin_sample_size(confidence: float, margin: float, p: float = 0.5, population: int | None = None) -> SampleSize:
+    """Sample size to estimate a proportion to within ``± margin`` (Cochran, finite population correction).
+
+    ``n₀ = z²·p(1 − p)/e²`` with ``z = Φ⁻¹(1 − α/2)`` computed (not the rounded 1.96), then
+    ``n = n₀ / (1 + (n₀ − 1)/N)``, rounded up and never more than ``N``. Values within
+    :data:`CEILING_TOLERANCE` (relative) above an integer are taken as that integer, so float
+    noise does not add a file. 95 %, ±5 %, no population ⇒ 385.
+
+    :param confidence: ``1 − α``, e.g. ``0.95``.
+    :param margin: half-width ``e`` of the interval, as a proportion (``0.05`` for ±5 points).
+    :param p: anticipated proportion; 0.5 is the worst case.
+    :param population: population size ``N``, or ``None`` for no correction.
+    :raises ValueError: if an input is out of range.
+    """
+    _check_open_unit("confidence", confidence)
+    _check_open_unit("margin of error", margin)
+    _check_open_unit("anticipated proportion p", p)
+    if population is not None:
+        _check_population(population)
+    z = _z(confidence)
+    n0 = z * z * p * (1 - p) / (margin * margin)
+    if population is None:
+        return SampleSize(_ceiling(n0), None, "margin of error (Cochran)")
+    n = n0 / (1 + (n0 - 1) / population)
+    method = f"margin of error (Cochran, finite population correction, N={population})"
+    return SampleSize(min(population, _ceiling(n)), None, method)
+
+
+def _ceiling(value: float) -> int:
+    return max(1, math.ceil(value - CEILING_TOLERANCE * max(1.0, abs(value))))
+
+
+def upper_deviation_limit(failures: int, n: int, confidence: float) -> float:
+    """One-sided Clopper–Pearson upper limit of the failure rate: ``BetaInv(1 − β; x + 1, n − x)``.
+
+    The evaluation after review: the population failure rate is "assured below ``t``" when this
+    limit is at most ``t``. It is 1 when every sampled file failed.
+
+    :param failures: failures found, ``x``.
+    :param n: files reviewed.
+    :param confidence: ``1 − β``.
+    :raises ValueError: if ``n < 1``, ``x`` is outside ``0..n`` or the confidence is out of range.
+    """
+    _check_count("failures", failures, n)
+    _check_open_unit("confidence", confidence)
+    if failures == n:
+        return 1.0
+    return float(stats.beta.ppf(confidence, failures + 1, n - failures))
+
+
+def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
+    """Wilson score interval for a proportion, without continuity correction.
+
+    ``centre = (p̂ + z²/2n)/(1 + z²/n)``, ``half = z/(1 + z²/n)·sqrt(p̂(1 − p̂)/n + z²/4n²)``
+    with ``z = Φ⁻¹(1 − α/2)``. The limits are clipped to ``[0, 1]`` only to absorb float noise
+    at ``x = 0`` and ``x = n``; mathematically they lie inside already.
+
+    :param successes: ``x``, e.g. files where the item was met.
+    :param n: applicable files.
+    :param confidence: ``1 − α``, e.g. ``0.95``.
+    :raises ValueError: if ``n < 1`` (no interval exists), ``x`` is outside ``0..n`` or the
+        confidence is out of range.
+    """
+    _check_count("successes", successes, n)
+    _check_open_unit("confidence", confidence)
+    z = _z(confidence)
+    z2 = z * z
+    p_hat = successes / n
+    denominator = 1 + z2 / n
+    centre = (p_hat + z2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p_hat * (1 - p_hat) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def exact_decimal(value: float) -> Fraction:
+    """The exact decimal a float stands for, e.g. ``0.07`` → ``7/100`` (not 0.0700000000000000066…)."""
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
+def _beta(confidence: float) -> float:
+    # 1 − 0.95 in floats is 0.050000000000000044; computed exactly it is the nearest float to 0.05.
+    return float(1 - exact_decimal(confidence))
+
+
+def _z(confidence: float) -> float:
+    alpha = 1 - exact_decimal(confidence)
+    return float(stats.norm.ppf(float(1 - alpha / 2)))
+
+
+def _check_open_unit(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"The {name} must be a number strictly between 0 and 1; got {value!r}.")
+
+
+def _check_population(population: int) -> None:
+    if isinstance(population, bool) or not isinstance(population, int) or population < 1:
+        raise ValueError(f"The population size must be a whole number of at least 1; got {population!r}.")
+
+
+def _check_count(name: str, count: int, n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"The number of files must be a whole number of at least 1; got {n!r}.")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= n:
+        raise ValueError(f"The number of {name} must be a whole number from 0 to {n}; got {count!r}.")

@@ -1,0 +1,44 @@
+"""The corpus of deliberately broken checklists: each fails with the right line, column and message.
+
+Each file in tests/checklists/broken/ starts with one or more ``# expect: LINE:COL: text`` lines.
+Every expectation must match a reported problem exactly in position and contain the text, and
+the file must report no more problems than it expects (one defect, one message).
+"""
+
+import re
+
+import pytest
+
+from audit_app.cli import main
+from audit_app.core.checklist import load_checklist
+from audit_app.errors import ChecklistError
+from conftest import TEST_CHECKLISTS
+
+BROKEN = sorted((TEST_CHECKLISTS / "broken").glob("*.yaml"))
+EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$", re.MULTILINE)
+
+
+def test_corpus_is_large_enough():
+    assert len(BROKEN) >= 25
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_broken_checklist_reports_the_right_place(path):
+    expectations = [(int(line), int(column), text.strip()) for line, column, text in EXPECT.findall(path.read_text(encoding="utf-8"))]
+    assert expectations, f"{path.name} has no '# expect:' line"
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(path)
+    problems = caught.value.problems
+    for line, column, text in expectations:
+        assert any(p.line == line and p.column == column and text in p.message for p in problems), (
+            f"expected {line}:{column}: {text!r}; got {[str(p) for p in problems]}"
+        )
+    assert len(problems) == len(expectations), [str(p) for p in problems]
+    assert all(p.file == str(path) for p in problems)
+
+
+def test_cli_validate_of_the_whole_corpus_exits_1_without_traceback(capsys):
+    assert main(["checklist", "validate", *map(str, BROKEN)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("\n") >= len(BROKEN)
