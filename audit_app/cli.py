@@ -11,9 +11,11 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, TextIO
 
 from audit_app import __version__, services
+from audit_app.core import population
 from audit_app.core.checklist import Checklist
 from audit_app.errors import UserFacingError
 
@@ -47,7 +49,103 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("checklist", metavar="ID|FILE")
     show.add_argument("--json", action="store_true", help="print the normalised checklist as JSON")
     show.set_defaults(handler=_checklist_show)
+    _add_audit_commands(commands)
     return parser
+
+
+def _add_audit_commands(commands: Any) -> None:
+    init = commands.add_parser("init", help="create a new audit file")
+    init.add_argument("audit", metavar="AUDIT")
+    init.add_argument("--checklist", required=True, metavar="ID|FILE")
+    init.add_argument("--title", required=True)
+    init.set_defaults(handler=_init)
+
+    imp = commands.add_parser("import", help="import the population (CSV or XLSX); prints JSON")
+    imp.add_argument("audit", metavar="AUDIT")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--preset", choices=sorted(population.PRESETS))
+    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", type=_pair)
+    imp.add_argument("--scope", action="append", default=[], metavar="FIELD=V1,V2,...", type=_pair)
+    imp.set_defaults(handler=_import)
+
+    size = commands.add_parser("samplesize", help="sample size for an attribute or margin-of-error design; prints JSON")
+    _add_size_options(size, required=True)
+    size.add_argument("--population", type=_positive_int, metavar="N")
+    size.set_defaults(handler=_samplesize)
+
+    sample = commands.add_parser("sample", help="draw the sample; prints JSON")
+    sample.add_argument("audit", metavar="AUDIT")
+    sample.add_argument("--size", type=_positive_int, metavar="N")
+    _add_size_options(sample, required=False)
+    sample.add_argument("--strata", type=lambda v: [f.strip() for f in v.split(",") if f.strip()], default=[], metavar="FIELD[,FIELD]")
+    sample.add_argument("--allocation", choices=["proportional", "equal"], default="proportional")
+    sample.add_argument("--min-per-stratum", type=_positive_int, metavar="K")
+    sample.add_argument("--seed", metavar="TEXT")
+    sample.add_argument("--reserve", type=_non_negative_int, default=0, metavar="K")
+    sample.set_defaults(handler=_sample)
+
+    replace = commands.add_parser("replace", help="replace an out-of-scope sampled file by its stratum's next reserve")
+    replace.add_argument("audit", metavar="AUDIT")
+    replace.add_argument("ref", metavar="FILE_REF")
+    replace.add_argument("--reason", required=True)
+    replace.set_defaults(handler=_replace)
+
+    responses = commands.add_parser("responses", help="record answers captured elsewhere")
+    responses_commands = responses.add_subparsers(dest="responses_command", metavar="SUBCOMMAND", required=True)
+    responses_import = responses_commands.add_parser("import", help="import answers from a CSV (all or nothing)")
+    responses_import.add_argument("audit", metavar="AUDIT")
+    responses_import.add_argument("file", metavar="FILE.csv")
+    responses_import.set_defaults(handler=_responses_import)
+
+    verify = commands.add_parser("verify", help="integrity and audit-trail check; exit 0 when intact")
+    verify.add_argument("audit", metavar="AUDIT")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=_verify)
+
+
+def _add_size_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--confidence", type=_fraction, required=required, metavar="C", help="e.g. 0.95 or 95")
+    parser.add_argument("--tolerable", type=_fraction, metavar="T", help="tolerable deviation rate, e.g. 0.05")
+    parser.add_argument("--expected", type=_fraction, default=0.0, metavar="E", help="expected deviation rate (default 0)")
+    parser.add_argument("--margin", type=_fraction, metavar="M", help="margin of error, e.g. 0.05")
+    parser.add_argument("--p", type=_fraction, default=0.5, metavar="P", help="expected proportion (default 0.5)")
+
+
+def _fraction(text: str) -> float:
+    """A rate as 0.05, 5% or 5 (numbers above 1 are read as percentages)."""
+    try:
+        number = Decimal(text.strip().rstrip("%"))
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    # divide as decimals, so "1.1%" is exactly 0.011 (float division would give 0.011000000000000001)
+    value = float(number / 100 if text.strip().endswith("%") or number > 1 else number)
+    if not number.is_finite() or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a rate between 0 and 1 (or 0% and 100%)")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must not be negative")
+    return value
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not of the form FIELD=VALUE")
+    return name.strip(), value.strip()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("audit-app: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        return 0
     except Exception:  # a bug, not bad input: keep the traceback for the report
         log.exception("internal error (this is a bug in audit-app; please report it with the traceback below)")
         return 70
@@ -127,3 +227,114 @@ def _outline(checklist: Checklist) -> str:
             applies = f"  [applies when {item.applies_when}]" if item.applies_when else ""
             lines.append(f"  {item.id:<4} {item.question}  ({flags}){applies}")
     return "\n".join(lines)
+
+
+# -- audit commands ------------------------------------------------------------------------------
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    """Progress on stderr, one line per tenth, so scripts and logs stay readable."""
+    shown = [-1]
+
+    def report(done: int, total: int) -> None:
+        tenth = int(10 * done / total) if total else 10
+        if tenth > shown[0]:
+            shown[0] = tenth
+            print(f"{label}: {10 * tenth}%", file=sys.stderr)
+
+    return report
+
+
+def _init(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import create_audit
+
+    with create_audit(args.audit, args.checklist, args.title) as audit:
+        checklist = audit.checklist
+        print(f"created {audit.path} ({checklist.id} {checklist.version}, {len(checklist.items)} items)", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import open_audit
+
+    scope = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.scope}
+    with open_audit(args.audit) as audit:
+        result = audit.import_population(args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
+                                         progress=_progress("import"))
+    _print_json(result.to_json())
+    return 0
+
+
+def _samplesize(args: argparse.Namespace) -> int:
+    from audit_app.core import statistics
+
+    try:
+        if args.tolerable is not None:
+            size = statistics.attribute_sample_size(args.confidence, args.tolerable, args.expected, args.population)
+        elif args.margin is not None:
+            size = statistics.margin_sample_size(args.confidence, args.margin, args.p, args.population)
+        else:
+            raise UserFacingError("Give --tolerable (attribute sampling) or --margin (estimating a proportion).")
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from None
+    _print_json({"n": size.n, "acceptance_number": size.acceptance_number, "method": size.method})
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import SampleRequest, open_audit
+
+    if args.size is None and args.confidence is None:
+        raise UserFacingError("Give --size N, or --confidence with --tolerable or --margin.")
+    request = SampleRequest(
+        size=args.size, confidence=args.confidence, tolerable=args.tolerable, expected=args.expected,
+        margin=args.margin, proportion=args.p, strata=args.strata, allocation=args.allocation,
+        min_per_stratum=args.min_per_stratum, seed=args.seed, reserve=args.reserve,
+    )
+    with open_audit(args.audit) as audit:
+        result = audit.draw_sample(request)
+    _print_json(result.to_json())
+    return 0
+
+
+def _replace(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import open_audit
+
+    with open_audit(args.audit) as audit:
+        old, new = audit.replace_unit(args.ref, args.reason)
+    _print_json({"replaced": old, "replacement": new, "reason": args.reason})
+    return 0
+
+
+def _responses_import(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import open_audit
+    from audit_app.services.reviews import import_responses
+
+    with open_audit(args.audit) as audit:
+        result = import_responses(audit, args.file)
+    for error in result.errors:
+        print(f"{args.file}: row {error.row}: {error.message}", file=sys.stderr)
+    if result.errors:
+        print(f"audit-app: {len(result.errors)} invalid row(s); nothing was recorded", file=sys.stderr)
+        return 1
+    _print_json(result.to_json())
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import open_audit
+    from audit_app.services.verification import verify
+
+    with open_audit(args.audit) as audit:
+        report = verify(audit)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        for check in report.checks:
+            print(f"checked: {check}", file=sys.stderr)
+    for problem in report.problems:
+        print(f"{args.audit}: {problem}", file=sys.stderr)
+    if report.ok:
+        print(f"{args.audit}: intact", file=sys.stderr)
+        return 0
+    return 1

@@ -37,8 +37,9 @@ from scipy import stats
 CEILING_TOLERANCE = 1e-9
 
 # Attribute sample sizes grow without bound as the expected rate approaches the tolerable rate.
-# Past this size the request is not a sampling plan any more, and the search stops.
-MAX_SAMPLE_SIZE = 100_000_000
+# Past this size (the largest population the app is built for) the request is not a sampling
+# plan any more, and the search stops.
+MAX_SAMPLE_SIZE = 10_000_000
 
 # How many acceptance numbers are tried per vectorised scipy call in the first round; the batch
 # doubles each round, so even a sample of millions takes a handful of calls.
@@ -84,7 +85,9 @@ def attribute_sample_size(
     _check_open_unit("confidence", confidence)
     _check_open_unit("tolerable rate", tolerable)
     if not 0 <= expected < tolerable:
-        raise ValueError(f"The expected rate must be at least 0 and below the tolerable rate ({tolerable}); got {expected}.")
+        raise ValueError(
+            f"The expected rate must be at least 0 and below the tolerable rate ({tolerable}); got {expected}."
+        )
     if population is not None:
         _check_population(population)
     beta = _beta(confidence)
@@ -100,14 +103,20 @@ def _binomial_size(beta: float, t: Fraction, e: Fraction) -> SampleSize:
     def cdf(k: np.ndarray, n: np.ndarray) -> np.ndarray:
         return stats.binom.cdf(k, n, t_float)
 
+    too_large = ValueError(
+        f"The expected rate is too close to the tolerable rate: the sample would exceed {MAX_SAMPLE_SIZE:,} files."
+    )
+    # Refuse hopeless requests before searching: the normal approximation to the answer,
+    # (z_β·sqrt(t(1 − t))/(t − e))², is good to a few per cent at these sizes; the factor 2 leaves
+    # every borderline case to the exact search.
+    if e > 0 and (stats.norm.ppf(beta) ** 2 * t_float * (1 - t_float) / float(t - e) ** 2) > 2 * MAX_SAMPLE_SIZE:
+        raise too_large
     # No k can beat k = 0, and BinomCDF(0; n, t) = (1 − t)^n, so the e = 0 closed form is both
     # the answer for e = 0 and a lower bound for every e: the search starts there.
     floor_n = max(1, math.ceil(math.log(beta) / math.log1p(-t_float)) - 1)
     n = _smallest_n(cdf, beta, e, start=floor_n, limit=MAX_SAMPLE_SIZE)
     if n is None:
-        raise ValueError(
-            f"The expected rate is too close to the tolerable rate: the sample would exceed {MAX_SAMPLE_SIZE:,} files."
-        )
+        raise too_large
     return SampleSize(n, _acceptance(n, e), "attribute (binomial)")
 
 
@@ -142,20 +151,21 @@ def _smallest_n(
     call checks many runs at once), then bisects inside it.
     """
     if e == 0:
-        return _bisect(lambda n: cdf(np.array(0), np.array(n)) <= beta, start, limit)
+        return _bisect(lambda n: bool(cdf(np.array(0), np.array(n)) <= beta), start, limit)
     k = max(1, math.ceil(start * e))
+    num, den = e.numerator, e.denominator  # floor(j / e) == j·den // num, in plain integers
     batch = _FIRST_BATCH
     while True:
         ks = list(range(k, k + batch))
-        lows = [max(start, math.floor((j - 1) / e) + 1) for j in ks]
-        highs = [min(limit, math.floor(j / e)) for j in ks]
+        lows = [max(start, (j - 1) * den // num + 1) for j in ks]
+        highs = [min(limit, j * den // num) for j in ks]
         usable = [i for i, (lo, hi) in enumerate(zip(lows, highs)) if lo <= hi]
         if usable:
             passes = cdf(np.array([ks[i] for i in usable]), np.array([highs[i] for i in usable])) <= beta
             for i, ok in zip(usable, passes):
                 if ok:
                     kk = ks[i]
-                    return _bisect(lambda n: cdf(np.array(kk), np.array(n)) <= beta, lows[i], highs[i])
+                    return _bisect(lambda n: bool(cdf(np.array(kk), np.array(n)) <= beta), lows[i], highs[i])
         if lows[-1] > limit or highs[-1] >= limit:
             return None
         k += batch
@@ -229,8 +239,8 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     """Wilson score interval for a proportion, without continuity correction.
 
     ``centre = (p̂ + z²/2n)/(1 + z²/n)``, ``half = z/(1 + z²/n)·sqrt(p̂(1 − p̂)/n + z²/4n²)``
-    with ``z = Φ⁻¹(1 − α/2)``. The limits are clipped to ``[0, 1]`` only to absorb float noise
-    at ``x = 0`` and ``x = n``; mathematically they lie inside already.
+    with ``z = Φ⁻¹(1 − α/2)``. The limits always lie in ``[0, 1]``; at ``x = 0`` and ``x = n``
+    they are exactly 0 and 1.
 
     :param successes: ``x``, e.g. files where the item was met.
     :param n: applicable files.
@@ -246,7 +256,10 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     denominator = 1 + z2 / n
     centre = (p_hat + z2 / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p_hat * (1 - p_hat) / n + z2 / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At x = 0 and x = n a limit is exactly 0 or 1; float rounding would leave 1e-17 or 0.9999999999999999.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def exact_decimal(value: float) -> Fraction:

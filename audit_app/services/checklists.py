@@ -1,4 +1,4 @@
-"""Services: the only entry points the CLI and the GUI call. They own transactions and file I/O."""
+"""Checklist services: bundled checklists, loading by id or path, validation, the schema."""
 
 from __future__ import annotations
 

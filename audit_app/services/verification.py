@@ -1,0 +1,144 @@
+"""Verification: is the audit file intact, is its trail unbroken, and does the trail explain the data?
+
+Checks, in order: SQLite's ``integrity_check``; the event chain (every entry's hash, links and
+sequence); that replaying the trail gives exactly the current reviews, profile values and answers;
+and that the recorded sample re-derives from its seed and frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit_app.core import sampling
+from audit_app.services.audits import Audit
+from audit_app.store import events
+from audit_app.store import population as population_store
+from audit_app.store import reviews as review_store
+from audit_app.store import sampling as sampling_store
+
+
+@dataclass
+class VerifyReport:
+    checks: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": self.checks, "problems": self.problems}
+
+
+def verify(audit: Audit) -> VerifyReport:
+    """Run every check; the report lists what was checked and every difference found."""
+    report = VerifyReport()
+    db = audit.db
+    integrity = [row[0] for row in db.execute("PRAGMA integrity_check")]
+    report.checks.append("SQLite integrity check")
+    if integrity != ["ok"]:
+        report.problems.extend(f"database: {line}" for line in integrity)
+        return report  # nothing else can be trusted
+    count = db.execute("SELECT count(*) FROM event").fetchone()[0]
+    report.checks.append(f"audit trail chain ({count} entries)")
+    report.problems.extend(events.chain_problems(db))
+    report.checks.append("current reviews, profile values and answers equal the replay of the audit trail")
+    report.problems.extend(_replay_differences(audit))
+    plan = sampling_store.load_plan(db)
+    if plan is not None:
+        report.checks.append("sample re-derived from its seed and frame")
+        report.problems.extend(_sample_differences(audit, plan))
+    return report
+
+
+def _replay(audit: Audit) -> tuple[dict[int, str], dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    statuses: dict[int, str] = {}
+    profiles: dict[int, dict[str, Any]] = {}
+    answers: dict[int, dict[str, Any]] = {}
+    for event in events.iterate(audit.db, "review"):
+        review_id = int(event.entity_id)
+        detail = event.detail
+        if event.action == "review.start":
+            statuses[review_id] = detail["status"]
+        elif event.action == "review.status":
+            statuses[review_id] = detail["new"]
+        elif event.action == "profile.set":
+            _apply(profiles.setdefault(review_id, {}), detail["field"], detail["new"])
+        elif event.action == "answer.set":
+            _apply(answers.setdefault(review_id, {}), detail["item"], detail["new"])
+    return statuses, profiles, answers
+
+
+def _apply(state: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        state.pop(key, None)
+    else:
+        state[key] = value
+
+
+def _replay_differences(audit: Audit) -> list[str]:
+    db = audit.db
+    statuses, profiles, answers = _replay(audit)
+    reviews = {r.id: r for r in review_store.all_reviews(db)}
+    current_profiles = review_store.all_profile_values(db)
+    current_answers = review_store.all_answers(db)
+    problems = []
+    for review_id in sorted(set(reviews) | set(statuses)):
+        review = reviews.get(review_id)
+        name = f"review {review_id} ({review.ref}, {review.role})" if review else f"review {review_id}"
+        if review is None:
+            problems.append(f"{name}: in the audit trail but missing from the reviews table")
+            continue
+        if statuses.get(review_id) != review.status:
+            problems.append(f"{name}: status is '{review.status}' but the audit trail says '{statuses.get(review_id)}'")
+        problems += _compare(name, "profile value", current_profiles.get(review_id, {}), profiles.get(review_id, {}))
+        problems += _compare(name, "answer", current_answers.get(review_id, {}), answers.get(review_id, {}))
+    return problems
+
+
+def _compare(name: str, what: str, current: dict[str, Any], replayed: dict[str, Any]) -> list[str]:
+    problems = []
+    for key in sorted(set(current) | set(replayed)):
+        now, then = current.get(key), replayed.get(key)
+        if now != then:
+            problems.append(f"{name}: {what} {key} is {_show(now)} in the file but the audit trail says {_show(then)}")
+    return problems
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "absent"
+    if isinstance(value, dict) and "code" in value:
+        extras = {k: v for k, v in value.items() if k not in ("item", "code") and v not in ("", None, False)}
+        return f"'{value['code']}'" + (f" {extras}" if extras else "")
+    return repr(value)
+
+
+def _sample_differences(audit: Audit, plan: sampling_store.Plan) -> list[str]:
+    db = audit.db
+    fields = plan.strata_fields
+    units = [(ref, sampling.stratum_key(values) if fields else sampling.stratum_key(()))
+             for ref, values in population_store.frame_units(db, fields)]
+    problems = []
+    frame_hash = sampling.frame_sha256(ref for ref, _ in units)
+    if frame_hash != plan.frame_sha256 or len(units) != plan.frame_size:
+        problems.append(f"sample: the sampling frame has changed since the draw ({len(units)} files, SHA-256 "
+                        f"{frame_hash[:12]}…; the plan recorded {plan.frame_size}, {plan.frame_sha256[:12]}…)")
+        return problems
+    stored = sampling_store.strata(db)
+    allocation = sampling.Allocation(
+        sizes={key: sample for key, _, sample in stored}, populations={key: population for key, population, _ in stored},
+        method=plan.allocation, min_per_stratum=plan.min_per_stratum, disproportionate=plan.disproportionate,
+    )
+    selection = sampling.select(units, allocation, plan.seed, plan.reserve)
+    expected = {}
+    for stratum in allocation.sizes:
+        chosen, spare = selection.selected.get(stratum, []), selection.reserve.get(stratum, [])
+        for rank, (ref, _) in enumerate(chosen + spare, start=1):
+            expected[ref] = (stratum, rank)
+    recorded = {u.ref: (u.stratum, u.rank) for u in sampling_store.sampled_units(db)}
+    for ref in sorted(set(expected) | set(recorded)):
+        if expected.get(ref) != recorded.get(ref):
+            problems.append(f"sample: '{ref}' is recorded as {recorded.get(ref)} but the seed gives {expected.get(ref)}")
+    return problems

@@ -1,0 +1,186 @@
+"""Opening an audit file safely: recognise it, refuse what is not ours or too new, migrate with a backup.
+
+An audit is one SQLite file (an application file format). This module is the only place that
+opens one. Every connection gets WAL, ``synchronous=FULL``, foreign keys and a busy timeout, so a
+second process waits for a writer instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from audit_app.errors import UserFacingError
+from audit_app.store.schema import MIGRATIONS, MIGRATION_NAMES
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x41554454  # "AUDT": marks a SQLite file as an audit (PRAGMA application_id)
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class AuditFileError(UserFacingError):
+    """The file cannot be used as an audit (missing, not an audit, damaged, too new, locked)."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: nothing begins or commits implicitly; transactions are explicit
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return "another program is writing to it; try again when it has finished"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return "it is damaged or not an SQLite file"
+    return text
+
+
+class AuditDatabase:
+    """An open audit file: the sqlite-utils ``Database`` plus explicit write transactions."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+        self.db = Database(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction (``BEGIN IMMEDIATE``), or a savepoint inside an open one.
+
+        IMMEDIATE takes the write lock up front, so a second writer waits (busy timeout) instead
+        of failing later when a deferred transaction tries to upgrade its lock.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self.db
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise AuditFileError(f"Cannot write to {self.path.name}: {_describe(exc)}.") from None
+        try:
+            yield self.db
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def create_database(path: str | Path) -> AuditDatabase:
+    """Create a new, empty audit file with the current schema; never overwrites.
+
+    :raises AuditFileError: when the path exists or cannot be written.
+    """
+    path = Path(path)
+    if path.exists():
+        raise AuditFileError(f"{path} already exists: choose another name (an audit file is never overwritten).")
+    if not path.parent.is_dir():
+        raise AuditFileError(f"Cannot create {path}: the folder {path.parent} does not exist.")
+    try:
+        conn = _connect(path)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except sqlite3.Error as exc:
+        raise AuditFileError(f"Cannot create {path}: {_describe(exc)}.") from None
+    database = AuditDatabase(path, conn)
+    MIGRATIONS.apply(database.db)
+    _set_user_version(conn)
+    return database
+
+
+def open_database(path: str | Path) -> AuditDatabase:
+    """Open an existing audit file, migrating it (after a backup copy) when it is older.
+
+    :raises AuditFileError: when the file is missing, not an audit, damaged, or from a newer version.
+    """
+    path = Path(path)
+    _check_header(path)
+    try:
+        conn = _connect(path)
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if application_id != APPLICATION_ID:
+            conn.close()
+            raise AuditFileError(f"{path} is an SQLite file but not an audit file; it was left untouched.")
+        conn.execute("PRAGMA journal_mode = WAL")
+        database = AuditDatabase(path, conn)
+        applied = [m.name for m in MIGRATIONS.applied(database.db)]
+    except sqlite3.Error as exc:
+        raise AuditFileError(f"Cannot open {path}: {_describe(exc)}; it was left untouched.") from None
+    unknown = [name for name in applied if name not in MIGRATION_NAMES]
+    if unknown:
+        database.close()
+        raise AuditFileError(
+            f"{path.name} was written by a newer version of audit-app (it has changes this version does not know: "
+            f"{', '.join(unknown)}). Open it with the newer version."
+        )
+    if len(applied) < len(MIGRATION_NAMES):
+        backup = backup_database(database, f"before-v{len(MIGRATION_NAMES)}")
+        log.info("migrating %s from v%d to v%d (backup: %s)", path, len(applied), len(MIGRATION_NAMES), backup)
+        MIGRATIONS.apply(database.db)
+        _set_user_version(conn)
+    return database
+
+
+def _check_header(path: Path) -> None:
+    if not path.is_file():
+        raise AuditFileError(f"No audit file at {path}.")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise AuditFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if not header.startswith(SQLITE_HEADER):
+        what = "empty" if not header else "truncated or not an audit file"
+        raise AuditFileError(f"{path} is {what}; it was left untouched.")
+    expected = _expected_size(header)
+    wal = path.with_name(path.name + "-wal")
+    has_wal = wal.exists() and wal.stat().st_size > 0  # pages may still be in the write-ahead log
+    actual = path.stat().st_size
+    if expected is not None and not has_wal and actual < expected:
+        raise AuditFileError(f"{path} is truncated ({actual:,} of {expected:,} bytes); it was left untouched. "
+                             "Use a backup copy.")
+
+
+def _expected_size(header: bytes) -> int | None:
+    """The database size the SQLite header records, when the header says that figure is valid."""
+    if len(header) < 100:
+        return None
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[92:96] == header[24:28]  # "version-valid-for" equals the change counter
+    return page_size * pages if valid and pages else None
+
+
+def _set_user_version(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA user_version = {len(MIGRATION_NAMES)}")
+
+
+def backup_database(database: AuditDatabase, label: str) -> Path:
+    """Copy the audit (consistently, with SQLite's backup API) next to it with a timestamp."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = database.path.with_name(f"{database.path.stem}.{label}.{stamp}.backup{database.path.suffix or '.audit'}")
+    copy = sqlite3.connect(str(target))
+    try:
+        database.conn.backup(copy)
+    finally:
+        copy.close()
+    return target

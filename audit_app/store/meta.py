@@ -1,0 +1,37 @@
+"""The audit's own record: title, who created it, and the checklist it uses (full text and SHA-256)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    title: str
+    created_at: str
+    created_by: str
+    app_version: str
+    checklist_id: str
+    checklist_version: str
+    checklist_sha256: str
+    checklist_source: str
+    checklist_text: str
+
+
+def insert_audit(db: Database, record: AuditRecord) -> None:
+    values = record.__dict__
+    db.execute(
+        f"INSERT INTO audit (id, {', '.join(values)}) VALUES (1, {', '.join('?' for _ in values)})",
+        list(values.values()),
+    )
+
+
+def load_audit(db: Database) -> AuditRecord | None:
+    cursor = db.execute(
+        "SELECT title, created_at, created_by, app_version, checklist_id, checklist_version, checklist_sha256,"
+        " checklist_source, checklist_text FROM audit WHERE id = 1"
+    )
+    row = cursor.fetchone()
+    return AuditRecord(*row) if row else None

@@ -1,0 +1,197 @@
+"""The audit file's schema, as numbered sqlite-utils migrations (append-only: never edit a shipped one).
+
+Tables are declared explicitly (STRICT, with keys and checks); nothing is created by inserting.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("audit-app")
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run SQL statements one by one inside the migration's transaction.
+
+    (``executescript`` would COMMIT first, breaking the migration's all-or-nothing transaction.)
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
+
+
+@MIGRATIONS()
+def m001_create_audit(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            title TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            app_version TEXT NOT NULL,
+            checklist_id TEXT NOT NULL,
+            checklist_version TEXT NOT NULL,
+            checklist_sha256 TEXT NOT NULL,
+            checklist_source TEXT NOT NULL,
+            checklist_text TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE import_batch (
+            id INTEGER PRIMARY KEY,
+            source_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            format TEXT NOT NULL,
+            encoding TEXT NOT NULL,
+            delimiter TEXT NOT NULL,
+            mapping TEXT NOT NULL,        -- JSON: field -> column, and how it was chosen
+            extras TEXT NOT NULL,         -- JSON: the extra column names, in stored order
+            scope TEXT NOT NULL,          -- JSON: field -> allowed values
+            rows_read INTEGER NOT NULL,
+            imported INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            excluded INTEGER NOT NULL,
+            imported_at TEXT NOT NULL,
+            imported_by TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE rejection (
+            id INTEGER PRIMARY KEY,
+            batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+            row INTEGER NOT NULL,
+            ref TEXT NOT NULL,
+            reason TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX rejection_batch ON rejection(batch_id);
+
+        CREATE TABLE unit (
+            id INTEGER PRIMARY KEY,
+            batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+            row INTEGER NOT NULL,
+            ref TEXT NOT NULL,
+            offence TEXT NOT NULL,
+            offence_group TEXT NOT NULL,
+            area TEXT NOT NULL,
+            month TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            officer TEXT NOT NULL,
+            extras TEXT NOT NULL,          -- extra column values (see store.population.decode_extras)
+            in_frame INTEGER NOT NULL CHECK (in_frame IN (0, 1))
+        ) STRICT;
+        CREATE UNIQUE INDEX unit_ref ON unit(ref);
+
+        CREATE TABLE sampling_plan (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            size_method TEXT NOT NULL,     -- fixed | attribute | margin
+            confidence REAL,
+            tolerable REAL,
+            expected REAL,
+            margin REAL,
+            proportion REAL,
+            requested_size INTEGER,
+            size INTEGER NOT NULL,
+            acceptance_number INTEGER,
+            size_description TEXT NOT NULL,
+            strata_fields TEXT NOT NULL,   -- JSON list
+            allocation TEXT NOT NULL,
+            min_per_stratum INTEGER,
+            disproportionate INTEGER NOT NULL,
+            reserve INTEGER NOT NULL,
+            seed TEXT NOT NULL,
+            frame_size INTEGER NOT NULL,
+            frame_sha256 TEXT NOT NULL,
+            statement TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE stratum (
+            key TEXT PRIMARY KEY,
+            population INTEGER NOT NULL,
+            sample INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE sample_unit (
+            unit_id INTEGER PRIMARY KEY REFERENCES unit(id),
+            stratum TEXT NOT NULL REFERENCES stratum(key),
+            rank INTEGER NOT NULL,           -- 1-based within the stratum, over selected and reserve units
+            hash_key TEXT NOT NULL,          -- SHA-256(seed \\x1f ref)
+            inclusion_probability REAL NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('selected', 'reserve', 'replaced')),
+            replaces INTEGER REFERENCES sample_unit(unit_id),
+            replaced_reason TEXT,
+            UNIQUE (stratum, rank)
+        ) STRICT;
+
+        CREATE TABLE reviewer (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            staff_number TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('lead', 'reviewer')),
+            created_at TEXT NOT NULL,
+            UNIQUE (name, staff_number)
+        ) STRICT;
+
+        CREATE TABLE review (
+            id INTEGER PRIMARY KEY,
+            unit_id INTEGER NOT NULL REFERENCES sample_unit(unit_id),
+            reviewer_id INTEGER NOT NULL REFERENCES reviewer(id),
+            role TEXT NOT NULL CHECK (role IN ('primary', 'second')),
+            status TEXT NOT NULL CHECK (status IN ('in_progress', 'complete', 'signed_off')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (unit_id, role)
+        ) STRICT;
+
+        CREATE TABLE profile_value (
+            review_id INTEGER NOT NULL REFERENCES review(id),
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,            -- JSON
+            PRIMARY KEY (review_id, field)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE answer (
+            review_id INTEGER NOT NULL REFERENCES review(id),
+            item TEXT NOT NULL,
+            code TEXT NOT NULL,
+            note TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            opportunity_known INTEGER CHECK (opportunity_known IN (0, 1)),
+            mmo INTEGER NOT NULL CHECK (mmo IN (0, 1)),
+            notable INTEGER NOT NULL CHECK (notable IN (0, 1)),
+            PRIMARY KEY (review_id, item)
+        ) STRICT, WITHOUT ROWID;
+
+        -- The audit trail: append-only, each entry chained to the previous by SHA-256.
+        CREATE TABLE event (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            detail TEXT NOT NULL,          -- JSON
+            reason TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX event_entity ON event(entity, entity_id);
+        CREATE TRIGGER event_no_update BEFORE UPDATE ON event
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: events cannot be changed'); END;
+        CREATE TRIGGER event_no_delete BEFORE DELETE ON event
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: events cannot be deleted'); END;
+        """
+    )
+
+
+# Every migration this version knows, in order (pending() on an empty database lists them all).
+MIGRATION_NAMES: list[str] = [m.name for m in MIGRATIONS.pending(Database(memory=True))]

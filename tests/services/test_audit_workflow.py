@@ -1,0 +1,127 @@
+"""The audit file end to end on the real police.uk export: create, import, sample, review, verify."""
+
+import json
+import sqlite3
+
+import pytest
+
+from audit_app.cli import main
+from audit_app.services.audits import AuditError, SampleRequest, create_audit, open_audit
+from audit_app.services.reviews import AnswerInput, ensure_reviewer, import_responses, review_result, set_answer, start_review
+from audit_app.services.verification import verify
+from conftest import ROOT
+
+POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
+SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}
+
+
+@pytest.fixture
+def audit(tmp_path):
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "Test audit") as audit:
+        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        audit.draw_sample(SampleRequest(size=20, strata=["offence_group"], seed="s1", reserve=2))
+        yield audit
+
+
+def test_import_counts_on_the_real_file(tmp_path):
+    # 629 rows; empty Crime IDs and 13 repeated IDs are rejected (see tests/core/test_population.py)
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
+        result = audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+    assert (result.rows_read, result.imported + result.rejected) == (629, 629)
+    assert result.in_frame == result.imported - result.excluded
+    assert all(reason for _, _, reason in result.rejections)
+
+
+def test_import_is_refused_after_the_draw(audit):
+    with pytest.raises(AuditError, match="already been drawn"):
+        audit.import_population(POLICE_UK, preset="police-uk")
+
+
+def test_sample_is_proportional_and_reproducible(audit, tmp_path):
+    sample = audit.sample()
+    assert sample.plan.size == 20 and len(sample.selected) == 20
+    assert sum(s["sample"] for s in sample.strata.values()) == 20
+    with create_audit(tmp_path / "b.audit", "neighbourhood-crime", "again") as again:
+        again.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        redrawn = again.draw_sample(SampleRequest(size=20, strata=["offence_group"], seed="s1", reserve=2))
+    assert redrawn.selected == sample.selected and redrawn.plan.frame_sha256 == sample.plan.frame_sha256
+
+
+def test_replacement_takes_the_next_reserve_and_needs_a_reason(audit):
+    first = audit.sample().selected[0]
+    with pytest.raises(AuditError, match="reason"):
+        audit.replace_unit(first, "  ")
+    old, new = audit.replace_unit(first, "Duplicate record of another crime")
+    assert old == first and new in audit.sample().reserve + audit.sample().selected
+    assert first not in audit.sample().selected and new in audit.sample().selected
+    assert verify(audit).ok
+
+
+def test_verify_finds_an_answer_changed_behind_the_tools_back(audit):
+    ref = audit.sample().selected[0]
+    reviewer = ensure_reviewer(audit, "Ann Reviewer", "R1")
+    review = start_review(audit, ref, reviewer)
+    set_answer(audit, review.id, "A1", AnswerInput("P", note="Log 3"))
+    assert verify(audit).ok
+    conn = sqlite3.connect(audit.path)
+    conn.execute("UPDATE answer SET code = 'M' WHERE item = 'A1'")
+    conn.commit()
+    conn.close()
+    report = verify(audit)
+    assert not report.ok
+    assert any("answer A1 is 'M'" in p and "audit trail says 'P'" in p for p in report.problems)
+
+
+def test_responses_import_is_all_or_nothing(audit, tmp_path):
+    ref = audit.sample().selected[0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file_ref,item_id,answer,note,reviewer,role\n"
+                   f"{ref},A1,P,Log 3,Ann,primary\n"
+                   f"{ref},A2,X,,Ann,primary\n"
+                   "NOPE,A1,M,,Ann,primary\n", encoding="utf-8")
+    result = import_responses(audit, bad)
+    assert [(e.row, e.message) for e in result.errors] == [
+        (3, "A2: answer 'X' is not on its scale (M, P, N, NR, NA)"), (4, "file 'NOPE' is not in the sample")]
+    assert audit.db.execute("SELECT count(*) FROM answer").fetchone()[0] == 0
+    good = tmp_path / "good.csv"
+    good.write_text("file_ref,item_id,answer,note,reviewer,role\n"
+                    f"{ref},profile.offence_group,burglary_residential,,Ann,primary\n"
+                    f"{ref},A1,P,,Ann,primary\n", encoding="utf-8")
+    result = import_responses(audit, good)
+    assert result.errors == []
+    [review] = result.reviews
+    assert review["complete"] is False
+    assert "A1: an evidence note is required for 'Partly met'." in review["missing"]
+
+
+def test_second_review_must_be_independent(audit):
+    ref = audit.sample().selected[0]
+    ann = ensure_reviewer(audit, "Ann", "1")
+    start_review(audit, ref, ann, "primary")
+    with pytest.raises(AuditError, match="independent"):
+        start_review(audit, ref, ann, "second")
+
+
+def test_cli_init_import_sample_verify(tmp_path, capsys):
+    path = str(tmp_path / "c.audit")
+    assert main(["init", path, "--checklist", "neighbourhood-crime", "--title", "CLI"]) == 0
+    assert main(["init", path, "--checklist", "neighbourhood-crime", "--title", "CLI"]) == 1  # never overwrites
+    capsys.readouterr()
+    assert main(["import", path, str(POLICE_UK), "--preset", "police-uk"]) == 0
+    imported = json.loads(capsys.readouterr().out)
+    assert {"rows_read", "imported", "rejected", "excluded", "in_frame", "rejections", "sha256"} <= imported.keys()
+    assert imported["rejections"][0].keys() == {"row", "ref", "reason"}
+    assert main(["sample", path, "--confidence", "0.95", "--tolerable", "0.05", "--seed", "x"]) == 0
+    drawn = json.loads(capsys.readouterr().out)
+    assert {"method", "confidence", "size", "seed", "frame_size", "frame_sha256", "strata", "selected", "reserve"} <= drawn.keys()
+    assert main(["verify", path]) == 0
+    assert main(["samplesize", "--confidence", "95", "--tolerable", "5"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 59
+
+
+def test_opening_a_non_audit_file_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "notes.audit"
+    path.write_text("hello", encoding="utf-8")
+    assert main(["verify", str(path)]) == 1
+    assert "not an audit file" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "hello"
