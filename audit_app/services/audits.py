@@ -329,13 +329,16 @@ class Audit:
         """In-frame units as (ref, stratum key), stratum sizes, and the frame's SHA-256 (refs in order)."""
         units: list[tuple[str, str]] = []
         populations: dict[str, int] = {}
-        ordered_refs: list[str] = []
-        for ref, values in population_store.frame_units(self.db, fields):
-            key = sampling.stratum_key(values) if fields else sampling.stratum_key(())
-            units.append((ref, key))
-            ordered_refs.append(ref)
+        keys: dict[tuple[str, ...], str] = {}  # a few hundred strata at most: name each once
+        rows = population_store.frame_units(self.db, fields)
+        for row in rows:
+            values = row[1:]
+            key = keys.get(values)
+            if key is None:
+                key = keys[values] = sampling.stratum_key(values) if fields else sampling.stratum_key(())
+            units.append((row[0], key))
             populations[key] = populations.get(key, 0) + 1
-        return units, populations, sampling.frame_sha256(ordered_refs)
+        return units, populations, sampling.frame_sha256(row[0] for row in rows)
 
     def _sample_size(self, request: SampleRequest, frame_size: int) -> statistics.SampleSize:
         try:

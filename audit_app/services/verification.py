@@ -118,8 +118,8 @@ def _show(value: Any) -> str:
 def _sample_differences(audit: Audit, plan: sampling_store.Plan) -> list[str]:
     db = audit.db
     fields = plan.strata_fields
-    units = [(ref, sampling.stratum_key(values) if fields else sampling.stratum_key(()))
-             for ref, values in population_store.frame_units(db, fields)]
+    units = [(row[0], sampling.stratum_key(row[1:]) if fields else sampling.stratum_key(()))
+             for row in population_store.frame_units(db, fields)]
     problems = []
     frame_hash = sampling.frame_sha256(ref for ref, _ in units)
     if frame_hash != plan.frame_sha256 or len(units) != plan.frame_size:

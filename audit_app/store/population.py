@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,23 +112,29 @@ def extra_columns(db: Database) -> list[str]:
     return names
 
 
-def frame_units(db: Database, fields: Sequence[str]) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(ref, values of ``fields``) for every in-frame unit, in ref order.
+def frame_units(db: Database, fields: Sequence[str]) -> list[tuple[str, ...]]:
+    """(ref, *values of ``fields``) for every in-frame unit, in ref order.
 
-    ``fields`` are canonical fields or extra column names (looked up per batch).
+    ``fields`` are canonical fields or extra column names (looked up per batch). Rows are read in
+    storage order and sorted here: walking the ref index would fetch each row at random.
     """
     canonical = [f for f in fields if f in CANONICAL]
-    batch_extras = {b.id: b.extras for b in batches(db)}
-    select = ", ".join(["ref", "batch_id", "extras"] + canonical)
-    for row in db.execute(f"SELECT {select} FROM unit WHERE in_frame = 1 ORDER BY ref"):
-        ref, batch_id, extras_text = row[0], row[1], row[2]
-        values = dict(zip(canonical, row[3:]))
-        wanted_extras = [f for f in fields if f not in values]
-        if wanted_extras:
-            names = batch_extras[batch_id]
-            extras = dict(zip(names, decode_extras(extras_text, len(names))))
+    wanted_extras = [f for f in fields if f not in CANONICAL]
+    select = ", ".join(["ref"] + canonical + (["batch_id", "extras"] if wanted_extras else []))
+    rows = db.execute(f"SELECT {select} FROM unit WHERE in_frame = 1").fetchall()
+    if not wanted_extras:
+        units = rows
+    else:
+        batch_extras = {b.id: b.extras for b in batches(db)}
+        units = []
+        for row in rows:
+            values = dict(zip(canonical, row[1 : 1 + len(canonical)]))
+            names = batch_extras[row[-2]]
+            extras = dict(zip(names, decode_extras(row[-1], len(names))))
             values.update({f: extras.get(f, "") for f in wanted_extras})
-        yield ref, tuple(values[f] for f in fields)
+            units.append((row[0], *(values[f] for f in fields)))
+    units.sort(key=lambda unit: unit[0])  # code-point order = SQLite's BINARY order on UTF-8
+    return units
 
 
 def unit_by_ref(db: Database, ref: str) -> dict[str, Any] | None:
