@@ -135,11 +135,3 @@ def frame_units(db: Database, fields: Sequence[str]) -> list[tuple[str, ...]]:
             units.append((row[0], *(values[f] for f in fields)))
     units.sort(key=lambda unit: unit[0])  # code-point order = SQLite's BINARY order on UTF-8
     return units
-
-
-def unit_by_ref(db: Database, ref: str) -> dict[str, Any] | None:
-    row = db.execute("SELECT * FROM unit WHERE ref = ?", [ref]).fetchone()
-    if row is None:
-        return None
-    names = [d[0] for d in db.execute("SELECT * FROM unit LIMIT 0").description]
-    return dict(zip(names, row))

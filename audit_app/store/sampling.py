@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
 from sqlite_utils import Database
 
 
@@ -120,6 +118,3 @@ def promote_reserve(db: Database, unit_id: int, replaces: int) -> None:
 def has_plan(db: Database) -> bool:
     return db.execute("SELECT count(*) FROM sampling_plan").fetchone()[0] > 0
 
-
-def plan_dict(plan: Plan) -> dict[str, Any]:
-    return dict(plan.__dict__)
