@@ -279,7 +279,7 @@ class Audit:
                              "replace out-of-scope files with their reserves instead.")
         fields = list(request.strata)
         self._check_strata_fields(fields)
-        units, populations, frame_hash = self._frame(fields)
+        units, populations, frame_hash = self.frame(fields)
         if not units:
             raise AuditError("The sampling frame is empty: import a population first (or widen the scope).")
         size = self._sample_size(request, len(units))
@@ -325,7 +325,7 @@ class Audit:
             if name not in known:
                 raise AuditError(f"Unknown stratum field '{name}' (population fields: {', '.join(known)}).")
 
-    def _frame(self, fields: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, int], str]:
+    def frame(self, fields: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, int], str]:
         """In-frame units as (ref, stratum key), stratum sizes, and the frame's SHA-256 (refs in order)."""
         units: list[tuple[str, str]] = []
         populations: dict[str, int] = {}

@@ -13,7 +13,6 @@ from typing import Any
 from audit_app.core import sampling
 from audit_app.services.audits import Audit
 from audit_app.store import events
-from audit_app.store import population as population_store
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
 
@@ -117,11 +116,8 @@ def _show(value: Any) -> str:
 
 def _sample_differences(audit: Audit, plan: sampling_store.Plan) -> list[str]:
     db = audit.db
-    fields = plan.strata_fields
-    units = [(row[0], sampling.stratum_key(row[1:]) if fields else sampling.stratum_key(()))
-             for row in population_store.frame_units(db, fields)]
+    units, _, frame_hash = audit.frame(plan.strata_fields)
     problems = []
-    frame_hash = sampling.frame_sha256(ref for ref, _ in units)
     if frame_hash != plan.frame_sha256 or len(units) != plan.frame_size:
         problems.append(f"sample: the sampling frame has changed since the draw ({len(units)} files, SHA-256 "
                         f"{frame_hash[:12]}…; the plan recorded {plan.frame_size}, {plan.frame_sha256[:12]}…)")
