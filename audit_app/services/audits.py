@@ -6,6 +6,7 @@ change and its record stand or fall together.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,14 +127,21 @@ class _ImportCounter:
     rejections: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def create_audit(path: str | Path, checklist: str, title: str, actor: str | None = None) -> "Audit":
+def create_audit(path: str | Path, checklist: str, title: str, actor: str | None = None, *, scope: str = "",
+                 period_start: dt.date | None = None, period_end: dt.date | None = None) -> "Audit":
     """Create a new audit file using a bundled checklist id or a checklist file.
 
     The checklist's full text and SHA-256 are stored, so later edits to the file on disk do not
     change this audit.
+
+    :param scope: what the audit covers, in words (shown in the report).
+    :param period_start: the first day of the period the audited files come from.
+    :param period_end: its last day.
     """
     if not title.strip():
         raise AuditError("Give the audit a title.")
+    if period_start and period_end and period_end < period_start:
+        raise AuditError(f"The period ends ({period_end:%d/%m/%Y}) before it starts ({period_start:%d/%m/%Y}).")
     checklist_path = resolve_checklist(checklist)
     data = checklist_path.read_bytes()
     compiled = parse_checklist(data, str(checklist_path))
@@ -148,6 +156,9 @@ def create_audit(path: str | Path, checklist: str, title: str, actor: str | None
         checklist_sha256=compiled.sha256,
         checklist_source=checklist_path.name,
         checklist_text=data.decode("utf-8-sig"),
+        scope=scope.strip(),
+        period_start=period_start.isoformat() if period_start else None,
+        period_end=period_end.isoformat() if period_end else None,
     )
     try:
         with database.transaction() as db:
@@ -155,6 +166,7 @@ def create_audit(path: str | Path, checklist: str, title: str, actor: str | None
             events.append(db, record.created_by, "audit.create", "audit", 1, {
                 "title": record.title, "checklist": compiled.id, "checklist_version": compiled.version,
                 "checklist_sha256": compiled.sha256, "app_version": __version__,
+                "scope": record.scope, "period_start": record.period_start, "period_end": record.period_end,
             })
     except BaseException:
         database.close()

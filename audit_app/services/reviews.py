@@ -14,7 +14,7 @@ from typing import Any
 
 from audit_app.core import profile as profile_values
 from audit_app.core.scoring import Answer, ReviewResult, answer_problems, score_review
-from audit_app.services.audits import Audit, AuditError, default_actor
+from audit_app.services.audits import Audit, AuditError
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
@@ -38,8 +38,13 @@ class AnswerInput:
     notable: bool = False
 
 
-def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str = "reviewer", actor: str | None = None) -> store.Reviewer:
-    """The reviewer with this name and staff number, added (and logged) the first time."""
+def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str = "reviewer", actor: str | None = None,
+                    *, update_role: bool = False) -> store.Reviewer:
+    """The reviewer with this name and staff number, added (and logged) the first time.
+
+    :param update_role: record ``role`` (and log the change) when the reviewer is known with another
+        role; otherwise the known role stands.
+    """
     name, staff_number = name.strip(), staff_number.strip()
     if not name:
         raise AuditError("A reviewer needs a name.")
@@ -48,6 +53,11 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
     with audit.database.transaction() as db:
         found = store.find_reviewer(db, name, staff_number)
         if found is not None:
+            if found.role != role and update_role:
+                store.set_reviewer_role(db, found.id, role)
+                events.append(db, actor or found.display, "reviewer.role", "reviewer", found.id,
+                              {"name": name, "staff_number": staff_number, "old": found.role, "new": role})
+                return store.Reviewer(found.id, found.name, found.staff_number, role)
             return found
         reviewer = store.insert_reviewer(db, name, staff_number, role, events.now())
         events.append(db, actor or name, "reviewer.add", "reviewer", reviewer.id,
@@ -55,8 +65,16 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
     return reviewer
 
 
-def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "primary") -> store.Review:
-    """Open (or return the existing) review of a sampled file by a reviewer in a role."""
+def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "primary", *, training: bool = False,
+                 actor: str | None = None) -> store.Review:
+    """Open (or return the existing) review of a sampled file by a reviewer in a role.
+
+    A second review is independent: it cannot be by the primary reviewer, and neither reviewer
+    sees the other's answers until both reviews are complete (see :func:`view_problem`).
+
+    :param training: mark the review as a training example (shown as such everywhere).
+    :param actor: who starts it, when not the reviewer (a lead auditor assigning a second review).
+    """
     if role not in ROLES:
         raise AuditError(f"Unknown review role '{role}' (primary or second).")
     with audit.database.transaction() as db:
@@ -72,10 +90,16 @@ def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "
             primary = store.find_review(db, ref, "primary")
             if primary is not None and primary.reviewer.id == reviewer.id:
                 raise AuditError(f"{reviewer.name} did the primary review of '{ref}'; a second review must be independent.")
+        if role == "primary":
+            second = store.find_review(db, ref, "second")
+            if second is not None and second.reviewer.id == reviewer.id:
+                raise AuditError(f"{reviewer.name} does the second review of '{ref}'; the primary review must be by someone else.")
         at = events.now()
-        review_id = store.insert_review(db, unit.unit_id, reviewer.id, role, at)
-        events.append(db, reviewer.name, "review.start", "review", review_id,
-                      {"ref": ref, "role": role, "reviewer": reviewer.name, "status": "in_progress"})
+        review_id = store.insert_review(db, unit.unit_id, reviewer.id, role, at, training)
+        detail = {"ref": ref, "role": role, "reviewer": reviewer.name, "status": "in_progress"}
+        if training:
+            detail["training"] = True
+        events.append(db, actor or reviewer.display, "review.start", "review", review_id, detail)
         review = store.review_by_id(db, review_id)
     assert review is not None
     return review
@@ -86,8 +110,20 @@ def _editable(db: Any, review_id: int) -> store.Review:
     if review is None:
         raise AuditError(f"No review {review_id} in this audit.")
     if review.status == "signed_off":
-        raise AuditError(f"The review of '{review.ref}' is signed off and locked.")
+        raise AuditError(f"The review of '{review.ref}' is signed off and locked: "
+                         "change it after sign-off, giving a reason, to edit it.")
     return review
+
+
+def _after_change(audit: Audit, db: Any, review: store.Review, actor: str) -> None:
+    """A complete review that a change leaves incomplete goes back to in progress (logged)."""
+    if review.status != "complete":
+        return
+    missing = review_result(audit, review.id).missing
+    if missing:
+        store.set_review_status(db, review.id, "in_progress", events.now())
+        events.append(db, actor, "review.status", "review", review.id, {"old": "complete", "new": "in_progress"},
+                      reason=f"no longer complete: {missing[0].message}")
 
 
 def set_profile_value(audit: Audit, review_id: int, field_id: str, value: Any, actor: str | None = None) -> None:
@@ -107,15 +143,20 @@ def set_profile_value(audit: Audit, review_id: int, field_id: str, value: Any, a
             return
         store.set_profile_value(db, review_id, field_id, new)
         store.touch_review(db, review_id, events.now())
-        events.append(db, actor or review.reviewer.name, "profile.set", "review", review_id,
-                      {"field": field_id, "old": old, "new": new})
+        actor = actor or review.reviewer.display
+        events.append(db, actor, "profile.set", "review", review_id, {"field": field_id, "old": old, "new": new})
+        _after_change(audit, db, review, actor)
 
 
-def set_answer(audit: Audit, review_id: int, item_id: str, given: AnswerInput | None, actor: str | None = None) -> None:
-    """Record (or clear, with ``None``) the answer to one item; checked against its scale."""
+def set_answer(audit: Audit, review_id: int, item_id: str, given: AnswerInput | None, actor: str | None = None,
+               reason: str = "") -> None:
+    """Record (or clear, with ``None``) the answer to one item; checked against its scale.
+
+    Drafts of the item's note and evidence are settled by the answer (deleted).
+    """
     new = None
     if given is not None:
-        problems = answer_problems(audit.checklist, item_id, _scoring_answer(given))
+        problems = answer_problems(audit.checklist, item_id, scoring_answer(given))
         if problems:
             raise AuditError("; ".join(problems) + ".")
         new = store.StoredAnswer(item_id, given.code, given.note.strip(), given.evidence.strip(),
@@ -125,16 +166,19 @@ def set_answer(audit: Audit, review_id: int, item_id: str, given: AnswerInput | 
     with audit.database.transaction() as db:
         review = _editable(db, review_id)
         old = store.answer(db, review_id, item_id)
+        store.delete_drafts(db, review_id, item_id)
         if old == new:
             return
         store.set_answer(db, review_id, new, item_id)
         store.touch_review(db, review_id, events.now())
-        events.append(db, actor or review.reviewer.name, "answer.set", "review", review_id, {
+        actor = actor or review.reviewer.display
+        events.append(db, actor, "answer.set", "review", review_id, {
             "item": item_id, "old": old.as_dict() if old else None, "new": new.as_dict() if new else None,
-        })
+        }, reason=reason)
+        _after_change(audit, db, review, actor)
 
 
-def _scoring_answer(stored: AnswerInput | store.StoredAnswer) -> Answer:
+def scoring_answer(stored: AnswerInput | store.StoredAnswer) -> Answer:
     return Answer(code=stored.code, note=stored.note, opportunity_known=stored.opportunity_known,
                   mmo=stored.mmo, notable_practice=stored.notable)
 
@@ -145,7 +189,7 @@ def review_result(audit: Audit, review_id: int) -> ReviewResult:
     stored_profile = store.profile_values(db, review_id)
     values = {k: profile_values.from_json(audit.checklist.fields[k], v) for k, v in stored_profile.items()
               if k in audit.checklist.fields}
-    answers = {item: _scoring_answer(a) for item, a in store.answers(db, review_id).items()}
+    answers = {item: scoring_answer(a) for item, a in store.answers(db, review_id).items()}
     return score_review(audit.checklist, values, answers)
 
 
@@ -162,8 +206,113 @@ def set_review_status(audit: Audit, review_id: int, status: str, actor: str | No
         if review.status == status:
             return
         store.set_review_status(db, review_id, status, events.now())
-        events.append(db, actor or review.reviewer.name, "review.status", "review", review_id,
+        events.append(db, actor or review.reviewer.display, "review.status", "review", review_id,
                       {"old": review.status, "new": status}, reason=reason)
+
+
+# -- sign-off, and changes after it
+
+
+def sign_off(audit: Audit, review_id: int, signer: store.Reviewer) -> None:
+    """The lead auditor signs off a complete review, which locks it.
+
+    :raises AuditError: when the signer is not a lead auditor, signs their own review, or the
+        review is not complete.
+    """
+    with audit.database.transaction() as db:
+        review = store.review_by_id(db, review_id)
+        if review is None:
+            raise AuditError(f"No review {review_id} in this audit.")
+        signer = store.reviewer_by_id(db, signer.id) or signer
+        if signer.role != "lead":
+            raise AuditError(f"Only a lead auditor can sign off a review; {signer.name} is recorded as a reviewer.")
+        if signer.id == review.reviewer.id:
+            raise AuditError(f"{signer.name} did this review and cannot sign it off: another lead auditor must.")
+        if review.status == "signed_off":
+            raise AuditError(f"The review of '{review.ref}' is already signed off.")
+        if review.status != "complete" or not review_result(audit, review_id).complete:
+            raise AuditError(f"The review of '{review.ref}' is not complete, so it cannot be signed off.")
+        at = events.now()
+        store.set_review_status(db, review_id, "signed_off", at)
+        store.set_sign_off(db, review_id, signer.id, at)
+        events.append(db, signer.display, "review.status", "review", review_id,
+                      {"old": review.status, "new": "signed_off", "signed_off_by": signer.id})
+
+
+def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: store.Reviewer) -> None:
+    """Unlock a signed-off review to change it: the reason is recorded, the review is marked
+    "changed after sign-off" for good, and the sign-off is void until a lead auditor signs again.
+    """
+    if not reason.strip():
+        raise AuditError("Give the reason for changing a signed-off review; it is recorded in the audit trail.")
+    with audit.database.transaction() as db:
+        review = store.review_by_id(db, review_id)
+        if review is None:
+            raise AuditError(f"No review {review_id} in this audit.")
+        if review.status != "signed_off":
+            raise AuditError(f"The review of '{review.ref}' is not signed off; it can be changed as it is.")
+        actor = store.reviewer_by_id(db, actor.id) or actor
+        if actor.id != review.reviewer.id and actor.role != "lead":
+            raise AuditError(f"Only {review.reviewer.name} (who did the review) or a lead auditor can change it after sign-off.")
+        store.set_review_status(db, review_id, "complete", events.now())
+        store.set_sign_off(db, review_id, None, None)
+        store.mark_changed_after_sign_off(db, review_id)
+        events.append(db, actor.display, "review.status", "review", review_id,
+                      {"old": "signed_off", "new": "complete", "changed_after_sign_off": True}, reason=reason.strip())
+
+
+# -- who may see a review
+
+
+def view_problem(audit: Audit, review: store.Review, viewer: store.Reviewer | None) -> str | None:
+    """Why ``viewer`` may not see ``review`` (None when they may).
+
+    While a file has both a primary and a second review and either is unfinished, each review is
+    visible only to its own reviewer: the two judgements stay independent until both are made.
+    """
+    reviews = store.reviews_of_unit(audit.db, review.unit_id)
+    if len(reviews) < 2 or all(r.status in ("complete", "signed_off") for r in reviews.values()):
+        return None
+    if viewer is not None and viewer.id == review.reviewer.id:
+        return None
+    return (f"The {review.role} review of '{review.ref}' stays hidden until both the primary and the second review "
+            "are complete, so that the two reviews are independent.")
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Everything a review page shows: the review, its profile values, answers and unsaved drafts."""
+
+    review: store.Review
+    profile: dict[str, Any]
+    answers: dict[str, store.StoredAnswer]
+    drafts: dict[tuple[str, str], str]
+
+
+def review_state(audit: Audit, review_id: int, viewer: store.Reviewer | None = None) -> ReviewState:
+    """Load a review for showing (refused while it must stay hidden from ``viewer``)."""
+    db = audit.db
+    review = store.review_by_id(db, review_id)
+    if review is None:
+        raise AuditError(f"No review {review_id} in this audit.")
+    problem = view_problem(audit, review, viewer)
+    if problem:
+        raise AuditError(problem)
+    fields = audit.checklist.fields
+    profile = {k: profile_values.from_json(fields[k], v) for k, v in store.profile_values(db, review_id).items() if k in fields}
+    return ReviewState(review, profile, store.answers(db, review_id), store.drafts(db, review_id))
+
+
+def save_draft(audit: Audit, review_id: int, item_id: str, field_name: str, text: str) -> None:
+    """Keep text being typed (a note or evidence reference) safe before it is recorded as an answer.
+
+    Not an audit-trail event: the text is recorded, with an event, when the answer is saved.
+    """
+    if field_name not in ("note", "evidence"):
+        raise AuditError(f"Unknown draft field '{field_name}'.")
+    with audit.database.transaction() as db:
+        _editable(db, review_id)
+        store.save_draft(db, review_id, item_id, field_name, text, events.now())
 
 
 # -- responses captured elsewhere -------------------------------------------------------------
@@ -299,7 +448,7 @@ def _parse_response(audit: Audit, number: int, get: Any, selected: set[str], res
         problems += [f"{name} must be yes or no" for name in bad]
         value = AnswerInput(text.upper(), get("note"), get("evidence"), flags["opportunity_known"] if not bad else None,
                             bool(flags["mmo"]) if not bad else False, bool(flags["notable_practice"]) if not bad else False)
-        problems += answer_problems(audit.checklist, target, _scoring_answer(value))
+        problems += answer_problems(audit.checklist, target, scoring_answer(value))
     if problems:
         result.errors.append(RowError(number, "; ".join(problems)))
         return None

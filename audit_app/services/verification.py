@@ -51,22 +51,44 @@ def verify(audit: Audit) -> VerifyReport:
     return report
 
 
-def _replay(audit: Audit) -> tuple[dict[int, str], dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    statuses: dict[int, str] = {}
-    profiles: dict[int, dict[str, Any]] = {}
-    answers: dict[int, dict[str, Any]] = {}
-    for event in events.iterate(audit.db, "review"):
-        review_id = int(event.entity_id)
+@dataclass
+class _Replayed:
+    """The review state the audit trail describes."""
+
+    statuses: dict[int, str] = field(default_factory=dict)
+    # (training, signed off by, changed after sign-off) per review
+    marks: dict[int, tuple[bool, int | None, bool]] = field(default_factory=dict)
+    profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # file ref -> target -> value
+
+
+def _replay(audit: Audit) -> _Replayed:
+    state = _Replayed()
+    for event in events.iterate(audit.db):
         detail = event.detail
+        if event.action == "moderation.agree":
+            state.agreed.setdefault(event.entity_id, {})[detail["target"]] = detail["new"]
+            continue
+        if event.entity != "review":
+            continue
+        review_id = int(event.entity_id)
         if event.action == "review.start":
-            statuses[review_id] = detail["status"]
+            state.statuses[review_id] = detail["status"]
+            state.marks[review_id] = (bool(detail.get("training")), None, False)
         elif event.action == "review.status":
-            statuses[review_id] = detail["new"]
+            state.statuses[review_id] = detail["new"]
+            training, signer, changed = state.marks.get(review_id, (False, None, False))
+            if detail["new"] == "signed_off":
+                signer = detail.get("signed_off_by")
+            elif detail["old"] == "signed_off":
+                signer = None
+            state.marks[review_id] = (training, signer, changed or bool(detail.get("changed_after_sign_off")))
         elif event.action == "profile.set":
-            _apply(profiles.setdefault(review_id, {}), detail["field"], detail["new"])
+            _apply(state.profiles.setdefault(review_id, {}), detail["field"], detail["new"])
         elif event.action == "answer.set":
-            _apply(answers.setdefault(review_id, {}), detail["item"], detail["new"])
-    return statuses, profiles, answers
+            _apply(state.answers.setdefault(review_id, {}), detail["item"], detail["new"])
+    return state
 
 
 def _apply(state: dict[str, Any], key: str, value: Any) -> None:
@@ -78,21 +100,30 @@ def _apply(state: dict[str, Any], key: str, value: Any) -> None:
 
 def _replay_differences(audit: Audit) -> list[str]:
     db = audit.db
-    statuses, profiles, answers = _replay(audit)
+    replayed = _replay(audit)
     reviews = {r.id: r for r in review_store.all_reviews(db)}
     current_profiles = review_store.all_profile_values(db)
     current_answers = review_store.all_answers(db)
     problems = []
-    for review_id in sorted(set(reviews) | set(statuses)):
+    for review_id in sorted(set(reviews) | set(replayed.statuses)):
         review = reviews.get(review_id)
         name = f"review {review_id} ({review.ref}, {review.role})" if review else f"review {review_id}"
         if review is None:
             problems.append(f"{name}: in the audit trail but missing from the reviews table")
             continue
-        if statuses.get(review_id) != review.status:
-            problems.append(f"{name}: status is '{review.status}' but the audit trail says '{statuses.get(review_id)}'")
-        problems += _compare(name, "profile value", current_profiles.get(review_id, {}), profiles.get(review_id, {}))
-        problems += _compare(name, "answer", current_answers.get(review_id, {}), answers.get(review_id, {}))
+        if replayed.statuses.get(review_id) != review.status:
+            problems.append(f"{name}: status is '{review.status}' but the audit trail says '{replayed.statuses.get(review_id)}'")
+        marks = (review.training, review.signed_off_by.id if review.signed_off_by else None, review.changed_after_sign_off)
+        if replayed.marks.get(review_id) != marks:
+            problems.append(f"{name}: its training, sign-off or changed-after-sign-off marks {marks} differ from the "
+                            f"audit trail's {replayed.marks.get(review_id)}")
+        problems += _compare(name, "profile value", current_profiles.get(review_id, {}), replayed.profiles.get(review_id, {}))
+        problems += _compare(name, "answer", current_answers.get(review_id, {}), replayed.answers.get(review_id, {}))
+    refs = {unit_id: ref for unit_id, ref in ((r.unit_id, r.ref) for r in reviews.values())}
+    current_agreed = {refs.get(unit_id, str(unit_id)): {t: a.value for t, a in decided.items()}
+                      for unit_id, decided in review_store.all_agreed(db).items()}
+    for ref in sorted(set(current_agreed) | set(replayed.agreed)):
+        problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
     return problems
 
 

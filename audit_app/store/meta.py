@@ -18,6 +18,9 @@ class AuditRecord:
     checklist_sha256: str
     checklist_source: str
     checklist_text: str
+    scope: str = ""
+    period_start: str | None = None  # ISO date
+    period_end: str | None = None
 
 
 def insert_audit(db: Database, record: AuditRecord) -> None:
@@ -31,7 +34,7 @@ def insert_audit(db: Database, record: AuditRecord) -> None:
 def load_audit(db: Database) -> AuditRecord | None:
     cursor = db.execute(
         "SELECT title, created_at, created_by, app_version, checklist_id, checklist_version, checklist_sha256,"
-        " checklist_source, checklist_text FROM audit WHERE id = 1"
+        " checklist_source, checklist_text, scope, period_start, period_end FROM audit WHERE id = 1"
     )
     row = cursor.fetchone()
     return AuditRecord(*row) if row else None

@@ -16,6 +16,11 @@ class Reviewer:
     staff_number: str
     role: str
 
+    @property
+    def display(self) -> str:
+        """How the reviewer is named in the audit trail and on screen."""
+        return f"{self.name} ({self.staff_number})" if self.staff_number else self.name
+
 
 @dataclass(frozen=True)
 class Review:
@@ -27,6 +32,10 @@ class Review:
     status: str
     created_at: str
     updated_at: str
+    training: bool = False
+    signed_off_by: Reviewer | None = None
+    signed_off_at: str | None = None
+    changed_after_sign_off: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,13 +65,17 @@ def insert_reviewer(db: Database, name: str, staff_number: str, role: str, at: s
 
 
 _REVIEW = """
-    SELECT r.id, r.unit_id, u.ref, v.id, v.name, v.staff_number, v.role, r.role, r.status, r.created_at, r.updated_at
+    SELECT r.id, r.unit_id, u.ref, v.id, v.name, v.staff_number, v.role, r.role, r.status, r.created_at, r.updated_at,
+           r.training, s.id, s.name, s.staff_number, s.role, r.signed_off_at, r.changed_after_sign_off
     FROM review r JOIN unit u ON u.id = r.unit_id JOIN reviewer v ON v.id = r.reviewer_id
+    LEFT JOIN reviewer s ON s.id = r.signed_off_by
 """
 
 
 def _review(row: tuple[Any, ...]) -> Review:
-    return Review(row[0], row[1], row[2], Reviewer(*row[3:7]), row[7], row[8], row[9], row[10])
+    signer = Reviewer(*row[12:16]) if row[12] is not None else None
+    return Review(row[0], row[1], row[2], Reviewer(*row[3:7]), row[7], row[8], row[9], row[10],
+                  bool(row[11]), signer, row[16], bool(row[17]))
 
 
 def find_review(db: Database, ref: str, role: str) -> Review | None:
@@ -79,15 +92,43 @@ def all_reviews(db: Database) -> list[Review]:
     return [_review(row) for row in db.execute(_REVIEW + " ORDER BY r.id")]
 
 
-def insert_review(db: Database, unit_id: int, reviewer_id: int, role: str, at: str) -> int:
+def reviews_of_unit(db: Database, unit_id: int) -> dict[str, Review]:
+    """The reviews of one sampled file by role ('primary', 'second')."""
+    return {review.role: review for review in map(_review, db.execute(_REVIEW + " WHERE r.unit_id = ?", [unit_id]))}
+
+
+def insert_review(db: Database, unit_id: int, reviewer_id: int, role: str, at: str, training: bool = False) -> int:
     return db.execute(
-        "INSERT INTO review (unit_id, reviewer_id, role, status, created_at, updated_at) VALUES (?, ?, ?, 'in_progress', ?, ?)",
-        [unit_id, reviewer_id, role, at, at],
+        "INSERT INTO review (unit_id, reviewer_id, role, status, created_at, updated_at, training)"
+        " VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
+        [unit_id, reviewer_id, role, at, at, int(training)],
     ).lastrowid
 
 
 def set_review_status(db: Database, review_id: int, status: str, at: str) -> None:
     db.execute("UPDATE review SET status = ?, updated_at = ? WHERE id = ?", [status, at, review_id])
+
+
+def set_sign_off(db: Database, review_id: int, reviewer_id: int | None, at: str | None) -> None:
+    """Record who signed the review off and when (``None`` voids the sign-off)."""
+    db.execute("UPDATE review SET signed_off_by = ?, signed_off_at = ? WHERE id = ?", [reviewer_id, at, review_id])
+
+
+def mark_changed_after_sign_off(db: Database, review_id: int) -> None:
+    db.execute("UPDATE review SET changed_after_sign_off = 1 WHERE id = ?", [review_id])
+
+
+def reviewers(db: Database) -> list[Reviewer]:
+    return [Reviewer(*row) for row in db.execute("SELECT id, name, staff_number, role FROM reviewer ORDER BY name, staff_number")]
+
+
+def reviewer_by_id(db: Database, reviewer_id: int) -> Reviewer | None:
+    row = db.execute("SELECT id, name, staff_number, role FROM reviewer WHERE id = ?", [reviewer_id]).fetchone()
+    return Reviewer(*row) if row else None
+
+
+def set_reviewer_role(db: Database, reviewer_id: int, role: str) -> None:
+    db.execute("UPDATE reviewer SET role = ? WHERE id = ?", [role, reviewer_id])
 
 
 def touch_review(db: Database, review_id: int, at: str) -> None:
@@ -152,3 +193,115 @@ def all_answers(db: Database) -> dict[int, dict[str, dict[str, Any]]]:
     for row in rows:
         out.setdefault(row[0], {})[row[1]] = _answer(row[1:]).as_dict()
     return out
+
+
+# -- drafts: text typed but not yet recorded as an answer (see the draft table in schema.py)
+
+
+def save_draft(db: Database, review_id: int, item: str, field: str, text: str, at: str) -> None:
+    db.execute("INSERT OR REPLACE INTO draft (review_id, item, field, text, at) VALUES (?, ?, ?, ?, ?)",
+               [review_id, item, field, text, at])
+
+
+def drafts(db: Database, review_id: int) -> dict[tuple[str, str], str]:
+    """(item, field) → text of the drafts of one review."""
+    rows = db.execute("SELECT item, field, text FROM draft WHERE review_id = ?", [review_id])
+    return {(item, field): text for item, field, text in rows}
+
+
+def delete_drafts(db: Database, review_id: int, item: str | None = None) -> None:
+    if item is None:
+        db.execute("DELETE FROM draft WHERE review_id = ?", [review_id])
+    else:
+        db.execute("DELETE FROM draft WHERE review_id = ? AND item = ?", [review_id, item])
+
+
+# -- moderation: agreed answers where two reviews of a file differ
+
+
+@dataclass(frozen=True)
+class Agreed:
+    target: str  # an item id, or 'profile.<field>'
+    value: Any  # the answer as a dict (StoredAnswer.as_dict), or a profile value (JSON form); None = cleared
+    reason: str
+    decided_by: Reviewer
+    decided_at: str
+
+
+def set_agreed(db: Database, unit_id: int, target: str, value: Any, reason: str, reviewer_id: int, at: str) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO agreed (unit_id, target, value, reason, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [unit_id, target, json.dumps(value, ensure_ascii=False), reason, reviewer_id, at],
+    )
+
+
+def delete_agreed(db: Database, unit_id: int, target: str) -> None:
+    db.execute("DELETE FROM agreed WHERE unit_id = ? AND target = ?", [unit_id, target])
+
+
+_AGREED = """
+    SELECT a.unit_id, a.target, a.value, a.reason, v.id, v.name, v.staff_number, v.role, a.decided_at
+    FROM agreed a JOIN reviewer v ON v.id = a.decided_by
+"""
+
+
+def agreed(db: Database, unit_id: int) -> dict[str, Agreed]:
+    rows = db.execute(_AGREED + " WHERE a.unit_id = ?", [unit_id])
+    return {row[1]: Agreed(row[1], json.loads(row[2]), row[3], Reviewer(*row[4:8]), row[8]) for row in rows}
+
+
+def all_agreed(db: Database) -> dict[int, dict[str, Agreed]]:
+    out: dict[int, dict[str, Agreed]] = {}
+    for row in db.execute(_AGREED):
+        out.setdefault(row[0], {})[row[1]] = Agreed(row[1], json.loads(row[2]), row[3], Reviewer(*row[4:8]), row[8])
+    return out
+
+
+# -- the workspace: every sampled file with its reviews, in one query
+
+
+@dataclass(frozen=True)
+class SampleFileRow:
+    """A sampled (or replaced) file with the state of its primary and second reviews."""
+
+    unit_id: int
+    ref: str
+    stratum: str
+    rank: int
+    sample_status: str  # 'selected' or 'replaced'
+    replaced_reason: str | None
+    offence: str
+    offence_group: str
+    area: str
+    month: str
+    outcome: str
+    primary: Review | None
+    second: Review | None
+
+
+def sample_file_rows(db: Database) -> list[SampleFileRow]:
+    """Every selected or replaced file, by stratum and rank, with its reviews (two queries in all)."""
+    rows = db.execute(
+        "SELECT s.unit_id, u.ref, s.stratum, s.rank, s.status, s.replaced_reason, u.offence, u.offence_group, u.area,"
+        " u.month, u.outcome FROM sample_unit s JOIN unit u ON u.id = s.unit_id"
+        " WHERE s.status IN ('selected', 'replaced') ORDER BY s.stratum, s.rank"
+    ).fetchall()
+    by_unit: dict[int, dict[str, Review]] = {}
+    for review in map(_review, db.execute(_REVIEW)):
+        by_unit.setdefault(review.unit_id, {})[review.role] = review
+    return [SampleFileRow(*row, by_unit.get(row[0], {}).get("primary"), by_unit.get(row[0], {}).get("second")) for row in rows]
+
+
+def answers_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[str, StoredAnswer]]:
+    """Answers of many reviews at once (for grading a whole sample)."""
+    out: dict[int, dict[str, StoredAnswer]] = {review_id: {} for review_id in review_ids}
+    rows = db.execute("SELECT review_id, item, code, note, evidence, opportunity_known, mmo, notable FROM answer")
+    for row in rows:
+        if row[0] in out:
+            out[row[0]][row[1]] = _answer(row[1:])
+    return out
+
+
+def profiles_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[str, Any]]:
+    wanted = set(review_ids)
+    return {k: v for k, v in all_profile_values(db).items() if k in wanted}

@@ -193,5 +193,50 @@ def m001_create_audit(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m002_review_workflow(db: Database) -> None:
+    """The review workstation: audit scope and period, training reviews, sign-off, moderation, drafts."""
+    _run_script(
+        db,
+        """
+        ALTER TABLE audit ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit ADD COLUMN period_start TEXT;      -- ISO date, or NULL
+        ALTER TABLE audit ADD COLUMN period_end TEXT;
+
+        -- A training example (e.g. in the demo audit): shown as such wherever the review appears.
+        ALTER TABLE review ADD COLUMN training INTEGER NOT NULL DEFAULT 0 CHECK (training IN (0, 1));
+        ALTER TABLE review ADD COLUMN signed_off_by INTEGER REFERENCES reviewer(id);
+        ALTER TABLE review ADD COLUMN signed_off_at TEXT;
+        -- Set for good when a signed-off review is changed (with a reason); the change voids the sign-off.
+        ALTER TABLE review ADD COLUMN changed_after_sign_off INTEGER NOT NULL DEFAULT 0
+            CHECK (changed_after_sign_off IN (0, 1));
+
+        -- Moderation: the agreed answer (or profile value) where a primary and a second review of a
+        -- file differ. Both original reviews are kept unchanged.
+        CREATE TABLE agreed (
+            unit_id INTEGER NOT NULL REFERENCES sample_unit(unit_id),
+            target TEXT NOT NULL,            -- an item id, or 'profile.<field>'
+            value TEXT NOT NULL,             -- JSON: the agreed answer (item) or value (profile); null = cleared
+            reason TEXT NOT NULL,
+            decided_by INTEGER NOT NULL REFERENCES reviewer(id),
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (unit_id, target)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Text being typed (a note or an evidence reference) before it is recorded as an answer:
+        -- saved on every keystroke so a crash loses at most the keystroke in flight. Not part of
+        -- the audit trail; restored and recorded (as an ordinary change) when the review reopens.
+        CREATE TABLE draft (
+            review_id INTEGER NOT NULL REFERENCES review(id),
+            item TEXT NOT NULL,
+            field TEXT NOT NULL CHECK (field IN ('note', 'evidence')),
+            text TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (review_id, item, field)
+        ) STRICT, WITHOUT ROWID;
+        """
+    )
+
+
 # Every migration this version knows, in order (pending() on an empty database lists them all).
 MIGRATION_NAMES: list[str] = [m.name for m in MIGRATIONS.pending(Database(memory=True))]

@@ -101,9 +101,9 @@ def test_older_file_is_backed_up_then_migrated(tmp_path, monkeypatch):
     try:
         migrated = open_database(path)
         assert "team" in migrated.db["reviewer"].columns_dict
-        assert migrated.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert migrated.conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATION_NAMES)
         migrated.close()
-        backups = list(tmp_path.glob("a.before-v2.*.backup.audit"))
+        backups = list(tmp_path.glob(f"a.before-v{len(schema.MIGRATION_NAMES)}.*.backup.audit"))
         assert len(backups) == 1
         old = sqlite3.connect(backups[0])
         assert "team" not in [row[1] for row in old.execute("PRAGMA table_info(reviewer)")]

@@ -1,0 +1,202 @@
+"""Moderation: where the primary and the independent second review of a file differ, the agreed answer.
+
+Both original reviews are kept unchanged. The agreed result of a file is the primary review with
+every difference replaced by the agreed answer (or profile value) recorded here, with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from audit_app.core import profile as profile_values
+from audit_app.core.scoring import ReviewResult, answer_problems, score_review
+from audit_app.services.audits import Audit, AuditError
+from audit_app.services.reviews import AnswerInput, scoring_answer
+from audit_app.store import events
+from audit_app.store import reviews as store
+from audit_app.store import sampling as sampling_store
+
+PROFILE_PREFIX = "profile."
+DONE = ("complete", "signed_off")
+
+# What a moderation of one file is waiting for, or has reached.
+NO_SECOND = "no_second"  # no second review assigned
+AWAITING = "awaiting_reviews"  # a second review exists; one of the two is not complete yet
+TO_AGREE = "to_agree"  # both complete; some differences have no agreed answer yet
+AGREED = "agreed"  # both complete and every difference has an agreed answer (or there is none)
+
+STATE_LABELS = {
+    NO_SECOND: "",
+    AWAITING: "Awaiting reviews",
+    TO_AGREE: "To moderate",
+    AGREED: "Moderated",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One question on which the two reviews of a file differ."""
+
+    target: str  # an item id, or 'profile.<field>'
+    label: str
+    primary: Any  # StoredAnswer | profile value (Python form) | None
+    second: Any
+    agreed: store.Agreed | None
+
+    @property
+    def is_profile(self) -> bool:
+        return self.target.startswith(PROFILE_PREFIX)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    ref: str
+    primary: store.Review
+    second: store.Review
+    state: str
+    differences: tuple[Difference, ...]
+
+    @property
+    def open_differences(self) -> tuple[Difference, ...]:
+        return tuple(d for d in self.differences if d.agreed is None)
+
+
+def same_answer(a: store.StoredAnswer | None, b: store.StoredAnswer | None) -> bool:
+    """Two answers agree when their code and flags agree (notes are each reviewer's own words)."""
+    if a is None or b is None:
+        return a is b
+    return (a.code, a.opportunity_known, a.mmo, a.notable) == (b.code, b.opportunity_known, b.mmo, b.notable)
+
+
+def _reviews(audit: Audit, ref: str) -> tuple[int, dict[str, store.Review]]:
+    unit = sampling_store.sampled_unit(audit.db, ref)
+    if unit is None:
+        raise AuditError(f"File '{ref}' is not in the sample.")
+    return unit.unit_id, store.reviews_of_unit(audit.db, unit.unit_id)
+
+
+def moderation_state(primary: store.Review | None, second: store.Review | None, open_differences: int | None) -> str:
+    """The state of a file's moderation from its two reviews (and, once both are done, the open differences)."""
+    if second is None or primary is None:
+        return NO_SECOND
+    if primary.status not in DONE or second.status not in DONE:
+        return AWAITING
+    return AGREED if open_differences == 0 else TO_AGREE
+
+
+def compare(audit: Audit, ref: str) -> Comparison:
+    """The differences between the two reviews of a file, with any agreed answers.
+
+    :raises AuditError: when the file has no second review, or either review is not complete
+        (the reviews stay independent until both are done).
+    """
+    unit_id, reviews = _reviews(audit, ref)
+    primary, second = reviews.get("primary"), reviews.get("second")
+    if primary is None or second is None:
+        raise AuditError(f"File '{ref}' has no second review to moderate against.")
+    if primary.status not in DONE or second.status not in DONE:
+        raise AuditError(f"Both reviews of '{ref}' must be complete before they are compared.")
+    checklist = audit.checklist
+    db = audit.db
+    agreed = store.agreed(db, unit_id)
+    differences = []
+    fields = checklist.fields
+    first_profile, second_profile = store.profile_values(db, primary.id), store.profile_values(db, second.id)
+    for field in checklist.spec.profile:
+        a, b = first_profile.get(field.id), second_profile.get(field.id)
+        if a != b:
+            target = PROFILE_PREFIX + field.id
+            differences.append(Difference(target, field.label, profile_values.from_json(fields[field.id], a),
+                                          profile_values.from_json(fields[field.id], b), agreed.get(target)))
+    first_answers, second_answers = store.answers(db, primary.id), store.answers(db, second.id)
+    for item_id, item in checklist.items.items():
+        a, b = first_answers.get(item_id), second_answers.get(item_id)
+        if not same_answer(a, b):
+            differences.append(Difference(item_id, f"{item_id} {item.question}", a, b, agreed.get(item_id)))
+    open_count = sum(1 for d in differences if d.agreed is None)
+    return Comparison(ref, primary, second, moderation_state(primary, second, open_count), tuple(differences))
+
+
+def record_agreed(audit: Audit, ref: str, target: str, value: AnswerInput | Any, reason: str, moderator: store.Reviewer) -> None:
+    """Record the agreed answer (an :class:`AnswerInput` for an item, a value for a profile field).
+
+    :raises AuditError: without a reason, when the moderator is not a lead auditor, when the two
+        reviews do not differ there, or when the value is not valid for the question.
+    """
+    if not reason.strip():
+        raise AuditError("Give the reason for the agreed answer; it is recorded with it.")
+    comparison = compare(audit, ref)
+    difference = next((d for d in comparison.differences if d.target == target), None)
+    if difference is None:
+        raise AuditError(f"The two reviews of '{ref}' do not differ on {target}: there is nothing to agree.")
+    stored = _checked_value(audit, target, value)
+    with audit.database.transaction() as db:
+        moderator = store.reviewer_by_id(db, moderator.id) or moderator
+        if moderator.role != "lead":
+            raise AuditError(f"Only a lead auditor records agreed answers; {moderator.name} is recorded as a reviewer.")
+        unit_id = comparison.primary.unit_id
+        old = store.agreed(db, unit_id).get(target)
+        store.set_agreed(db, unit_id, target, stored, reason.strip(), moderator.id, events.now())
+        events.append(db, moderator.display, "moderation.agree", "sample_unit", ref, {
+            "target": target, "old": old.value if old else None, "new": stored,
+            "primary": _as_json(difference.primary, audit, target), "second": _as_json(difference.second, audit, target),
+        }, reason=reason.strip())
+
+
+def _checked_value(audit: Audit, target: str, value: Any) -> Any:
+    """The stored (JSON) form of an agreed value, checked against the checklist."""
+    checklist = audit.checklist
+    if target.startswith(PROFILE_PREFIX):
+        field = checklist.fields.get(target[len(PROFILE_PREFIX):])
+        if field is None:
+            raise AuditError(f"Unknown profile field '{target}'.")
+        try:
+            return profile_values.to_json(field, profile_values.check_value(field, value))
+        except ValueError as exc:
+            raise AuditError(f"{exc}.") from None
+    if not isinstance(value, AnswerInput):
+        raise AuditError(f"The agreed answer to {target} must be an answer.")
+    problems = answer_problems(checklist, target, scoring_answer(value))
+    if problems:
+        raise AuditError("; ".join(problems) + ".")
+    return store.StoredAnswer(target, value.code, value.note.strip(), value.evidence.strip(), value.opportunity_known,
+                              value.mmo, value.notable).as_dict()
+
+
+def _as_json(value: Any, audit: Audit, target: str) -> Any:
+    if isinstance(value, store.StoredAnswer):
+        return value.as_dict()
+    if target.startswith(PROFILE_PREFIX) and value is not None:
+        return profile_values.to_json(audit.checklist.fields[target[len(PROFILE_PREFIX):]], value)
+    return value
+
+
+def agreed_inputs(audit: Audit, primary_id: int, agreed: dict[str, store.Agreed],
+                  profile: dict[str, Any] | None = None, answers: dict[str, store.StoredAnswer] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, store.StoredAnswer]]:
+    """The primary review's profile (JSON form) and answers with the agreed values laid over them."""
+    profile = dict(store.profile_values(audit.db, primary_id) if profile is None else profile)
+    answers = dict(store.answers(audit.db, primary_id) if answers is None else answers)
+    for target, decision in agreed.items():
+        if target.startswith(PROFILE_PREFIX):
+            name = target[len(PROFILE_PREFIX):]
+            if decision.value is None:
+                profile.pop(name, None)
+            else:
+                profile[name] = decision.value
+        elif decision.value is None:
+            answers.pop(target, None)
+        else:
+            answers[target] = store.StoredAnswer(**decision.value)
+    return profile, answers
+
+
+def agreed_result(audit: Audit, ref: str) -> ReviewResult:
+    """The scoring engine's view of the file after moderation (the primary review where they agree)."""
+    comparison = compare(audit, ref)
+    agreed = {d.target: d.agreed for d in comparison.differences if d.agreed is not None}
+    profile, answers = agreed_inputs(audit, comparison.primary.id, agreed)
+    fields = audit.checklist.fields
+    values = {k: profile_values.from_json(fields[k], v) for k, v in profile.items() if k in fields}
+    return score_review(audit.checklist, values, {k: scoring_answer(a) for k, a in answers.items()})

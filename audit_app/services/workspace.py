@@ -1,0 +1,311 @@
+"""The audit workspace: every sampled file with its state, the grades of its reviews, results so far,
+and the history of a file from the audit trail.
+
+``overview`` is one pair of queries (fast enough to show 2,000 files at once); ``grade_sample``
+scores every review and is meant to run off the GUI thread, on its own connection.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit_app.core import profile as profile_values
+from audit_app.core import statistics
+from audit_app.core.scoring import ReviewResult, score_review
+from audit_app.services import moderation
+from audit_app.services.audits import Audit, AuditError
+from audit_app.services.reviews import scoring_answer
+from audit_app.store import events
+from audit_app.store import reviews as store
+from audit_app.store import sampling as sampling_store
+
+NOT_STARTED = "not_started"
+REPLACED = "replaced"
+STATUS_LABELS = {
+    NOT_STARTED: "Not started",
+    "in_progress": "In progress",
+    "complete": "Complete",
+    "signed_off": "Signed off",
+    REPLACED: "Replaced",
+}
+DONE = ("complete", "signed_off")
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """One sampled file as the workspace lists it."""
+
+    ref: str
+    stratum: str
+    offence: str
+    offence_group: str
+    area: str
+    month: str
+    outcome: str
+    status: str  # a key of STATUS_LABELS (the primary review's, or not started / replaced)
+    reviewer: str
+    primary_id: int | None
+    second_id: int | None
+    second_status: str  # "" when there is no second review
+    second_reviewer: str
+    training: bool
+    changed_after_sign_off: bool
+    replaced_reason: str | None
+    replaces: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        label = STATUS_LABELS[self.status]
+        if self.changed_after_sign_off:
+            label += " (changed after sign-off)" if self.status != "signed_off" else " (re-signed after a change)"
+        return label
+
+
+def overview(audit: Audit) -> list[FileSummary]:
+    """Every selected and replaced file of the sample, by stratum and rank."""
+    replacing = {u.ref: u.replaces for u in sampling_store.sampled_units(audit.db, "selected") if u.replaces}
+    out = []
+    for row in store.sample_file_rows(audit.db):
+        primary, second = row.primary, row.second
+        if row.sample_status == REPLACED:
+            status = REPLACED
+        else:
+            status = primary.status if primary else NOT_STARTED
+        out.append(FileSummary(
+            ref=row.ref, stratum=row.stratum, offence=row.offence, offence_group=row.offence_group, area=row.area,
+            month=row.month, outcome=row.outcome, status=status,
+            reviewer=primary.reviewer.display if primary else "",
+            primary_id=primary.id if primary else None, second_id=second.id if second else None,
+            second_status=second.status if second else "", second_reviewer=second.reviewer.display if second else "",
+            training=bool(primary and primary.training), changed_after_sign_off=bool(primary and primary.changed_after_sign_off),
+            replaced_reason=row.replaced_reason,
+            replaces=replacing.get(row.ref),
+        ))
+    return out
+
+
+def progress(files: list[FileSummary]) -> tuple[int, int]:
+    """(files whose primary review is complete or signed off, files to review)."""
+    active = [f for f in files if f.status != REPLACED]
+    return sum(1 for f in active if f.status in DONE), len(active)
+
+
+# -- grades
+
+
+@dataclass(frozen=True)
+class FileGrades:
+    """What the scoring engine says about one file's reviews (and its moderation)."""
+
+    ref: str
+    primary: ReviewResult | None
+    second: ReviewResult | None
+    moderation_state: str
+    final: ReviewResult | None  # the agreed result once moderated, else the primary review's
+
+    @property
+    def final_is_agreed(self) -> bool:
+        return self.moderation_state == moderation.AGREED
+
+
+def grade_sample(audit: Audit) -> dict[str, FileGrades]:
+    """Score every review of the sample (a few thousand reviews take seconds: run it off the GUI thread)."""
+    db = audit.db
+    rows = [r for r in store.sample_file_rows(db) if r.primary or r.second]
+    ids = [r.id for row in rows for r in (row.primary, row.second) if r]
+    profiles = store.profiles_of_reviews(db, ids)
+    answers = store.answers_of_reviews(db, ids)
+    agreed = store.all_agreed(db)
+    out = {}
+    for row in rows:
+        primary = _score(audit, profiles.get(row.primary.id, {}), answers[row.primary.id]) if row.primary else None
+        second = _score(audit, profiles.get(row.second.id, {}), answers[row.second.id]) if row.second else None
+        state, final = moderation.NO_SECOND, primary
+        if row.primary and row.second:
+            open_count = None
+            if row.primary.status in DONE and row.second.status in DONE:
+                decided = agreed.get(row.unit_id, {})
+                differing = _differing_targets(audit, profiles, answers, row.primary.id, row.second.id)
+                open_count = len(differing - set(decided))
+                if not open_count:
+                    laid = {t: decided[t] for t in differing}
+                    profile, merged = moderation.agreed_inputs(audit, row.primary.id, laid, profiles.get(row.primary.id, {}),
+                                                               answers[row.primary.id])
+                    final = _score(audit, profile, merged)
+            state = moderation.moderation_state(row.primary, row.second, open_count)
+        out[row.ref] = FileGrades(row.ref, primary, second, state, final)
+    return out
+
+
+def _score(audit: Audit, stored_profile: dict[str, Any], answers: dict[str, store.StoredAnswer]) -> ReviewResult:
+    fields = audit.checklist.fields
+    values = {k: profile_values.from_json(fields[k], v) for k, v in stored_profile.items() if k in fields}
+    return score_review(audit.checklist, values, {k: scoring_answer(a) for k, a in answers.items()})
+
+
+def _differing_targets(audit: Audit, profiles: dict[int, dict[str, Any]], answers: dict[int, dict[str, store.StoredAnswer]],
+                       first: int, second: int) -> set[str]:
+    a_profile, b_profile = profiles.get(first, {}), profiles.get(second, {})
+    targets = {moderation.PROFILE_PREFIX + f for f in set(a_profile) | set(b_profile) if a_profile.get(f) != b_profile.get(f)}
+    a_answers, b_answers = answers[first], answers[second]
+    targets |= {i for i in set(a_answers) | set(b_answers) if not moderation.same_answer(a_answers.get(i), b_answers.get(i))}
+    return targets
+
+
+# -- results so far (what the scoring engine gives; weighted estimates come with the results work)
+
+
+@dataclass
+class ItemTally:
+    met: int = 0
+    partly: int = 0
+    not_met: int = 0
+    not_recorded: int = 0
+    na: int = 0
+
+    @property
+    def applicable(self) -> int:
+        """Answered and applicable, N/A answers excluded (the denominator of compliance)."""
+        return self.met + self.partly + self.not_met + self.not_recorded
+
+
+@dataclass
+class Results:
+    """Unweighted counts over the files whose review is complete or signed off."""
+
+    files: int
+    training: int
+    confidence: float
+    grades: Counter[str]
+    grades_by_stratum: dict[str, Counter[str]]
+    items: dict[str, ItemTally] = field(default_factory=dict)
+    critical_failure_files: int = 0
+    mmo_files: int = 0
+
+    def compliance(self, item_id: str) -> tuple[float, float, float] | None:
+        """(Met / applicable, Wilson low, Wilson high) at the audit's confidence; None with no applicable file."""
+        tally = self.items[item_id]
+        if not tally.applicable:
+            return None
+        low, high = statistics.wilson_interval(tally.met, tally.applicable, self.confidence)
+        return tally.met / tally.applicable, low, high
+
+
+_MEANING_FIELD = {"met": "met", "partly_met": "partly", "not_met": "not_met", "not_recorded": "not_recorded",
+                  "not_applicable": "na"}
+
+
+def results(audit: Audit, files: list[FileSummary], grades: dict[str, FileGrades]) -> Results:
+    """Grade distribution (overall and by stratum) and item answers over the finished reviews."""
+    plan = sampling_store.load_plan(audit.db)
+    confidence = plan.confidence if plan and plan.confidence else 0.95
+    checklist = audit.checklist
+    out = Results(0, 0, confidence, Counter(), {}, {item_id: ItemTally() for item_id in checklist.items})
+    answers_by_review = store.answers_of_reviews(audit.db, [f.primary_id for f in files if f.primary_id and f.status in DONE])
+    for summary in files:
+        graded = grades.get(summary.ref)
+        if summary.status not in DONE or graded is None or graded.final is None:
+            continue
+        result = graded.final
+        out.files += 1
+        out.training += summary.training
+        label = result.grade_label or "Not graded"
+        out.grades[label] += 1
+        out.grades_by_stratum.setdefault(summary.stratum, Counter())[label] += 1
+        out.critical_failure_files += bool(result.critical_failures)
+        out.mmo_files += bool(result.mmo)
+        answers = answers_by_review.get(summary.primary_id or -1, {})
+        for item_id, applies in result.applicability.items():
+            answer = answers.get(item_id)
+            if not applies or answer is None:
+                continue
+            meaning = checklist.answer(item_id, answer.code)
+            if meaning is not None:
+                tally = out.items[item_id]
+                name = _MEANING_FIELD[meaning.meaning]
+                setattr(tally, name, getattr(tally, name) + 1)
+    return out
+
+
+# -- the history of one file
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: str
+    actor: str
+    role: str  # "primary", "second", or "" for the file itself
+    what: str
+    reason: str
+
+
+def file_history(audit: Audit, ref: str) -> list[HistoryEntry]:
+    """Every change to a file, its reviews and its moderation, oldest first, in words."""
+    unit = sampling_store.sampled_unit(audit.db, ref)
+    if unit is None:
+        raise AuditError(f"File '{ref}' is not in the sample.")
+    reviews = {str(r.id): r for r in store.reviews_of_unit(audit.db, unit.unit_id).values()}
+    entries = []
+    for event in events.iterate(audit.db):
+        if event.entity == "review" and event.entity_id in reviews:
+            role = reviews[event.entity_id].role
+        elif event.entity == "sample_unit" and (event.entity_id == ref or event.detail.get("replacement") == ref):
+            role = ""
+        else:
+            continue
+        entries.append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason))
+    return entries
+
+
+def describe(audit: Audit, event: events.Event) -> str:
+    """An audit-trail entry in words."""
+    detail = event.detail
+    action = event.action
+    if action == "answer.set":
+        return f"{detail['item']}: {_answer_text(detail['old'])} → {_answer_text(detail['new'])}"
+    if action == "profile.set":
+        field = audit.checklist.fields.get(detail["field"])
+        label = field.label if field else detail["field"]
+        return f"Profile, {label}: {_value_text(detail['old'])} → {_value_text(detail['new'])}"
+    if action == "review.start":
+        training = " (training example)" if detail.get("training") else ""
+        return f"{detail['role'].capitalize()} review started by {detail['reviewer']}{training}"
+    if action == "review.status":
+        text = f"Status: {STATUS_LABELS.get(detail['old'], detail['old'])} → {STATUS_LABELS.get(detail['new'], detail['new'])}"
+        if detail.get("changed_after_sign_off"):
+            text += " (changed after sign-off: the sign-off is void until signed again)"
+        return text
+    if action == "sample.replace":
+        return f"'{detail['ref']}' replaced by reserve '{detail['replacement']}' (stratum {detail['stratum']})"
+    if action == "moderation.agree":
+        target = detail["target"]
+        shown = _answer_text(detail["new"]) if not target.startswith(moderation.PROFILE_PREFIX) else _value_text(detail["new"])
+        return f"Agreed {target}: {shown} (primary {_any_text(detail['primary'])}, second {_any_text(detail['second'])})"
+    return action
+
+
+def _answer_text(answer: dict[str, Any] | None) -> str:
+    if not answer:
+        return "—"
+    text = answer["code"]
+    flags = [name for name, on in (("MMO", answer.get("mmo")), ("notable practice", answer.get("notable"))) if on]
+    if answer.get("opportunity_known") is not None:
+        flags.append("opportunity known" if answer["opportunity_known"] else "opportunity not known")
+    if flags:
+        text += f" [{', '.join(flags)}]"
+    if answer.get("note"):
+        text += f" — “{answer['note']}”"
+    if answer.get("evidence"):
+        text += f" (evidence: {answer['evidence']})"
+    return text
+
+
+def _value_text(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def _any_text(value: Any) -> str:
+    return _answer_text(value) if isinstance(value, dict) else _value_text(value)

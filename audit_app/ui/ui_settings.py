@@ -1,0 +1,113 @@
+"""Per-machine UI state in QSettings: who is working here, recent audits, where they were, window state.
+
+Audit data never lives here (it belongs in the audit file); this is what a workstation remembers
+between sessions. Tests isolate it by pointing XDG_CONFIG_HOME at a temporary folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT = 10
+ROLES = {"lead": "Lead auditor", "reviewer": "Reviewer"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The person at the keyboard, recorded on every change they make."""
+
+    name: str
+    staff_number: str
+    role: str  # "lead" or "reviewer"
+
+    @property
+    def display(self) -> str:
+        return f"{self.name} ({self.staff_number})" if self.staff_number else self.name
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the reviewer was in an audit: the file and item open, to land there again on restart."""
+
+    audit: str
+    ref: str = ""
+    role: str = "primary"
+    item: str = ""
+
+
+class UiSettings:
+    """Typed access to the application's QSettings."""
+
+    def __init__(self, settings: QSettings | None = None):
+        self._settings = settings or QSettings()
+
+    # -- identity
+
+    def identity(self) -> Identity | None:
+        name = str(self._settings.value("identity/name", "") or "")
+        if not name:
+            return None
+        return Identity(name, str(self._settings.value("identity/staff_number", "") or ""),
+                        str(self._settings.value("identity/role", "reviewer") or "reviewer"))
+
+    def set_identity(self, identity: Identity) -> None:
+        self._settings.setValue("identity/name", identity.name)
+        self._settings.setValue("identity/staff_number", identity.staff_number)
+        self._settings.setValue("identity/role", identity.role)
+
+    # -- recent audits and the last position
+
+    def recent_audits(self) -> list[str]:
+        value = self._settings.value("recent/audits", []) or []
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+    def add_recent_audit(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        recent = [p for p in self.recent_audits() if p != path]
+        self._settings.setValue("recent/audits", [path, *recent][:MAX_RECENT])
+
+    def remove_recent_audit(self, path: str) -> None:
+        self._settings.setValue("recent/audits", [p for p in self.recent_audits() if p != path])
+
+    def position(self) -> Position | None:
+        audit = str(self._settings.value("position/audit", "") or "")
+        if not audit:
+            return None
+        return Position(audit, str(self._settings.value("position/ref", "") or ""),
+                        str(self._settings.value("position/role", "primary") or "primary"),
+                        str(self._settings.value("position/item", "") or ""))
+
+    def set_position(self, position: Position | None) -> None:
+        if position is None:
+            self._settings.remove("position")
+            return
+        self._settings.setValue("position/audit", position.audit)
+        self._settings.setValue("position/ref", position.ref)
+        self._settings.setValue("position/role", position.role)
+        self._settings.setValue("position/item", position.item)
+
+    # -- folders and window state
+
+    def last_folder(self) -> str:
+        return str(self._settings.value("folders/last", "") or str(Path.home()))
+
+    def set_last_folder(self, path: str | Path) -> None:
+        path = Path(path)
+        self._settings.setValue("folders/last", str(path if path.is_dir() else path.parent))
+
+    def state(self, key: str) -> QByteArray | None:
+        value = self._settings.value(f"state/{key}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_state(self, key: str, value: QByteArray) -> None:
+        self._settings.setValue(f"state/{key}", value)
+
+    def sync(self) -> None:
+        self._settings.sync()

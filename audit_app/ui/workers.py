@@ -1,0 +1,135 @@
+"""Long work off the GUI thread: a task runs in Qt's thread pool and reports progress, a result or an error.
+
+The function a task runs must not touch widgets, and must open its own audit connection (an SQLite
+connection belongs to the thread that made it). It receives a :class:`Reporter`; calling
+``reporter.progress(done, total)`` both reports and is where a cancel request takes effect: it raises
+:class:`Cancelled`, so the work stops and any open transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from audit_app.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """The user cancelled the task; nothing it was doing was recorded."""
+
+
+class Reporter:
+    """Handed to a task's function: report progress, and learn of a cancel request."""
+
+    def __init__(self, task: "Task"):
+        self._task = task
+
+    @property
+    def cancelled(self) -> bool:
+        return self._task._cancel.is_set()
+
+    def progress(self, done: int, total: int, text: str = "") -> None:
+        """Report progress (``total`` 0 = unknown); raises :class:`Cancelled` once cancel was asked."""
+        if self._task._cancel.is_set():
+            raise Cancelled()
+        self._task.progressed.emit(int(done), int(total), text)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: "Task"):
+        super().__init__()
+        self.task = task
+
+    def run(self) -> None:
+        task = self.task
+        try:
+            result = task._function(Reporter(task))
+        except Cancelled:
+            task.cancelled.emit()
+        except UserFacingError as error:
+            task.failed.emit(str(error), "")
+        except Exception as error:  # a bug: keep the traceback for the crash dialog and the log
+            details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            log.error("background task failed\n%s", details)
+            task.failed.emit(f"Something went wrong inside audit-app ({type(error).__name__}: {error}). "
+                             "Nothing was recorded by this step.", details)
+        else:
+            task.succeeded.emit(result)
+        finally:
+            task.finished.emit()
+
+
+class Task(QObject):
+    """One piece of background work. Connect to its signals, then call :meth:`start`.
+
+    Signals arrive on the GUI thread (queued): ``progressed(done, total, text)``, then exactly one
+    of ``succeeded(result)``, ``failed(message, details)`` (details: a traceback for a bug, else
+    "") or ``cancelled()``, then ``finished()``.
+    """
+
+    progressed = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, function: Callable[[Reporter], Any], parent: QObject | None = None):
+        super().__init__(parent)
+        self._function = function
+        self._cancel = threading.Event()
+        self._running = False
+        self.finished.connect(self._on_finished)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self) -> None:
+        self._running = True
+        QThreadPool.globalInstance().start(_Runnable(self))
+
+    def cancel(self) -> None:
+        """Ask the work to stop at its next progress report."""
+        self._cancel.set()
+
+    def _on_finished(self) -> None:
+        self._running = False
+
+
+def run_with_progress(parent: QWidget, title: str, label: str, function: Callable[[Reporter], Any]) -> Task:
+    """Start ``function`` as a task with a window-modal progress dialog that can cancel it.
+
+    The caller connects to the task's ``succeeded``/``failed``/``cancelled`` signals; the dialog
+    closes itself when the task finishes.
+    """
+    task = Task(function, parent)
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle(title)
+    dialog.setMinimumDuration(300)  # a quick task never flashes a dialog
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setAccessibleName(title)
+
+    def on_progress(done: int, total: int, text: str) -> None:
+        if total > 0:
+            scale = max(1, total // 1_000_000)  # QProgressDialog counts in int (32-bit)
+            dialog.setMaximum(total // scale)
+            dialog.setValue(min(done, total) // scale)
+        if text:
+            dialog.setLabelText(text)
+
+    task.progressed.connect(on_progress)
+    dialog.canceled.connect(task.cancel)
+    task.finished.connect(dialog.reset)
+    task.finished.connect(dialog.deleteLater)
+    task.dialog = dialog  # type: ignore[attr-defined]  (tests reach it to press Cancel)
+    task.start()
+    return task

@@ -1,0 +1,230 @@
+"""The review workflow behind the workstation: sign-off, change after sign-off, independent second
+reviews, moderation, drafts, the workspace overview and a file's history."""
+
+import sqlite3
+
+import pytest
+
+from audit_app.services import moderation, workspace
+from audit_app.services.audits import AuditError, SampleRequest, create_audit
+from audit_app.services.reviews import (
+    AnswerInput,
+    change_after_sign_off,
+    ensure_reviewer,
+    review_result,
+    review_state,
+    save_draft,
+    set_answer,
+    set_profile_value,
+    set_review_status,
+    sign_off,
+    start_review,
+)
+from audit_app.services.verification import verify
+from conftest import ROOT
+from review_data import APPLICABLE, NOTE, PROFILE
+
+POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
+SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}
+
+
+@pytest.fixture
+def audit(tmp_path):
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "Workflow") as audit:
+        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        audit.draw_sample(SampleRequest(size=6, seed="workflow", reserve=1))
+        yield audit
+
+
+@pytest.fixture
+def people(audit):
+    return {
+        "ann": ensure_reviewer(audit, "Ann Reviewer", "101"),
+        "bob": ensure_reviewer(audit, "Bob Second", "102"),
+        "lee": ensure_reviewer(audit, "Lee Lead", "900", role="lead"),
+    }
+
+
+def fill(audit, review_id, **changes):
+    """Record the hand-counted burglary profile and Met (with a note) on its 30 applicable items."""
+    for field, value in PROFILE.items():
+        set_profile_value(audit, review_id, field, value)
+    for item in APPLICABLE:
+        set_answer(audit, review_id, item, changes.get(item, AnswerInput("M", note=NOTE)))
+
+
+def completed(audit, ref, reviewer, role="primary", **changes):
+    review = start_review(audit, ref, reviewer, role)
+    fill(audit, review.id, **changes)
+    set_review_status(audit, review.id, "complete")
+    return review
+
+
+def test_complete_needs_nothing_missing(audit, people):
+    ref = audit.sample().selected[0]
+    review = start_review(audit, ref, people["ann"])
+    with pytest.raises(AuditError, match="not complete"):
+        set_review_status(audit, review.id, "complete")
+    fill(audit, review.id)
+    assert review_result(audit, review.id).complete
+    set_review_status(audit, review.id, "complete")
+
+
+def test_a_change_that_leaves_a_complete_review_incomplete_puts_it_back_in_progress(audit, people):
+    ref = audit.sample().selected[0]
+    review = completed(audit, ref, people["ann"])
+    set_answer(audit, review.id, "D4", AnswerInput("N"))  # Not met needs a note
+    assert review_state(audit, review.id).review.status == "in_progress"
+    assert verify(audit).ok
+
+
+def test_only_another_lead_auditor_signs_off_a_complete_review(audit, people):
+    ref = audit.sample().selected[0]
+    review = start_review(audit, ref, people["ann"])
+    with pytest.raises(AuditError, match="not complete"):
+        sign_off(audit, review.id, people["lee"])
+    fill(audit, review.id)
+    set_review_status(audit, review.id, "complete")
+    with pytest.raises(AuditError, match="Only a lead auditor"):
+        sign_off(audit, review.id, people["bob"])
+    lead_review = completed(audit, audit.sample().selected[1], people["lee"])
+    with pytest.raises(AuditError, match="cannot sign it off"):
+        sign_off(audit, lead_review.id, people["lee"])
+    sign_off(audit, review.id, people["lee"])
+    state = review_state(audit, review.id)
+    assert state.review.status == "signed_off" and state.review.signed_off_by.name == "Lee Lead"
+
+
+def test_a_signed_off_review_is_locked_until_changed_with_a_reason(audit, people):
+    ref = audit.sample().selected[0]
+    review = completed(audit, ref, people["ann"])
+    sign_off(audit, review.id, people["lee"])
+    with pytest.raises(AuditError, match="locked"):
+        set_answer(audit, review.id, "A1", AnswerInput("P", note="late"))
+    with pytest.raises(AuditError, match="reason"):
+        change_after_sign_off(audit, review.id, " ", people["ann"])
+    with pytest.raises(AuditError, match="Only Ann Reviewer"):
+        change_after_sign_off(audit, review.id, "Wrong log entry", people["bob"])
+    change_after_sign_off(audit, review.id, "Wrong log entry cited for A1", people["ann"])
+    set_answer(audit, review.id, "A1", AnswerInput("P", note="recorded 30 hours after the report"))
+    state = review_state(audit, review.id).review
+    assert (state.status, state.signed_off_by, state.changed_after_sign_off) == ("complete", None, True)
+    summary = next(f for f in workspace.overview(audit) if f.ref == ref)
+    assert summary.status_label == "Complete (changed after sign-off)"
+    sign_off(audit, review.id, people["lee"])
+    summary = next(f for f in workspace.overview(audit) if f.ref == ref)
+    assert summary.status_label == "Signed off (re-signed after a change)"
+    history = [entry.what for entry in workspace.file_history(audit, ref)]
+    assert "Status: Signed off → Complete (changed after sign-off: the sign-off is void until signed again)" in history
+    reasons = [entry.reason for entry in workspace.file_history(audit, ref)]
+    assert "Wrong log entry cited for A1" in reasons
+    assert verify(audit).ok
+
+
+def test_second_review_is_independent_until_both_are_complete(audit, people):
+    ref = audit.sample().selected[0]
+    first = completed(audit, ref, people["ann"])
+    with pytest.raises(AuditError, match="independent"):
+        start_review(audit, ref, people["ann"], "second")
+    second = start_review(audit, ref, people["bob"], "second", actor=people["lee"].display)
+    with pytest.raises(AuditError, match="hidden until both"):
+        review_state(audit, first.id, viewer=people["bob"])
+    with pytest.raises(AuditError, match="hidden until both"):
+        review_state(audit, second.id, viewer=people["ann"])
+    assert review_state(audit, second.id, viewer=people["bob"]).review.role == "second"
+    fill(audit, second.id)
+    set_review_status(audit, second.id, "complete")
+    assert review_state(audit, first.id, viewer=people["bob"]).review.id == first.id
+
+
+def test_moderation_records_agreed_answers_and_keeps_both_originals(audit, people):
+    ref = audit.sample().selected[0]
+    first = completed(audit, ref, people["ann"], D4=AnswerInput("N", note="doorbell footage not requested", opportunity_known=True))
+    second = completed(audit, ref, people["bob"], role="second", A1=AnswerInput("P", note="recorded late"))
+    comparison = moderation.compare(audit, ref)
+    assert [d.target for d in comparison.differences] == ["A1", "D4"]
+    assert comparison.state == moderation.TO_AGREE
+    # The primary review has a critical failure on D4 (Not met, known opportunity): capped at Requires improvement.
+    assert review_result(audit, first.id).critical_failures == ("D4",)
+    with pytest.raises(AuditError, match="reason"):
+        moderation.record_agreed(audit, ref, "D4", AnswerInput("M", note=NOTE), "", people["lee"])
+    with pytest.raises(AuditError, match="Only a lead auditor"):
+        moderation.record_agreed(audit, ref, "D4", AnswerInput("M", note=NOTE), "x", people["bob"])
+    with pytest.raises(AuditError, match="do not differ"):
+        moderation.record_agreed(audit, ref, "B1", AnswerInput("M", note=NOTE), "x", people["lee"])
+    moderation.record_agreed(audit, ref, "D4", AnswerInput("M", note="footage requested at log 12"), "Log 12 shows the request", people["lee"])
+    assert moderation.compare(audit, ref).state == moderation.TO_AGREE
+    moderation.record_agreed(audit, ref, "A1", AnswerInput("M", note=NOTE), "Recorded within 24 hours (log 2)", people["lee"])
+    assert moderation.compare(audit, ref).state == moderation.AGREED
+    agreed = moderation.agreed_result(audit, ref)
+    assert agreed.critical_failures == () and agreed.score == 100.0
+    # both originals are unchanged
+    assert review_state(audit, first.id).answers["D4"].code == "N"
+    assert review_state(audit, second.id).answers["A1"].code == "P"
+    grades = workspace.grade_sample(audit)[ref]
+    assert grades.moderation_state == moderation.AGREED and grades.final.score == 100.0
+    assert grades.primary.grade_label == "Requires improvement"
+    assert verify(audit).ok
+
+
+def test_verify_finds_an_agreed_answer_or_a_sign_off_changed_behind_the_tools_back(audit, people):
+    ref = audit.sample().selected[0]
+    completed(audit, ref, people["ann"], A1=AnswerInput("P", note="late"))
+    review = completed(audit, ref, people["bob"], role="second")
+    moderation.record_agreed(audit, ref, "A1", AnswerInput("M", note=NOTE), "Log 2", people["lee"])
+    sign_off(audit, review.id, people["lee"])
+    audit.close()
+    conn = sqlite3.connect(audit.path)
+    conn.execute("""UPDATE agreed SET value = '{"item": "A1", "code": "N", "note": "", "evidence": "",
+                    "opportunity_known": null, "mmo": false, "notable": false}'""")
+    conn.execute("UPDATE review SET signed_off_by = NULL")
+    conn.commit()
+    conn.close()
+    from audit_app.services.audits import open_audit
+
+    with open_audit(audit.path) as reopened:
+        problems = verify(reopened).problems
+    assert any("agreed A1 is 'N'" in p and "audit trail says 'M'" in p for p in problems)
+    assert any("sign-off" in p for p in problems)
+
+
+def test_drafts_are_kept_until_the_answer_is_recorded(audit, people):
+    ref = audit.sample().selected[0]
+    review = start_review(audit, ref, people["ann"])
+    save_draft(audit, review.id, "A1", "note", "Recorded at 09:1")
+    assert review_state(audit, review.id).drafts == {("A1", "note"): "Recorded at 09:1"}
+    set_answer(audit, review.id, "A1", AnswerInput("M", note="Recorded at 09:10"))
+    assert review_state(audit, review.id).drafts == {}
+    events_before = audit.db.execute("SELECT count(*) FROM event").fetchone()[0]
+    save_draft(audit, review.id, "A2", "note", "typing")
+    assert audit.db.execute("SELECT count(*) FROM event").fetchone()[0] == events_before  # drafts are not trail events
+
+
+def test_overview_lists_every_file_with_its_state(audit, people):
+    selected = audit.sample().selected
+    completed(audit, selected[0], people["ann"])
+    start_review(audit, selected[1], people["bob"])
+    audit.replace_unit(selected[2], "Not a neighbourhood crime on reading the file")
+    files = {f.ref: f for f in workspace.overview(audit)}
+    assert files[selected[0]].status == "complete" and files[selected[0]].reviewer == "Ann Reviewer (101)"
+    assert files[selected[1]].status == "in_progress"
+    assert files[selected[2]].status == "replaced"
+    replacement = next(f for f in files.values() if f.replaces == selected[2])
+    assert replacement.status == "not_started"
+    assert workspace.progress(list(files.values())) == (1, 6)
+
+
+def test_results_count_the_finished_reviews(audit, people):
+    selected = audit.sample().selected
+    completed(audit, selected[0], people["ann"], A1=AnswerInput("N", note="recorded a week late"))
+    completed(audit, selected[1], people["ann"])
+    start_review(audit, selected[2], people["bob"])  # in progress: not counted
+    files = workspace.overview(audit)
+    results = workspace.results(audit, files, workspace.grade_sample(audit))
+    assert results.files == 2
+    tally = results.items["A1"]
+    assert (tally.met, tally.not_met, tally.applicable) == (1, 1, 2)
+    rate, low, high = results.compliance("A1")
+    # Wilson 95% interval for 1 of 2 (statsmodels proportion_confint(1, 2, method="wilson")): 0.0945, 0.9055
+    assert rate == 0.5 and low == pytest.approx(0.0945, abs=1e-4) and high == pytest.approx(0.9055, abs=1e-4)
+    assert results.compliance("E1") is None  # a robbery item: never applicable to the burglary profile
