@@ -155,6 +155,8 @@ def _checked_value(audit: Audit, target: str, value: Any) -> Any:
             return profile_values.to_json(field, profile_values.check_value(field, value))
         except ValueError as exc:
             raise AuditError(f"{exc}.") from None
+    if value is None:
+        return None  # agreed: the item is left unanswered
     if not isinstance(value, AnswerInput):
         raise AuditError(f"The agreed answer to {target} must be an answer.")
     problems = answer_problems(checklist, target, scoring_answer(value))

@@ -65,6 +65,18 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
     return reviewer
 
 
+def reviewers(audit: Audit) -> list[store.Reviewer]:
+    """Everyone recorded as a reviewer in the audit, by name."""
+    return store.reviewers(audit.db)
+
+
+def reviewer(audit: Audit, reviewer_id: int) -> store.Reviewer:
+    found = store.reviewer_by_id(audit.db, reviewer_id)
+    if found is None:
+        raise AuditError(f"No reviewer {reviewer_id} in this audit.")
+    return found
+
+
 def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "primary", *, training: bool = False,
                  actor: str | None = None) -> store.Review:
     """Open (or return the existing) review of a sampled file by a reviewer in a role.
@@ -139,6 +151,7 @@ def set_profile_value(audit: Audit, review_id: int, field_id: str, value: Any, a
     with audit.database.transaction() as db:
         review = _editable(db, review_id)
         old = store.profile_values(db, review_id).get(field_id)
+        store.delete_drafts(db, review_id, "profile." + field_id)
         if old == new:
             return
         store.set_profile_value(db, review_id, field_id, new)
@@ -303,12 +316,20 @@ def review_state(audit: Audit, review_id: int, viewer: store.Reviewer | None = N
     return ReviewState(review, profile, store.answers(db, review_id), store.drafts(db, review_id))
 
 
-def save_draft(audit: Audit, review_id: int, item_id: str, field_name: str, text: str) -> None:
-    """Keep text being typed (a note or evidence reference) safe before it is recorded as an answer.
+def discard_draft(audit: Audit, review_id: int, item_id: str) -> None:
+    """Forget the drafts of one item (or 'profile.<field>'), e.g. when its text is put back as recorded."""
+    with audit.database.transaction() as db:
+        store.delete_drafts(db, review_id, item_id)
 
-    Not an audit-trail event: the text is recorded, with an event, when the answer is saved.
+
+def save_draft(audit: Audit, review_id: int, item_id: str, field_name: str, text: str) -> None:
+    """Keep text being typed safe before it is recorded: an answer's ``note`` or ``evidence``
+    (``item_id`` an item), or a profile ``value`` typed as text (``item_id`` = 'profile.<field>').
+
+    Not an audit-trail event: the text becomes a logged change when it is recorded. Recording the
+    answer or the profile value deletes the draft.
     """
-    if field_name not in ("note", "evidence"):
+    if field_name not in ("note", "evidence", "value"):
         raise AuditError(f"Unknown draft field '{field_name}'.")
     with audit.database.transaction() as db:
         _editable(db, review_id)

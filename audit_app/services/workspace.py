@@ -7,19 +7,23 @@ scores every review and is meant to run off the GUI thread, on its own connectio
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from audit_app.core import profile as profile_values
 from audit_app.core import statistics
 from audit_app.core.scoring import ReviewResult, score_review
+from audit_app.errors import UserFacingError
 from audit_app.services import moderation
 from audit_app.services.audits import Audit, AuditError
 from audit_app.services.reviews import scoring_answer
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
+from audit_app.store.meta import peek_audit
 
 NOT_STARTED = "not_started"
 REPLACED = "replaced"
@@ -90,6 +94,26 @@ def progress(files: list[FileSummary]) -> tuple[int, int]:
     """(files whose primary review is complete or signed off, files to review)."""
     active = [f for f in files if f.status != REPLACED]
     return sum(1 for f in active if f.status in DONE), len(active)
+
+
+@dataclass(frozen=True)
+class AuditPeek:
+    """What the start page shows of an audit file without opening it for work."""
+
+    path: str
+    title: str = ""
+    done: int = 0
+    files: int = 0
+    problem: str = ""  # why it cannot be read ("" when it can)
+
+
+def peek(path: str) -> AuditPeek:
+    """Title and progress of an audit file, read-only (never migrates or changes it)."""
+    try:
+        title, done, files = peek_audit(path)
+    except UserFacingError as error:
+        return AuditPeek(path, problem=str(error))
+    return AuditPeek(path, title, done, files)
 
 
 # -- grades
@@ -227,6 +251,28 @@ def results(audit: Audit, files: list[FileSummary], grades: dict[str, FileGrades
                 name = _MEANING_FIELD[meaning.meaning]
                 setattr(tally, name, getattr(tally, name) + 1)
     return out
+
+
+def item_table(audit: Audit, results: Results) -> list[list[str]]:
+    """The item results as rows (header first): counts, compliance and its interval."""
+    rows = [["item", "question", "applicable", "met", "partly_met", "not_met", "not_recorded", "not_applicable",
+             "compliance", "ci_low", "ci_high"]]
+    for item_id, item in audit.checklist.items.items():
+        tally = results.items[item_id]
+        compliance = results.compliance(item_id)
+        shown = [f"{value:.4f}" for value in compliance] if compliance else ["", "", ""]
+        rows.append([item_id, item.question, str(tally.applicable), str(tally.met), str(tally.partly), str(tally.not_met),
+                     str(tally.not_recorded), str(tally.na), *shown])
+    return rows
+
+
+def write_csv(path: str | Path, rows: list[list[str]]) -> None:
+    """Write rows to a CSV file (UTF-8 with a byte-order mark, which Excel reads correctly)."""
+    try:
+        with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+            csv.writer(handle).writerows(rows)
+    except OSError as exc:
+        raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
 # -- the history of one file

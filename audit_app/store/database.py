@@ -139,6 +139,24 @@ def open_database(path: str | Path) -> AuditDatabase:
     return database
 
 
+def open_read_only(path: str | Path) -> AuditDatabase:
+    """Open an audit only to read a few facts from it (no migration, no write).
+
+    :raises AuditFileError: when it is missing, not an audit, or damaged.
+    """
+    path = Path(path)
+    _check_header(path)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            conn.close()
+            raise AuditFileError(f"{path} is an SQLite file but not an audit file.")
+    except sqlite3.Error as exc:
+        raise AuditFileError(f"Cannot read {path}: {_describe(exc)}.") from None
+    return AuditDatabase(path, conn)
+
+
 def _check_header(path: Path) -> None:
     if not path.is_file():
         raise AuditFileError(f"No audit file at {path}.")

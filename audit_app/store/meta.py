@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from sqlite_utils import Database
+
+from audit_app.store.database import AuditFileError, open_read_only
+from audit_app.store.reviews import sample_progress
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,21 @@ def load_audit(db: Database) -> AuditRecord | None:
     )
     row = cursor.fetchone()
     return AuditRecord(*row) if row else None
+
+
+def peek_audit(path: str) -> tuple[str, int, int]:
+    """(title, files done, files sampled) of an audit file, read-only; works on older files too.
+
+    :raises AuditFileError: when the file cannot be read as an audit.
+    """
+    database = open_read_only(path)
+    try:
+        row = database.db.execute("SELECT title FROM audit WHERE id = 1").fetchone()
+        if row is None:
+            raise AuditFileError(f"{path} has no audit record.")
+        done, files = sample_progress(database.db)
+    except sqlite3.Error as exc:
+        raise AuditFileError(f"Cannot read {path}: {exc}.") from None
+    finally:
+        database.close()
+    return row[0], done, files

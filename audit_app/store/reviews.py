@@ -305,3 +305,12 @@ def answers_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[st
 def profiles_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[str, Any]]:
     wanted = set(review_ids)
     return {k: v for k, v in all_profile_values(db).items() if k in wanted}
+
+
+def sample_progress(db: Database) -> tuple[int, int]:
+    """(selected files whose primary review is complete or signed off, selected files)."""
+    row = db.execute(
+        "SELECT count(*), count(r.id) FROM sample_unit s LEFT JOIN review r ON r.unit_id = s.unit_id"
+        " AND r.role = 'primary' AND r.status IN ('complete', 'signed_off') WHERE s.status = 'selected'"
+    ).fetchone()
+    return row[1], row[0]

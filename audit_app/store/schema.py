@@ -223,13 +223,14 @@ def m002_review_workflow(db: Database) -> None:
             PRIMARY KEY (unit_id, target)
         ) STRICT, WITHOUT ROWID;
 
-        -- Text being typed (a note or an evidence reference) before it is recorded as an answer:
-        -- saved on every keystroke so a crash loses at most the keystroke in flight. Not part of
-        -- the audit trail; restored and recorded (as an ordinary change) when the review reopens.
+        -- Text being typed before it is recorded: an answer's note or evidence reference (item = the
+        -- item id), or a profile value typed as text (item = 'profile.<field>', field = 'value').
+        -- Saved on every keystroke so a crash loses at most the keystroke in flight. Not part of
+        -- the audit trail: the text becomes an ordinary, logged change when it is recorded.
         CREATE TABLE draft (
             review_id INTEGER NOT NULL REFERENCES review(id),
             item TEXT NOT NULL,
-            field TEXT NOT NULL CHECK (field IN ('note', 'evidence')),
+            field TEXT NOT NULL CHECK (field IN ('note', 'evidence', 'value')),
             text TEXT NOT NULL,
             at TEXT NOT NULL,
             PRIMARY KEY (review_id, item, field)

@@ -76,12 +76,13 @@ def install_excepthook() -> None:
     sys.excepthook = handle
 
 
-def run_gui() -> int:
-    """Open the main window and run the event loop; returns the exit code."""
+def run_gui(audit_path: str | Path | None = None) -> int:
+    """Open the main window (on ``audit_path``, or where the reviewer was) and run the event loop."""
     check_display()
     from PySide6.QtWidgets import QApplication
 
-    from audit_app.ui.checklist_window import ChecklistWindow
+    from audit_app.ui.main_window import MainWindow
+    from audit_app.ui.ui_settings import UiSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("audit-app")
@@ -93,6 +94,11 @@ def run_gui() -> int:
     except OSError as exc:
         log.warning("cannot write the log file: %s", exc)
     install_excepthook()
-    window = ChecklistWindow()
+    window = MainWindow(UiSettings())
     window.show()
+    if window.ensure_identity():
+        if audit_path is not None:
+            window.open_audit_file(str(audit_path))
+        else:
+            window.restore_position()
     return app.exec()

@@ -1,0 +1,212 @@
+"""Small dialogs: who is working, a reason for a change, assigning a second review, a file's history."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit_app.services.workspace import HistoryEntry
+from audit_app.store.reviews import Reviewer
+from audit_app.ui.ui_settings import ROLES, Identity
+
+
+class IdentityDialog(QDialog):
+    """Asks who is working: recorded on every change they make."""
+
+    def __init__(self, identity: Identity | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Who is working?")
+        intro = QLabel("Your name (and staff number) is recorded on every change you make in an audit. "
+                       "Sign-off needs the lead auditor role.", self)
+        intro.setWordWrap(True)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setAccessibleName("Name")
+        self.staff_edit = QLineEdit(self)
+        self.staff_edit.setAccessibleName("Staff number")
+        self.role_combo = QComboBox(self)
+        self.role_combo.setAccessibleName("Role")
+        for key, label in ROLES.items():
+            self.role_combo.addItem(label, key)
+        if identity is not None:
+            self.name_edit.setText(identity.name)
+            self.staff_edit.setText(identity.staff_number)
+            self.role_combo.setCurrentIndex(max(self.role_combo.findData(identity.role), 0))
+        else:
+            self.role_combo.setCurrentIndex(self.role_combo.findData("reviewer"))
+        form = QFormLayout()
+        for text, widget in (("&Name", self.name_edit), ("&Staff number", self.staff_edit), ("&Role", self.role_combo)):
+            label = QLabel(text, self)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.name_edit.textChanged.connect(self._update_ok)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self._update_ok()
+
+    def _update_ok(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(self.name_edit.text().strip()))
+
+    def identity(self) -> Identity:
+        return Identity(self.name_edit.text().strip(), self.staff_edit.text().strip(), self.role_combo.currentData())
+
+
+class ReasonDialog(QDialog):
+    """Asks for the reason a change needs (recorded in the audit trail)."""
+
+    def __init__(self, title: str, explanation: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        label = QLabel(explanation, self)
+        label.setWordWrap(True)
+        self.reason_edit = QPlainTextEdit(self)
+        self.reason_edit.setAccessibleName("Reason")
+        self.reason_edit.setTabChangesFocus(True)
+        reason_label = QLabel("&Reason (recorded in the audit trail)", self)
+        reason_label.setBuddy(self.reason_edit)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.reason_edit.textChanged.connect(self._update_ok)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(reason_label)
+        layout.addWidget(self.reason_edit)
+        layout.addWidget(self.buttons)
+        self._update_ok()
+
+    def _update_ok(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(self.reason_text()))
+
+    def reason_text(self) -> str:
+        return self.reason_edit.toPlainText().strip()
+
+
+class SecondReviewDialog(QDialog):
+    """Choose who does the independent second review of a file (a known reviewer, or a new one)."""
+
+    NEW = -1
+
+    def __init__(self, ref: str, reviewers: list[Reviewer], excluded: Reviewer | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Second review")
+        intro = QLabel(f"Assign an independent second review of <b>{ref}</b>. The second reviewer cannot see the first "
+                       "review until both are complete; then the lead auditor moderates any differences.", self)
+        intro.setWordWrap(True)
+        self.reviewer_combo = QComboBox(self)
+        self.reviewer_combo.setAccessibleName("Second reviewer")
+        for reviewer in reviewers:
+            if excluded is None or reviewer.id != excluded.id:
+                self.reviewer_combo.addItem(reviewer.display, reviewer.id)
+        self.reviewer_combo.addItem("Someone new…", self.NEW)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setAccessibleName("New reviewer's name")
+        self.staff_edit = QLineEdit(self)
+        self.staff_edit.setAccessibleName("New reviewer's staff number")
+        form = QFormLayout()
+        for text, widget in (("Second &reviewer", self.reviewer_combo), ("&Name", self.name_edit), ("&Staff number", self.staff_edit)):
+            label = QLabel(text, self)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.reviewer_combo.currentIndexChanged.connect(self._update)
+        self.name_edit.textChanged.connect(self._update)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self._update()
+
+    def _update(self) -> None:
+        new = self.reviewer_combo.currentData() == self.NEW
+        self.name_edit.setEnabled(new)
+        self.staff_edit.setEnabled(new)
+        ok = not new or bool(self.name_edit.text().strip())
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def choice(self) -> int | tuple[str, str]:
+        """A known reviewer's id, or (name, staff number) of a new one."""
+        if self.reviewer_combo.currentData() == self.NEW:
+            return self.name_edit.text().strip(), self.staff_edit.text().strip()
+        return int(self.reviewer_combo.currentData())
+
+
+class HistoryDialog(QDialog):
+    """Every change to one file, from the audit trail; filterable by text and by review."""
+
+    def __init__(self, ref: str, entries: list[HistoryEntry], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"History of {ref}")
+        self.model = QStandardItemModel(0, 6, self)
+        self.model.setHorizontalHeaderLabels(["#", "When (UTC)", "Who", "Review", "What", "Reason"])
+        for entry in entries:
+            row = [str(entry.seq), entry.at[:19].replace("T", " "), entry.actor, entry.role or "file", entry.what, entry.reason]
+            items = [QStandardItem(text) for text in row]
+            for item in items:
+                item.setEditable(False)
+                item.setToolTip(item.text())
+            self.model.appendRow(items)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter: an item (D4), a person, a word…")
+        self.filter_edit.setAccessibleName("Filter the history")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.review_combo = QComboBox(self)
+        self.review_combo.setAccessibleName("Which review")
+        for text, value in (("All changes", ""), ("Primary review", "primary"), ("Second review", "second"), ("The file", "file")):
+            self.review_combo.addItem(text, value)
+        filter_label = QLabel("&Filter", self)
+        filter_label.setBuddy(self.filter_edit)
+        row = QHBoxLayout()
+        row.addWidget(filter_label)
+        row.addWidget(self.filter_edit, 1)
+        row.addWidget(self.review_combo)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Changes")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self.filter_edit.textChanged.connect(self._apply_filter)
+        self.review_combo.currentIndexChanged.connect(self._apply_filter)
+        width = self.fontMetrics().averageCharWidth()
+        self.resize(width * 150, self.fontMetrics().lineSpacing() * 30)
+
+    def _apply_filter(self) -> None:
+        text = self.filter_edit.text().strip().casefold()
+        review = self.review_combo.currentData()
+        for row in range(self.model.rowCount()):
+            values = [self.model.item(row, column).text() for column in range(6)]
+            hidden = (review and values[3] != review) or (text and text not in " ".join(values).casefold())
+            self.table.setRowHidden(row, bool(hidden))
+
+    def visible_rows(self) -> int:
+        return sum(1 for row in range(self.model.rowCount()) if not self.table.isRowHidden(row))

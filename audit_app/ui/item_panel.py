@@ -1,0 +1,296 @@
+"""One checklist item on the review page: the question, its guidance, the answer buttons (keys 1–5 or
+the scale's letters), the evidence note and reference, and the item's flags."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit_app.core.checklist import Checklist
+from audit_app.store.reviews import StoredAnswer
+
+CRITICAL = {"always": "Critical item", "on_known_opportunity": "Critical when the opportunity was known", "never": ""}
+
+
+class NoteEdit(QPlainTextEdit):
+    """The note field: Escape hands the keyboard back to the item list (``left``)."""
+
+    left = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.left.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ItemPanel(QWidget):
+    """Shows one item and emits what the reviewer does with it."""
+
+    code_chosen = Signal(str, object)  # item id, answer code (None clears)
+    text_typed = Signal(str, str, str)  # item id, "note" | "evidence", text
+    flag_set = Signal(str, str, object)  # item id, "mmo" | "notable" | "opportunity_known", value
+    left = Signal()  # Escape in a text field: back to the item list
+
+    def __init__(self, checklist: Checklist, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.checklist = checklist
+        self.item_id: str | None = None
+        self._buttons: dict[str, QPushButton] = {}
+        self._build_ui()
+        self._connect_signals()
+
+    def _build_ui(self) -> None:
+        self.header_label = QLabel(self)
+        self.header_label.setWordWrap(True)
+        self.question_label = QLabel(self)
+        font = QFont(self.question_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.question_label.setFont(font)
+        self.question_label.setWordWrap(True)
+        self.question_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner.setMargin(6)
+
+        self.answer_row = QHBoxLayout()
+        self.answer_group = QButtonGroup(self)
+        self.answer_group.setExclusive(True)
+        self.clear_button = QPushButton("C&lear", self)
+        self.clear_button.setToolTip("Remove the answer to this item")
+
+        self.opportunity_box = QWidget(self)
+        opportunity = QHBoxLayout(self.opportunity_box)
+        opportunity.setContentsMargins(0, 0, 0, 0)
+        self.opportunity_label = QLabel(self.opportunity_box)
+        self.opportunity_label.setWordWrap(True)
+        self.opportunity_yes = QRadioButton("&Yes, it was known or available", self.opportunity_box)
+        self.opportunity_no = QRadioButton("N&o", self.opportunity_box)
+        self.opportunity_group = QButtonGroup(self)
+        self.opportunity_group.addButton(self.opportunity_yes)
+        self.opportunity_group.addButton(self.opportunity_no)
+        opportunity.addWidget(self.opportunity_label, 1)
+        opportunity.addWidget(self.opportunity_yes)
+        opportunity.addWidget(self.opportunity_no)
+
+        self.note_label = QLabel("Evidence n&ote", self)
+        self.note_edit = NoteEdit(self)
+        self.note_edit.setAccessibleName("Evidence note")
+        self.note_edit.setPlaceholderText("Cite log entries and dates (e.g. log 14, 12/01/2025) rather than copying narrative.")
+        self.note_edit.setTabChangesFocus(True)
+        self.note_label.setBuddy(self.note_edit)
+        lines = self.fontMetrics().lineSpacing()
+        self.note_edit.setMinimumHeight(lines * 3)
+        self.note_edit.setMaximumHeight(lines * 7)
+        self.evidence_label = QLabel("&Evidence reference", self)
+        self.evidence_edit = QLineEdit(self)
+        self.evidence_edit.setAccessibleName("Evidence reference")
+        self.evidence_edit.setPlaceholderText("Log entry or document, date")
+        self.evidence_label.setBuddy(self.evidence_edit)
+        self.mmo_check = QCheckBox("Material &missed opportunity", self)
+        self.notable_check = QCheckBox("Nota&ble practice", self)
+
+        form = QWidget(self)
+        top = QVBoxLayout(form)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.header_label)
+        top.addWidget(self.question_label)
+        top.addWidget(self.banner)
+        answers = QHBoxLayout()
+        answers.addLayout(self.answer_row)
+        answers.addStretch(1)
+        top.addLayout(answers)
+        top.addWidget(self.opportunity_box)
+        top.addWidget(self.note_label)
+        top.addWidget(self.note_edit)
+        evidence = QHBoxLayout()
+        evidence.addWidget(self.evidence_label)
+        evidence.addWidget(self.evidence_edit, 1)
+        top.addLayout(evidence)
+        flags = QHBoxLayout()
+        flags.addWidget(self.mmo_check)
+        flags.addWidget(self.notable_check)
+        flags.addStretch(1)
+        flags.addWidget(self.clear_button)
+        top.addLayout(flags)
+
+        self.guidance = QTextBrowser(self)
+        self.guidance.setAccessibleName("Guidance")
+        self.guidance.setOpenLinks(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("item_splitter")
+        self.splitter.addWidget(form)
+        self.splitter.addWidget(self.guidance)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(0, False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+    def _connect_signals(self) -> None:
+        self.answer_group.idClicked.connect(self._on_answer_clicked)
+        self.clear_button.clicked.connect(lambda: self.item_id and self.code_chosen.emit(self.item_id, None))
+        self.note_edit.textChanged.connect(self._on_note_changed)
+        self.note_edit.left.connect(self.left)
+        self.evidence_edit.textEdited.connect(lambda text: self.item_id and self.text_typed.emit(self.item_id, "evidence", text))
+        self.mmo_check.clicked.connect(lambda on: self.item_id and self.flag_set.emit(self.item_id, "mmo", on))
+        self.notable_check.clicked.connect(lambda on: self.item_id and self.flag_set.emit(self.item_id, "notable", on))
+        self.opportunity_yes.clicked.connect(lambda: self.item_id and self.flag_set.emit(self.item_id, "opportunity_known", True))
+        self.opportunity_no.clicked.connect(lambda: self.item_id and self.flag_set.emit(self.item_id, "opportunity_known", False))
+
+    # -- showing an item
+
+    def show_item(self, item_id: str, answer: StoredAnswer | None, note: str, evidence: str, applies: bool | None,
+                  editable: bool, parameters: dict[str, float] | None = None) -> None:
+        """Show ``item_id`` with its recorded answer and the text in its fields."""
+        checklist = self.checklist
+        item = checklist.items[item_id]
+        changed_item = item_id != self.item_id
+        self.item_id = item_id
+        section = checklist.section_of[item_id]
+        subscore = next((s.label for s in checklist.spec.subscores if s.id == item.subscore), item.subscore)
+        bits = [f"{section.id} · {escape(section.title)}", f"weight {item.weight}", escape(subscore)]
+        if CRITICAL[item.critical]:
+            bits.append(f"<b>{CRITICAL[item.critical]}</b>")
+        self.header_label.setText(" · ".join(bits))
+        self.question_label.setText(f"{item_id}  {item.question}")
+        self._show_banner(item_id, applies, answer)
+        if changed_item:
+            self._build_answer_buttons(item_id)
+            self.guidance.setHtml(self._guidance_html(item_id, parameters))
+        code = answer.code if answer else None
+        for answer_code, button in self._buttons.items():
+            button.setChecked(answer_code == code)
+            button.setEnabled(editable)
+        self.clear_button.setEnabled(editable and answer is not None)
+        self._show_opportunity(item_id, answer, editable)
+        if self.note_edit.toPlainText() != note:
+            self.note_edit.blockSignals(True)
+            self.note_edit.setPlainText(note)
+            self.note_edit.blockSignals(False)
+        if self.evidence_edit.text() != evidence:
+            self.evidence_edit.setText(evidence)
+        self.note_edit.setReadOnly(not editable)
+        self.evidence_edit.setReadOnly(not editable)
+        needed = answer is not None and checklist.note_required(item_id, answer.code)
+        self.note_label.setText("Evidence n&ote" + (" (required for this answer)" if needed else ""))
+        self.mmo_check.setVisible(checklist.mmo_allowed(item_id))
+        self.mmo_check.setChecked(bool(answer and answer.mmo))
+        self.notable_check.setChecked(bool(answer and answer.notable))
+        for check in (self.mmo_check, self.notable_check):
+            check.setEnabled(editable and answer is not None)
+
+    def _show_banner(self, item_id: str, applies: bool | None, answer: StoredAnswer | None) -> None:
+        condition = self.checklist.items[item_id].applies_when
+        if applies is False:
+            kept = " Its answer is kept in the record but not scored; clear it if it was given by mistake." if answer else ""
+            self.banner.setText(f"<b>No longer applies</b> to this file, given the profile (applies when: "
+                                f"<code>{escape(condition or '')}</code>).{kept}")
+            self.banner.show()
+        elif applies is None:
+            self.banner.setText(f"<b>To be decided</b>: record the profile fields in <code>{escape(condition or '')}</code> "
+                                "to know whether this item applies.")
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+    def _build_answer_buttons(self, item_id: str) -> None:
+        """Label the answer buttons for the item's scale (buttons are reused: moving between items is instant)."""
+        answers = self.checklist.scale_of(item_id).answers
+        buttons = self.answer_group.buttons()
+        while len(buttons) < len(answers):
+            button = QPushButton(self)
+            button.setCheckable(True)
+            self.answer_group.addButton(button, len(buttons) + 1)
+            self.answer_row.addWidget(button)
+            buttons = self.answer_group.buttons()
+        self._buttons = {}
+        for number, button in enumerate(sorted(buttons, key=self.answer_group.id), start=1):
+            if number > len(answers):
+                button.hide()
+                continue
+            answer = answers[number - 1]
+            keys = f"{number}·{answer.shortcut}" if answer.shortcut else str(number)
+            button.setText(f"{keys}  {answer.label}")
+            button.setAccessibleName(f"Answer {answer.label}")
+            button.setToolTip(f"{answer.description}\nKeys in the item list: {number}"
+                              f"{' or ' + answer.shortcut if answer.shortcut else ''}")
+            button.show()
+            self._buttons[answer.code] = button
+
+    def _show_opportunity(self, item_id: str, answer: StoredAnswer | None, editable: bool) -> None:
+        item = self.checklist.items[item_id]
+        meaning = self.checklist.answer(item_id, answer.code) if answer else None
+        show = item.critical == "on_known_opportunity" and meaning is not None and meaning.meaning == "not_met"
+        self.opportunity_box.setVisible(show)
+        if not show:
+            return
+        self.opportunity_label.setText(item.opportunity_prompt or "Was the opportunity known or available?")
+        self.opportunity_group.setExclusive(False)
+        self.opportunity_yes.setChecked(answer.opportunity_known is True)
+        self.opportunity_no.setChecked(answer.opportunity_known is False)
+        self.opportunity_group.setExclusive(True)
+        self.opportunity_yes.setEnabled(editable)
+        self.opportunity_no.setEnabled(editable)
+
+    def _guidance_html(self, item_id: str, parameters: dict[str, float] | None) -> str:
+        item = self.checklist.items[item_id]
+        render = lambda text: escape(self.checklist.render(text, parameters))  # noqa: E731
+        guide = item.guidance
+        parts = [f"<p><b>What good looks like (Met):</b> {render(guide.good)}</p>"]
+        for title, text in (("Partly met", guide.partly_met), ("Not met", guide.not_met),
+                            ("Where to look", guide.evidence), ("Notes", guide.notes)):
+            if text:
+                parts.append(f"<p><b>{title}:</b> {render(text)}</p>")
+        parts.append("<p><b>Basis:</b></p><ul>" + "".join(f"<li>{render(b)}</li>" for b in item.basis) + "</ul>")
+        scale = self.checklist.scale_of(item_id)
+        parts.append("<p><b>Answers:</b></p><ul>" + "".join(
+            f"<li><b>{escape(a.label)}</b>{': ' + escape(a.description) if a.description else ''}</li>" for a in scale.answers
+        ) + "</ul>")
+        return "".join(parts)
+
+    # -- keyboard
+
+    def answer_code_for_key(self, key_text: str) -> str | None:
+        """The answer a key chooses for the shown item: its number (1–5) or its letter."""
+        if self.item_id is None or not key_text:
+            return None
+        answers = self.checklist.scale_of(self.item_id).answers
+        if key_text.isdigit() and 1 <= int(key_text) <= len(answers):
+            return answers[int(key_text) - 1].code
+        wanted = key_text.upper()
+        return next((a.code for a in answers if a.shortcut and a.shortcut.upper() == wanted), None)
+
+    def focus_note(self) -> None:
+        self.note_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.note_edit.moveCursor(self.note_edit.textCursor().MoveOperation.End)
+
+    def _on_answer_clicked(self, number: int) -> None:
+        if self.item_id is None:
+            return
+        answers = self.checklist.scale_of(self.item_id).answers
+        self.code_chosen.emit(self.item_id, answers[number - 1].code)
+
+    def _on_note_changed(self) -> None:
+        if self.item_id is not None and not self.note_edit.isReadOnly():
+            self.text_typed.emit(self.item_id, "note", self.note_edit.toPlainText())

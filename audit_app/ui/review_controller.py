@@ -1,0 +1,283 @@
+"""The open review behind the review page: saves every change at once through the services, keeps an
+undo stack, and rescores after each change. The page's widgets talk to this object, never to the
+services.
+
+Text being typed (notes, evidence references, profile values typed as text) is saved as a draft
+on every keystroke, so a crash loses at most the keystroke in flight; it becomes a recorded,
+logged change after a pause in typing, when the reviewer moves on, or when the page closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from audit_app.core import profile as profile_values
+from audit_app.core.scoring import ReviewResult
+from audit_app.errors import UserFacingError
+from audit_app.services import reviews as review_service
+from audit_app.services.audits import Audit
+from audit_app.services.reviews import AnswerInput, ReviewState
+from audit_app.store.reviews import Reviewer, StoredAnswer
+
+TYPING_PAUSE_MS = 1500  # typed text is recorded (an audit-trail event) after this long without a keystroke
+PROFILE = "profile."
+
+
+def _input(answer: StoredAnswer | None) -> AnswerInput | None:
+    if answer is None:
+        return None
+    return AnswerInput(answer.code, answer.note, answer.evidence, answer.opportunity_known, answer.mmo, answer.notable)
+
+
+class _AnswerCommand(QUndoCommand):
+    """Change one item's answer; undo puts the previous answer back (both are logged changes)."""
+
+    ID = 1
+
+    def __init__(self, controller: "ReviewController", item: str, old: AnswerInput | None, new: AnswerInput | None,
+                 text: str, merge_key: str = ""):
+        super().__init__(text)
+        self.controller = controller
+        self.item = item
+        self.old = old
+        self.new = new
+        self.merge_key = merge_key  # consecutive typing in one field of one item undoes as one step
+        self._done = True  # the change was saved before the command was pushed
+
+    def id(self) -> int:
+        return self.ID if self.merge_key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _AnswerCommand) or other.merge_key != self.merge_key or other.item != self.item:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.controller._write_answer(self.item, self.new)
+
+    def undo(self) -> None:
+        self.controller._write_answer(self.item, self.old)
+
+
+class _ProfileCommand(QUndoCommand):
+    def __init__(self, controller: "ReviewController", field: str, old: Any, new: Any, text: str):
+        super().__init__(text)
+        self.controller = controller
+        self.field = field
+        self.old = old
+        self.new = new
+        self._done = True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.controller._write_profile(self.field, self.new)
+
+    def undo(self) -> None:
+        self.controller._write_profile(self.field, self.old)
+
+
+class ReviewController(QObject):
+    """One review being worked on (or read)."""
+
+    changed = Signal()  # the state or the result changed: the page refreshes
+    saved = Signal(str)  # a change was recorded: "Saved at 14:02:11"
+    failed = Signal(str)  # a change was refused or could not be saved: one sentence
+
+    def __init__(self, audit: Audit, state: ReviewState, me: Reviewer, parent: QObject | None = None):
+        super().__init__(parent)
+        self.audit = audit
+        self.checklist = audit.checklist
+        self.me = me
+        self.state = state
+        self.result: ReviewResult = review_service.review_result(audit, state.review.id)
+        self.undo_stack = QUndoStack(self)
+        self._pending: dict[tuple[str, str], str] = {}  # typed text not yet recorded: (item, field) -> text
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(TYPING_PAUSE_MS)
+        self._timer.timeout.connect(self.flush)
+
+    # -- what the page reads
+
+    @property
+    def review_id(self) -> int:
+        return self.state.review.id
+
+    @property
+    def editable(self) -> bool:
+        """Only the reviewer edits their review, and not once it is signed off."""
+        review = self.state.review
+        return review.reviewer.id == self.me.id and review.status != "signed_off"
+
+    def answer(self, item: str) -> StoredAnswer | None:
+        return self.state.answers.get(item)
+
+    def text(self, item: str, field: str) -> str:
+        """What the reviewer sees in a text field: typing not yet recorded, else the recorded text."""
+        key = (item, field)
+        if key in self._pending:
+            return self._pending[key]
+        if key in self.state.drafts:
+            return self.state.drafts[key]
+        if item.startswith(PROFILE):
+            value = self.state.profile.get(item[len(PROFILE):])
+            return _profile_text(self.checklist.fields[item[len(PROFILE):]], value)
+        answer = self.state.answers.get(item)
+        return getattr(answer, field, "") if answer else ""
+
+    def has_unrecorded_text(self) -> bool:
+        return bool(self._pending) or bool(self.state.drafts)
+
+    # -- answers
+
+    def set_code(self, item: str, code: str | None) -> None:
+        """Choose (or clear, with None) an answer; typed note and evidence for the item go with it."""
+        old = self.state.answers.get(item)
+        if code is None:
+            new = None
+        else:
+            base = _input(old) or AnswerInput(code)
+            meaning = self.checklist.answer(item, code)
+            keeps_opportunity = self.checklist.items[item].critical == "on_known_opportunity" and meaning and meaning.meaning == "not_met"
+            opportunity = base.opportunity_known if keeps_opportunity else None
+            new = replace(base, code=code, note=self.text(item, "note").strip(), evidence=self.text(item, "evidence").strip(),
+                          opportunity_known=opportunity)
+        label = "Clear the answer" if code is None else f"Answer {code}"
+        self._change_answer(item, new, f"{item}: {label}")
+
+    def set_flag(self, item: str, name: str, value: Any) -> None:
+        """Set ``mmo``, ``notable`` or ``opportunity_known`` on an answered item."""
+        old = self.state.answers.get(item)
+        if old is None:
+            self.failed.emit(f"Answer {item} first.")
+            self.changed.emit()
+            return
+        new = replace(_input(old), **{name: value}, note=self.text(item, "note").strip(), evidence=self.text(item, "evidence").strip())
+        self._change_answer(item, new, f"{item}: {name.replace('_', ' ')}")
+
+    def type_text(self, item: str, field: str, text: str) -> None:
+        """A keystroke in a note, evidence or typed profile field: saved as a draft at once."""
+        if not self.editable:
+            return
+        key = (item, field)
+        self._pending[key] = text
+        try:
+            review_service.save_draft(self.audit, self.review_id, item, field, text)
+        except UserFacingError as error:
+            self.failed.emit(str(error))
+            return
+        self._timer.start()
+
+    def flush(self) -> None:
+        """Record typed text now (after a pause, when moving on, or before closing)."""
+        self._timer.stop()
+        pending, self._pending = self._pending, {}
+        for (item, field), text in pending.items():
+            if item.startswith(PROFILE):
+                self.set_profile_text(item[len(PROFILE):], text)
+                continue
+            old = self.state.answers.get(item)
+            if old is None:
+                continue  # stays a draft until an answer is chosen
+            if getattr(old, field) == text.strip():
+                review_service.discard_draft(self.audit, self.review_id, item)
+                continue
+            new = replace(_input(old), **{field: text.strip()})
+            self._change_answer(item, new, f"{item}: {field}", merge_key=field)
+
+    def _change_answer(self, item: str, new: AnswerInput | None, text: str, merge_key: str = "") -> None:
+        old = _input(self.state.answers.get(item))
+        if old == new:
+            return
+        if self._write_answer(item, new):
+            self.undo_stack.push(_AnswerCommand(self, item, old, new, text, merge_key))
+
+    def _write_answer(self, item: str, new: AnswerInput | None) -> bool:
+        try:
+            review_service.set_answer(self.audit, self.review_id, item, new, actor=self.me.display)
+        except UserFacingError as error:
+            self.failed.emit(str(error))
+            self.reload()
+            return False
+        self.reload()
+        self.saved.emit(f"Saved at {dt.datetime.now():%H:%M:%S}")
+        return True
+
+    # -- profile
+
+    def set_profile(self, field: str, value: Any) -> None:
+        old = self.state.profile.get(field)
+        if old == value:
+            return
+        if self._write_profile(field, value):
+            label = self.checklist.fields[field].label
+            self.undo_stack.push(_ProfileCommand(self, field, old, value, f"Profile: {label}"))
+
+    def set_profile_text(self, field: str, text: str) -> bool:
+        """A profile value typed as text (a date, a number…): recorded when it parses, else refused."""
+        self._pending.pop((PROFILE + field, "value"), None)
+        try:
+            value = profile_values.parse_value(self.checklist.fields[field], text)
+        except ValueError as error:
+            self.failed.emit(f"{str(error)[:1].upper()}{str(error)[1:]}.")
+            return False
+        if value == self.state.profile.get(field):
+            review_service.discard_draft(self.audit, self.review_id, PROFILE + field)
+            self.reload()
+            return True
+        self.set_profile(field, value)
+        return True
+
+    def _write_profile(self, field: str, value: Any) -> bool:
+        try:
+            review_service.set_profile_value(self.audit, self.review_id, field, value, actor=self.me.display)
+        except UserFacingError as error:
+            self.failed.emit(str(error))
+            self.reload()
+            return False
+        self.reload()
+        self.saved.emit(f"Saved at {dt.datetime.now():%H:%M:%S}")
+        return True
+
+    # -- the review as a whole
+
+    def reload(self) -> None:
+        self.state = review_service.review_state(self.audit, self.review_id, self.me)
+        self.result = review_service.review_result(self.audit, self.review_id)
+        self.changed.emit()
+
+    def complete(self) -> bool:
+        self.flush()
+        try:
+            review_service.set_review_status(self.audit, self.review_id, "complete", actor=self.me.display)
+        except UserFacingError as error:
+            self.failed.emit(str(error))
+            return False
+        self.undo_stack.clear()  # undoing past "complete" would silently reopen it
+        self.reload()
+        self.saved.emit(f"Completed at {dt.datetime.now():%H:%M:%S}")
+        return True
+
+
+def _profile_text(field: Any, value: Any) -> str:
+    """A profile value as the reviewer types it (dates day first)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

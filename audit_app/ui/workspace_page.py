@@ -1,0 +1,268 @@
+"""The audit workspace: the sample as a sortable, filterable table, progress, and the actions on a file.
+
+The page only shows and asks: every action is an intent signal the main window carries out
+through the services.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit_app.services.workspace import DONE, REPLACED, FileGrades, FileSummary, progress
+from audit_app.ui.file_table_model import STATUS_FILTERS, FileFilterProxy, FileTableModel
+
+
+class WorkspacePage(QWidget):
+    """Every sampled file with its status, reviewer and grade; the file actions act on the selected row."""
+
+    open_requested = Signal(str)  # ref: open (or start) my review of it
+    second_review_requested = Signal(str)
+    moderation_requested = Signal(str)
+    sign_off_requested = Signal(str)
+    replace_requested = Signal(str)
+    history_requested = Signal(str)
+    results_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = FileTableModel(self)
+        self.proxy = FileFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self._me = ""
+        self._build_ui()
+        self._connect_signals()
+
+    # -- construction
+
+    def _build_ui(self) -> None:
+        self.title_label = QLabel(self)
+        font = QFont(self.title_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self.title_label.setWordWrap(True)
+        self.details_label = QLabel(self)
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setAccessibleName("Files reviewed")
+        self.progress_bar.setFormat("%v of %m files reviewed")
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter by file, offence, area, reviewer… (Ctrl+F)")
+        self.filter_edit.setAccessibleName("Filter files")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.status_combo = QComboBox(self)
+        self.status_combo.setAccessibleName("Status filter")
+        for key, label in STATUS_FILTERS:
+            self.status_combo.addItem(label, key)
+        self.stratum_combo = QComboBox(self)
+        self.stratum_combo.setAccessibleName("Stratum filter")
+        self.mine_check = QCheckBox("Only &my files", self)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 3)
+        filters.addWidget(self.status_combo, 1)
+        filters.addWidget(self.stratum_combo, 1)
+        filters.addWidget(self.mine_check)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Sampled files")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(FileTableModel.COL_STRATUM, Qt.SortOrder.AscendingOrder)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        chars = {FileTableModel.COL_REF: 16, FileTableModel.COL_STRATUM: 16, FileTableModel.COL_OFFENCE: 20,
+                 FileTableModel.COL_AREA: 18, FileTableModel.COL_MONTH: 9, FileTableModel.COL_STATUS: 18,
+                 FileTableModel.COL_REVIEWER: 20, FileTableModel.COL_GRADE: 28, FileTableModel.COL_SECOND: 22}
+        self._widths = {column: self.table.fontMetrics().averageCharWidth() * n for column, n in chars.items()}
+
+        self.open_button = QPushButton("&Open review", self)
+        self.next_button = QPushButton("&Next file to do", self)
+        self.next_button.setToolTip("The next file not yet reviewed, or yours in progress (Ctrl+J)")
+        self.second_button = QPushButton("&Second review…", self)
+        self.moderate_button = QPushButton("Mo&derate…", self)
+        self.sign_off_button = QPushButton("Si&gn off…", self)
+        self.replace_button = QPushButton("Re&place…", self)
+        self.replace_button.setToolTip("Replace a file that turns out to be out of scope by its stratum's next reserve")
+        self.history_button = QPushButton("&History…", self)
+        self.results_button = QPushButton("&Results", self)
+        buttons = QHBoxLayout()
+        for button in (self.open_button, self.next_button, self.second_button, self.moderate_button,
+                       self.sign_off_button, self.replace_button, self.history_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.results_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.details_label)
+        layout.addWidget(self.progress_bar)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.setTabOrder(self.filter_edit, self.status_combo)
+        self.setTabOrder(self.status_combo, self.stratum_combo)
+        self.setTabOrder(self.stratum_combo, self.mine_check)
+        self.setTabOrder(self.mine_check, self.table)
+
+    def _connect_signals(self) -> None:
+        self.filter_edit.textChanged.connect(lambda text: self.proxy.set_filters(text=text))
+        self.status_combo.currentIndexChanged.connect(lambda: self.proxy.set_filters(status=self.status_combo.currentData()))
+        self.stratum_combo.currentIndexChanged.connect(lambda: self.proxy.set_filters(stratum=self.stratum_combo.currentData()))
+        self.mine_check.toggled.connect(lambda on: self.proxy.set_filters(reviewer=self._me if on else ""))
+        self.table.activated.connect(self._on_table_activated)
+        self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
+        self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
+        self.open_button.clicked.connect(lambda: self._emit_for_current(self.open_requested))
+        self.next_button.clicked.connect(self.select_next_to_do)
+        self.second_button.clicked.connect(lambda: self._emit_for_current(self.second_review_requested))
+        self.moderate_button.clicked.connect(lambda: self._emit_for_current(self.moderation_requested))
+        self.sign_off_button.clicked.connect(lambda: self._emit_for_current(self.sign_off_requested))
+        self.replace_button.clicked.connect(lambda: self._emit_for_current(self.replace_requested))
+        self.history_button.clicked.connect(lambda: self._emit_for_current(self.history_requested))
+        self.results_button.clicked.connect(self.results_requested)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_edit.setFocus)
+        QShortcut(QKeySequence("Ctrl+J"), self, self.select_next_to_do)
+
+    # -- what the main window calls
+
+    def show_audit(self, title: str, details: str, files: list[FileSummary], me: str) -> None:
+        """Show an audit's sample (keeps the selected file and the filters when it is the same audit)."""
+        current = self.current_ref()
+        self._me = me
+        self.title_label.setText(title)
+        first, _, rest = details.partition("\n")
+        summary = rest.split(". ")[0] + "." if rest else ""
+        self.details_label.setText(f"{first}\n{summary}".strip())
+        self.details_label.setToolTip(details)
+        self.model.set_rows(files)
+        self._apply_widths()
+        self._fill_strata(files)
+        done, total = progress(files)
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(done)
+        self.progress_bar.setFormat(f"{done} of {total} files reviewed" if total else "No files sampled yet")
+        if self.mine_check.isChecked():
+            self.proxy.set_filters(reviewer=me)
+        if current:
+            self.select_ref(current)
+        elif self.proxy.rowCount():
+            self.table.selectRow(0)
+        self._update_buttons()
+
+    def set_grades(self, grades: dict[str, FileGrades]) -> None:
+        self.model.set_grades(grades)
+
+    def current_ref(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.file(self.proxy.mapToSource(index).row()).ref
+
+    def current_file(self) -> FileSummary | None:
+        index = self.table.currentIndex()
+        return self.model.file(self.proxy.mapToSource(index).row()) if index.isValid() else None
+
+    def select_ref(self, ref: str) -> bool:
+        row = self.model.row_of(ref)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+        return True
+
+    def visible_refs(self) -> list[str]:
+        """The refs of the files shown, in the table's current order."""
+        return [self.model.file(self.proxy.mapToSource(self.proxy.index(r, 0)).row()).ref for r in range(self.proxy.rowCount())]
+
+    def next_to_do(self, after: str | None = None) -> str | None:
+        """The next file to work on in table order: mine in progress first, else one not started."""
+        order = [self.model.file(self.proxy.mapToSource(self.proxy.index(r, 0)).row()) for r in range(self.proxy.rowCount())]
+        if after is not None:
+            refs = [f.ref for f in order]
+            if after in refs:
+                start = refs.index(after) + 1
+                order = order[start:] + order[:start]
+        mine = [f for f in order if f.status == "in_progress" and f.reviewer == self._me and f.ref != after]
+        fresh = [f for f in order if f.status == "not_started" and f.ref != after]
+        chosen = (mine or fresh or [None])[0]
+        return chosen.ref if chosen else None
+
+    def select_next_to_do(self) -> None:
+        ref = self.next_to_do(self.current_ref())
+        if ref is not None:
+            self.select_ref(ref)
+            self.table.setFocus()
+
+    # -- internals
+
+    def _apply_widths(self) -> None:
+        """Column widths survive a model reset (which would set them back to the default)."""
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        for column, width in self._widths.items():
+            self.table.setColumnWidth(column, width)
+        header.blockSignals(False)
+
+    def _on_section_resized(self, column: int, old: int, new: int) -> None:
+        if column != FileTableModel.COL_MODERATION:  # the last column stretches
+            self._widths[column] = new
+
+    def _fill_strata(self, files: list[FileSummary]) -> None:
+        current = self.stratum_combo.currentData()
+        self.stratum_combo.blockSignals(True)
+        self.stratum_combo.clear()
+        self.stratum_combo.addItem("All strata", "")
+        for stratum in sorted({f.stratum for f in files}):
+            self.stratum_combo.addItem(stratum, stratum)
+        index = self.stratum_combo.findData(current) if current else 0
+        self.stratum_combo.setCurrentIndex(max(index, 0))
+        self.stratum_combo.blockSignals(False)
+
+    def _emit_for_current(self, signal: Signal) -> None:
+        ref = self.current_ref()
+        if ref is not None:
+            signal.emit(ref)
+
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        file = self.model.file(self.proxy.mapToSource(index).row())
+        if file.status != REPLACED:
+            self.open_requested.emit(file.ref)
+
+    def _update_buttons(self) -> None:
+        file = self.current_file()
+        active = file is not None and file.status != REPLACED
+        self.open_button.setEnabled(active)
+        self.second_button.setEnabled(active and file.status in DONE)
+        self.moderate_button.setEnabled(active and file.second_status in DONE and file.status in DONE)
+        self.sign_off_button.setEnabled(active and (file.status == "complete" or file.second_status == "complete"))
+        self.replace_button.setEnabled(active and file.status in ("not_started", "in_progress"))
+        self.history_button.setEnabled(file is not None)
