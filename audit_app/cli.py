@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the normalised checklist as JSON")
     show.set_defaults(handler=_checklist_show)
     _add_audit_commands(commands)
+    _add_demo_command(commands)
     return parser
 
 
@@ -101,6 +102,16 @@ def _add_audit_commands(commands: Any) -> None:
     verify.add_argument("audit", metavar="AUDIT")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_verify)
+
+
+def _add_demo_command(commands: Any) -> None:
+    demo = commands.add_parser(
+        "demo", help="build (or reuse) the demo audit from the bundled police.uk data; print its path; open it unless --no-gui")
+    demo.add_argument("--path", metavar="AUDIT", help="where the demo audit is kept (default: demo.audit in your data folder)")
+    demo.add_argument("--no-gui", action="store_true", help="do not open the GUI; only build the demo and print its path")
+    demo.add_argument("--fresh", action="store_true",
+                      help="build a new demo even if one exists (the old file is renamed aside with a timestamp, never deleted)")
+    demo.set_defaults(handler=_demo)
 
 
 def _add_size_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -319,6 +330,25 @@ def _responses_import(args: argparse.Namespace) -> int:
         return 1
     _print_json(result.to_json())
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import os
+
+    from audit_app.services import demo
+
+    path = args.path or demo.default_demo_path()
+    outcome = demo.ensure_demo(path, fresh=args.fresh, progress=_progress("building the demo audit"))
+    if outcome.set_aside is not None:
+        print(f"the previous file at {path} was kept, renamed to {os.path.abspath(outcome.set_aside)}", file=sys.stderr)
+    if not outcome.built:
+        print(f"reusing the demo audit at {path}: your practice work in it is kept (--fresh builds a new one)", file=sys.stderr)
+    print(os.path.abspath(outcome.path), flush=True)
+    if args.no_gui:
+        return 0
+    from audit_app.ui.app import run_gui  # Qt is imported only when a window is wanted
+
+    return run_gui(outcome.path)
 
 
 def _verify(args: argparse.Namespace) -> int:
