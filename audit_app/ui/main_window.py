@@ -307,16 +307,18 @@ class MainWindow(QMainWindow):
 
     def _regrade(self) -> None:
         assert self.session is not None
-        task = Task(_grade_in_background(self.session.path), self)
-        session = self.session
-        task.succeeded.connect(lambda grades: self._on_grades(session, grades))
-        task.failed.connect(lambda message, details: log.warning("grading failed: %s", message))
+        task = Task(_grade_in_background(self.session.path))
+        task.succeeded.connect(self._on_grades)  # a bound slot: dropped if this window is deleted first
+        task.failed.connect(self._on_grading_failed)
         self._grade_task = task
         task.start()
 
-    def _on_grades(self, session: AuditSession, grades: dict[str, workspace.FileGrades]) -> None:
-        if session is not self.session:
-            return  # the audit was closed or changed meanwhile
+    def _on_grading_failed(self, message: str, details: str) -> None:
+        log.warning("grading failed: %s\n%s", message, details)
+
+    def _on_grades(self, grades: dict[str, workspace.FileGrades]) -> None:
+        if self.sender() is not self._grade_task or self.session is None:
+            return  # a later grading was started, or the audit was closed meanwhile
         self.grades = grades
         self.workspace_page.set_grades(grades)
         if self.results_page is not None and self.stack.currentWidget() is self.results_page:
@@ -364,6 +366,7 @@ class MainWindow(QMainWindow):
         self.review_page.show_review(controller, title, details, can_sign_off, item)
         self._reviewing = ref
         self.stack.setCurrentWidget(self.review_page)
+        self.review_page.navigator.setFocus()
         self._save_position(self.review_page.current_target())
         self._update_actions()
 

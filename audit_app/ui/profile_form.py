@@ -138,6 +138,9 @@ class ProfileForm(QScrollArea):
             value = derived.get(derived_id)
             label.setText("—" if value is None else ("Yes" if value is True else "No" if value is False else str(value)))
 
+    def focus_first(self) -> None:
+        self.focus_field(self.checklist.spec.profile[0].id)
+
     def focus_field(self, field_id: str) -> None:
         editor = self.editors.get(field_id)
         if editor is not None:

@@ -107,6 +107,11 @@ class ReviewController(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(TYPING_PAUSE_MS)
         self._timer.timeout.connect(self.flush)
+        if state.drafts and self.editable:
+            # Text typed before an interruption (a crash, a power cut): shown again, and recorded
+            # at the next pause like any other typing.
+            self._pending.update(state.drafts)
+            self._timer.start()
 
     # -- what the page reads
 

@@ -174,13 +174,16 @@ class ReviewPage(QWidget):
         self.sign_off_button.clicked.connect(self.sign_off_requested)
         self.change_button.clicked.connect(self.change_requested)
         self.complete_button.clicked.connect(self.complete)
-        shortcuts = (
+        shortcuts = [
             ("Ctrl+Down", lambda: self.step_item(1)), ("Ctrl+Up", lambda: self.step_item(-1)),
             ("Ctrl+Return", self.complete), ("Ctrl+Enter", self.complete),
             ("Ctrl+PgDown", lambda: self._step_file(1)), ("Ctrl+PgUp", lambda: self._step_file(-1)),
-            (QKeySequence.StandardKey.Undo, self.undo), (QKeySequence.StandardKey.Redo, self.redo),
-            ("Ctrl+Y", self.redo),
-        )
+        ]
+        # The platform's undo/redo keys plus Ctrl+Y, each once (two shortcuts on one key cancel out).
+        for standard, extra, slot in ((QKeySequence.StandardKey.Undo, "Ctrl+Z", self.undo),
+                                      (QKeySequence.StandardKey.Redo, "Ctrl+Y", self.redo)):
+            keys = {k.toString() for k in QKeySequence.keyBindings(standard)} | {extra}
+            shortcuts += [(key, slot) for key in sorted(keys)]
         for key, slot in shortcuts:
             shortcut = QShortcut(QKeySequence(key), self, slot)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -206,7 +209,6 @@ class ReviewPage(QWidget):
         self._refresh()
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
         self.select(start)
-        self.navigator.setFocus()
 
     def close_review(self) -> None:
         """Record any typing still pending and let go of the review."""
@@ -262,7 +264,7 @@ class ReviewPage(QWidget):
             return False
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self.current_target() == PROFILE_ENTRY:
-                self.profile_form.focusNextChild()
+                self.profile_form.focus_first()
             else:
                 self.item_panel.focus_note()
             return True

@@ -90,7 +90,7 @@ class AuditSession:
 
 
 def _in_use_message(path: Path, lock: QLockFile) -> str:
-    ok, pid, host, app = lock.getLockInfo()
-    where = f" on {host} (process {pid})" if ok and host else ""
+    info = lock.getLockInfo()  # PySide6 gives (pid, hostname, appname), or a falsy value when unreadable
+    where = f" on {info[1]} (process {info[0]})" if info and len(info) == 3 and info[1] else ""
     return (f"{path.name} is already open in audit-app{where}. Close it there first: two copies working on one "
             "audit could confuse reviewers. If that copy has crashed on another computer, you can open it anyway.")

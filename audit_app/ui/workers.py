@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal  # noqa: F401
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from audit_app.errors import UserFacingError
@@ -41,6 +41,9 @@ class Reporter:
         if self._task._cancel.is_set():
             raise Cancelled()
         self._task.progressed.emit(int(done), int(total), text)
+
+
+_RUNNING: set["Task"] = set()  # tasks stay alive until they finish, whatever happens to the window
 
 
 class _Runnable(QRunnable):
@@ -81,8 +84,10 @@ class Task(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, function: Callable[[Reporter], Any], parent: QObject | None = None):
-        super().__init__(parent)
+    def __init__(self, function: Callable[[Reporter], Any]):
+        # No Qt parent: a task outlives the widget that started it until its work is done (a
+        # widget deleted mid-task would delete the signals the worker thread emits on).
+        super().__init__()
         self._function = function
         self._cancel = threading.Event()
         self._running = False
@@ -94,6 +99,7 @@ class Task(QObject):
 
     def start(self) -> None:
         self._running = True
+        _RUNNING.add(self)
         QThreadPool.globalInstance().start(_Runnable(self))
 
     def cancel(self) -> None:
@@ -102,6 +108,12 @@ class Task(QObject):
 
     def _on_finished(self) -> None:
         self._running = False
+        _RUNNING.discard(self)
+
+
+def wait_for_tasks(msecs: int = 30_000) -> bool:
+    """Wait for every background task to finish (at exit, and between tests)."""
+    return QThreadPool.globalInstance().waitForDone(msecs)
 
 
 def run_with_progress(parent: QWidget, title: str, label: str, function: Callable[[Reporter], Any]) -> Task:
@@ -110,7 +122,7 @@ def run_with_progress(parent: QWidget, title: str, label: str, function: Callabl
     The caller connects to the task's ``succeeded``/``failed``/``cancelled`` signals; the dialog
     closes itself when the task finishes.
     """
-    task = Task(function, parent)
+    task = Task(function)
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
     dialog.setWindowTitle(title)
     dialog.setMinimumDuration(300)  # a quick task never flashes a dialog

@@ -1,0 +1,81 @@
+"""Shared values, fixtures and set-up steps for the GUI tests (import the fixtures a test module uses).
+
+Not a conftest.py: a second conftest module would shadow the root one's ``from conftest import ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from audit_app.services.reviews import AnswerInput, ensure_reviewer, set_answer, set_profile_value, set_review_status, start_review
+from audit_app.services.audits import SampleRequest, create_audit
+from audit_app.ui.main_window import MainWindow
+from audit_app.ui.ui_settings import Identity, UiSettings
+from audit_app.ui.workers import wait_for_tasks
+from review_data import APPLICABLE, NOTE, PROFILE
+
+POLICE_UK = Path(__file__).resolve().parents[1] / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
+SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}
+ANN = Identity("Ann Reviewer", "101", "reviewer")
+BOB = Identity("Bob Second", "102", "reviewer")
+LEE = Identity("Lee Lead", "900", "lead")
+
+
+@pytest.fixture(autouse=True)
+def no_task_left_running():
+    """Background tasks (grading, imports) finish within the test that started them."""
+    yield
+    assert wait_for_tasks()
+
+
+@pytest.fixture
+def audit_path(tmp_path):
+    """An audit of the real police.uk file with a sample of 8 drawn (closed again: the GUI opens it)."""
+    path = tmp_path / "gui.audit"
+    with create_audit(path, "neighbourhood-crime", "GUI test audit", scope="Neighbourhood crime, January 2025") as audit:
+        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        audit.draw_sample(SampleRequest(size=8, seed="gui", reserve=1))
+    return path
+
+
+@pytest.fixture
+def ui_settings(tmp_path):
+    return UiSettings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_window(qtbot, ui_settings):
+    """Open a main window as someone (their identity is set, as if they had answered on first use)."""
+
+    def make(identity: Identity = ANN, settings: UiSettings | None = None) -> MainWindow:
+        settings = settings or ui_settings
+        settings.set_identity(identity)
+        window = MainWindow(settings)
+        qtbot.addWidget(window)
+        window.resize(1300, 850)
+        with qtbot.waitActive(window):  # keyboard focus needs the active window
+            window.show()
+            window.activateWindow()
+        return window
+
+    return make
+
+
+def complete_review(audit, ref, identity: Identity, role="primary", **changes):
+    """Through the services: the hand-counted burglary profile, Met on its 30 items, marked complete."""
+    reviewer = ensure_reviewer(audit, identity.name, identity.staff_number, identity.role)
+    review = start_review(audit, ref, reviewer, role)
+    finish_review(audit, review.id, identity, **changes)
+    return review
+
+
+def finish_review(audit, review_id, identity: Identity, **changes):
+    """Record the burglary profile and Met (with a note) on its 30 items, then mark the review complete."""
+    for field, value in PROFILE.items():
+        set_profile_value(audit, review_id, field, value)
+    for item in APPLICABLE:
+        set_answer(audit, review_id, item, changes.get(item, AnswerInput("M", note=NOTE)))
+    set_review_status(audit, review_id, "complete")

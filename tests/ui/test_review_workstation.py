@@ -1,0 +1,324 @@
+"""The review workstation driven as a user would: the workspace, a review done by keyboard alone,
+undo and redo, sign-off and a change after it, a second review and its moderation, crash safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
+
+from audit_app.services import moderation, workspace
+from audit_app.services.audits import open_audit
+from audit_app.services.reviews import AnswerInput, review_result, review_state
+from audit_app.services.verification import verify
+from audit_app.ui import dialogs
+from audit_app.ui.session import AuditInUseError, AuditSession
+from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
+from review_data import APPLICABLE, PROFILE
+
+
+def focused():
+    return QApplication.focusWidget()
+
+
+def type_profile_value(qtbot, editor, field, value) -> None:
+    """Type a value as a reviewer would: the start of a choice's label, or the date as written."""
+    if isinstance(editor, QComboBox):
+        if field.type == "yesno":
+            text = {"yes": "y", "no": "n", "unknown": "u"}[value]
+        else:
+            # the label's first word: a space would open the list, as it does for any keyboard user
+            text = next(v.label for v in field.values if v.value == value).split()[0]
+        qtbot.keyClicks(editor, text)
+        assert editor.currentData() == value
+    else:
+        assert isinstance(editor, QLineEdit)
+        text = f"{value:%d/%m/%Y %H:%M}" if isinstance(value, dt.datetime) else f"{value:%d/%m/%Y}"
+        qtbot.keyClicks(editor, text)
+
+
+def test_workspace_lists_the_sample(make_window, audit_path):
+    window = make_window(ANN)
+    assert window.open_audit_file(str(audit_path))
+    page = window.workspace_page
+    assert window.stack.currentWidget() is page
+    assert page.model.rowCount() == 8
+    assert page.progress_bar.text() == "0 of 8 files reviewed"
+    qtbot_filter = page.filter_edit
+    qtbot_filter.setText("burglary")
+    assert 0 < page.proxy.rowCount() < 8
+    assert all(page.model.file(page.proxy.mapToSource(page.proxy.index(r, 0)).row()).stratum == "burglary"
+               or "urglary" in page.model.file(page.proxy.mapToSource(page.proxy.index(r, 0)).row()).offence
+               for r in range(page.proxy.rowCount()))
+
+
+def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    table = window.workspace_page.table
+    table.setFocus()
+    ref = window.workspace_page.current_ref()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    page = window.review_page
+    assert window.stack.currentWidget() is page
+    assert page.current_target() == "profile" and focused() is page.navigator, focused()
+
+    # The profile, field by field: Enter goes to the first field, Tab to the next.
+    qtbot.keyClick(page.navigator, Qt.Key.Key_Return)
+    for field in page.checklist.spec.profile:
+        editor = page.profile_form.editors[field.id]
+        assert focused() is editor, f"focus should be on {field.id}"
+        if field.id in PROFILE:
+            type_profile_value(qtbot, editor, field, PROFILE[field.id])
+        qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert not [m for m in page.controller.result.missing if m.kind == "profile"]
+    assert page._shown == APPLICABLE  # exactly the hand-counted items apply
+
+    # The items: Ctrl+Down goes to the first; M answers Met; where a note is needed the note field
+    # takes the keyboard, Escape gives it back, Down moves on.
+    qtbot.keyClick(focused(), Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert page.current_target() == "A1" and page.navigator.hasFocus()
+    for _ in range(3 * len(APPLICABLE)):
+        if page.controller.result.complete:
+            break
+        item = page.current_target()
+        qtbot.keyClick(page.navigator, "m")
+        if focused() is page.item_panel.note_edit:
+            qtbot.keyClicks(page.item_panel.note_edit, f"Log {APPLICABLE.index(item) + 1}, 10/01/2025")
+            qtbot.keyClick(page.item_panel.note_edit, Qt.Key.Key_Escape)
+            assert page.navigator.hasFocus()
+            qtbot.keyClick(page.navigator, Qt.Key.Key_Down)
+    assert page.controller.result.complete
+    assert page.complete_button.isEnabled()
+    qtbot.keyClick(page.navigator, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+    with open_audit(audit_path) as audit:
+        review = next(f for f in workspace.overview(audit) if f.ref == ref)
+        assert review.status == "complete" and review.reviewer == "Ann Reviewer (101)"
+        result = review_result(audit, review.primary_id)
+        # All 30 applicable items Met, no notable practice: S = 100, capped at Good (brief §10, cap 3).
+        assert (result.score, result.grade_label) == (100.0, "Good")
+        assert review_state(audit, review.primary_id).answers["D4"].note == f"Log {APPLICABLE.index('D4') + 1}, 10/01/2025"
+        assert verify(audit).ok
+
+
+def open_first_review(window):
+    ref = window.workspace_page.current_ref()
+    window.open_review(ref)
+    return ref, window.review_page
+
+
+def test_undo_and_redo_an_answer_and_a_profile_value(qtbot, make_window, audit_path):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    ref, page = open_first_review(window)
+    page.select("A1")
+    page.navigator.setFocus()
+    qtbot.keyClick(page.navigator, "p")  # Partly met: needs a note
+    assert page.controller.answer("A1").code == "P"
+    qtbot.keyClicks(page.item_panel.note_edit, "Recorded 30 hours late")
+    qtbot.keyClick(page.item_panel.note_edit, Qt.Key.Key_Escape)
+    assert page.controller.answer("A1").note == "Recorded 30 hours late"
+    undo = lambda: qtbot.keyClick(page.navigator, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # noqa: E731
+    redo = lambda: qtbot.keyClick(page.navigator, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)  # noqa: E731
+    undo()
+    assert page.controller.answer("A1").note == ""  # the typing is one step
+    undo()
+    assert page.controller.answer("A1") is None
+    redo()
+    redo()
+    assert page.controller.answer("A1").code == "P" and page.controller.answer("A1").note == "Recorded 30 hours late"
+    page.select("profile")
+    combo = page.profile_form.editors["closed"]
+    combo.setFocus()
+    qtbot.keyClicks(combo, "y")
+    assert page.controller.state.profile["closed"] == "yes"
+    qtbot.keyClick(combo, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "closed" not in page.controller.state.profile
+    with open_audit(audit_path) as audit:  # every step, undo included, is in the audit trail and replays
+        assert verify(audit).ok
+        history = [e.what for e in workspace.file_history(audit, ref)]
+    assert history.count("A1: — → P") == 2 and "A1: P — “Recorded 30 hours late” → P" in history
+
+
+def test_typing_survives_a_crash_and_the_reviewer_lands_where_they_were(qtbot, make_window, audit_path, ui_settings):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    ref, page = open_first_review(window)
+    page.select("B2")
+    qtbot.keyClick(page.navigator, "n")
+    qtbot.keyClicks(page.item_panel.note_edit, "No needs assessment on file, log 4")
+    # a crash: what was only in memory is lost, and the process's lock goes with it
+    page.controller._timer.stop()
+    page.controller._pending.clear()
+    window.session.lock.unlock()
+    with open_audit(audit_path) as audit:
+        review_id = next(f.primary_id for f in workspace.overview(audit) if f.ref == ref)
+        assert review_state(audit, review_id).drafts == {("B2", "note"): "No needs assessment on file, log 4"}
+    restarted = make_window(ANN, ui_settings)
+    restarted.restore_position()
+    assert restarted.stack.currentWidget() is restarted.review_page
+    assert restarted.review_page.current_target() == "B2"
+    assert restarted.review_page.item_panel.note_edit.toPlainText() == "No needs assessment on file, log 4"
+    restarted.review_page.close_review()  # leaving records the restored text as the note
+    with open_audit(audit_path) as audit:
+        state = review_state(audit, review_id)
+        assert state.answers["B2"].note == "No needs assessment on file, log 4" and state.drafts == {}
+
+
+def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window, audit_path, monkeypatch):
+    with open_audit(audit_path) as audit:
+        ref = audit.sample().selected[0]
+        complete_review(audit, ref, ANN)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    window = make_window(LEE)
+    window.open_audit_file(str(audit_path))
+    window.workspace_page.select_ref(ref)
+    assert window.workspace_page.sign_off_button.isEnabled()
+    qtbot.mouseClick(window.workspace_page.sign_off_button, Qt.MouseButton.LeftButton)
+    assert next(f for f in window.files if f.ref == ref).status == "signed_off"
+
+    window.close_audit()
+    window.identity = ANN
+    window.open_audit_file(str(audit_path))
+    window.open_review(ref)
+    page = window.review_page
+    assert not page.controller.editable and page.change_button.isVisible()
+    page.select("A1")
+    qtbot.keyClick(page.navigator, "n")
+    assert page.controller.answer("A1").code == "M"  # locked: keys change nothing
+    monkeypatch.setattr(dialogs.ReasonDialog, "exec", lambda self: (self.reason_edit.setPlainText("A1 cited the wrong log"), 1)[1])
+    qtbot.mouseClick(page.change_button, Qt.MouseButton.LeftButton)
+    page = window.review_page
+    assert page.controller.editable
+    page.select("A1")
+    qtbot.keyClick(page.navigator, "p")
+    qtbot.keyClicks(page.item_panel.note_edit, "Recorded 30 hours after the report, log 2")
+    qtbot.keyClick(page.item_panel.note_edit, Qt.Key.Key_Escape)
+    window.show_workspace()
+    summary = next(f for f in window.files if f.ref == ref)
+    assert summary.status_label == "Complete (changed after sign-off)"
+    with open_audit(audit_path) as audit:
+        assert verify(audit).ok
+        reasons = [e.reason for e in workspace.file_history(audit, ref)]
+        assert "A1 cited the wrong log" in reasons
+
+
+def test_second_review_stays_independent_then_is_moderated(qtbot, make_window, audit_path, monkeypatch):
+    with open_audit(audit_path) as audit:
+        ref = audit.sample().selected[0]
+        complete_review(audit, ref, ANN, D4=AnswerInput("N", note="Doorbell footage never requested", opportunity_known=True))
+    infos = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: infos.append(text))
+    # the lead assigns the second review to Bob, who is new to the audit
+    window = make_window(LEE)
+    window.open_audit_file(str(audit_path))
+    window.workspace_page.select_ref(ref)
+
+    def assign(dialog):
+        dialog.reviewer_combo.setCurrentIndex(dialog.reviewer_combo.findData(dialogs.SecondReviewDialog.NEW))
+        dialog.name_edit.setText(BOB.name)
+        dialog.staff_edit.setText(BOB.staff_number)
+        return 1
+
+    monkeypatch.setattr(dialogs.SecondReviewDialog, "exec", assign)
+    qtbot.mouseClick(window.workspace_page.second_button, Qt.MouseButton.LeftButton)
+    assert next(f for f in window.files if f.ref == ref).second_reviewer == "Bob Second (102)"
+    window.close_audit()
+
+    # Bob opens the file: he gets his own (second) review, and cannot see Ann's
+    window.identity = BOB
+    window.open_audit_file(str(audit_path))
+    window.open_review(ref)
+    assert window.review_page.controller.state.review.role == "second"
+    window.show_workspace()
+    window.open_review(ref, "primary")
+    assert infos and "stays hidden until both" in infos[-1]
+    with open_audit(audit_path) as audit:
+        second_id = next(f.second_id for f in workspace.overview(audit) if f.ref == ref)
+    window.close_audit()
+    with open_audit(audit_path) as audit:  # Bob finishes his review (Met on D4, with a note)
+        from gui_helpers import finish_review
+
+        finish_review(audit, second_id, BOB)
+
+    # the lead moderates: D4 differs; the lead takes the primary review's answer, with a reason
+    window.identity = LEE
+    window.open_audit_file(str(audit_path))
+    window.workspace_page.select_ref(ref)
+    assert window.workspace_page.moderate_button.isEnabled()
+    qtbot.mouseClick(window.workspace_page.moderate_button, Qt.MouseButton.LeftButton)
+    page = window.moderation_page
+    assert window.stack.currentWidget() is page
+    assert page.table.rowCount() == 1 and page.current_target() == "D4"
+    assert page.table.item(0, 1).text() == "N" and page.table.item(0, 2).text() == "M"
+    assert not page.record_button.isEnabled()  # a reason is required
+    page.choice_combo.setCurrentIndex(page.choice_combo.findData("primary"))
+    qtbot.keyClicks(page.reason_edit, "Log 9 shows the doorbell camera was mentioned and never requested")
+    qtbot.mouseClick(page.record_button, Qt.MouseButton.LeftButton)
+    assert page.table.item(0, 3).text() == "N"
+    with open_audit(audit_path) as audit:
+        comparison = moderation.compare(audit, ref)
+        assert comparison.state == moderation.AGREED
+        assert moderation.agreed_result(audit, ref).critical_failures == ("D4",)
+        assert review_state(audit, second_id).answers["D4"].code == "M"  # the second review is kept as it was
+        assert verify(audit).ok
+
+
+def test_an_audit_open_elsewhere_is_refused_with_a_clear_message(audit_path):
+    first = AuditSession.open(audit_path, ANN)
+    try:
+        with pytest.raises(AuditInUseError, match="already open in audit-app"):
+            AuditSession.open(audit_path, BOB)
+    finally:
+        first.close()
+    AuditSession.open(audit_path, BOB).close()  # free again once closed
+
+
+def test_a_file_from_a_newer_version_gives_a_clear_message(make_window, audit_path, monkeypatch):
+    import sqlite3
+
+    conn = sqlite3.connect(audit_path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('audit-app', 'm999_future', 'x')")
+    conn.commit()
+    conn.close()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    window = make_window(ANN)
+    assert not window.open_audit_file(str(audit_path))
+    assert "newer version of audit-app" in shown[0]
+    assert window.stack.currentWidget() is window.start_page
+
+
+def test_start_page_lists_recent_audits_with_their_progress(make_window, audit_path, tmp_path):
+    with open_audit(audit_path) as audit:
+        complete_review(audit, audit.sample().selected[0], ANN)
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    window.close_audit()
+    missing = tmp_path / "gone.audit"
+    window.settings.add_recent_audit(missing)
+    window._show_start()
+    texts = [window.start_page.recent_list.item(i).text() for i in range(window.start_page.recent_list.count())]
+    assert texts[0].startswith("gone.audit — cannot be opened: No audit file")
+    assert texts[1].startswith("GUI test audit — 1 of 8 files reviewed")
+
+
+def test_results_show_the_finished_reviews(make_window, audit_path, qtbot):
+    with open_audit(audit_path) as audit:
+        refs = audit.sample().selected
+        complete_review(audit, refs[0], ANN)
+        complete_review(audit, refs[1], ANN, A1=AnswerInput("N", note="recorded a week late"))
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    qtbot.waitUntil(lambda: len(window.grades) == 2)
+    window.show_results()
+    page = window.results_page
+    assert "2 reviewed file(s)" in page.summary_label.text()
+    grades = {page.grades_table.item(r, 0).text(): page.grades_table.item(r, 1).text() for r in range(page.grades_table.rowCount())}
+    # refs[0]: all Met, no notable practice -> Good. refs[1]: A1 (weight 1) Not met -> 124/126 = 98.4, Good.
+    assert grades["Good"] == "2"
+    row = next(r for r in range(page.items_table.rowCount()) if page.items_table.item(r, 0).text() == "A1")
+    assert [page.items_table.item(row, c).text() for c in (2, 3, 5, 8, 9)] == ["2", "1", "1", "50%", "9% – 91%"]
