@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"audit-app {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = commands.add_parser("gui", help="open the GUI")
+    gui = commands.add_parser("gui", help="open the GUI, optionally on an audit file")
+    gui.add_argument("audit", nargs="?", metavar="AUDIT")
     gui.set_defaults(handler=_gui)
 
     checklist = commands.add_parser("checklist", help="list, validate, show checklists; print the schema")
@@ -187,7 +188,7 @@ def _print_json(data: Any, stream: TextIO | None = None) -> None:
 def _gui(args: argparse.Namespace) -> int:
     from audit_app.ui.app import run_gui  # Qt is imported only when a window is wanted
 
-    return run_gui()
+    return run_gui(getattr(args, "audit", None))
 
 
 def _checklist_list(args: argparse.Namespace) -> int:
