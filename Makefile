@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test bench system-deps schema clean
 
 run: $(STAMP) system-deps
-	$(BIN)/audit-app
+	$(BIN)/audit-app demo
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)

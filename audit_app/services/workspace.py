@@ -207,11 +207,13 @@ class Results:
     items: dict[str, ItemTally] = field(default_factory=dict)
     critical_failure_files: int = 0
     mmo_files: int = 0
+    disproportionate: bool = False  # unweighted sample-wide rates would misstate the population: not given
 
     def compliance(self, item_id: str) -> tuple[float, float, float] | None:
-        """(Met / applicable, Wilson low, Wilson high) at the audit's confidence; None with no applicable file."""
+        """(Met / applicable, Wilson low, Wilson high) at the audit's confidence; None with no applicable file,
+        or when the design is disproportionate (statistics.md §3: such figures need weighting)."""
         tally = self.items[item_id]
-        if not tally.applicable:
+        if not tally.applicable or self.disproportionate:
             return None
         low, high = statistics.wilson_interval(tally.met, tally.applicable, self.confidence)
         return tally.met / tally.applicable, low, high
@@ -226,7 +228,8 @@ def results(audit: Audit, files: list[FileSummary], grades: dict[str, FileGrades
     plan = sampling_store.load_plan(audit.db)
     confidence = plan.confidence if plan and plan.confidence else 0.95
     checklist = audit.checklist
-    out = Results(0, 0, confidence, Counter(), {}, {item_id: ItemTally() for item_id in checklist.items})
+    out = Results(0, 0, confidence, Counter(), {}, {item_id: ItemTally() for item_id in checklist.items},
+                  disproportionate=bool(plan and plan.disproportionate))
     answers_by_review = store.answers_of_reviews(audit.db, [f.primary_id for f in files if f.primary_id and f.status in DONE])
     for summary in files:
         graded = grades.get(summary.ref)

@@ -189,6 +189,9 @@ class HistoryDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(5, self.fontMetrics().averageCharWidth() * 32)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -198,7 +201,7 @@ class HistoryDialog(QDialog):
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.review_combo.currentIndexChanged.connect(self._apply_filter)
         width = self.fontMetrics().averageCharWidth()
-        self.resize(width * 150, self.fontMetrics().lineSpacing() * 30)
+        self.resize(width * 170, self.fontMetrics().lineSpacing() * 36)
 
     def _apply_filter(self) -> None:
         text = self.filter_edit.text().strip().casefold()

@@ -105,14 +105,14 @@ class FileTableModel(QAbstractTableModel):
         if column == self.COL_MONTH:
             return f.month
         if column == self.COL_STATUS:
-            return f.status_label + (" · training" if f.training else "")
+            return f.status_label + (" (training)" if f.training else "")
         if column == self.COL_REVIEWER:
             return f.reviewer
         if column == self.COL_GRADE:
             return _grade_text(f, graded)
         if column == self.COL_SECOND:
             text = SECOND_LABELS[f.second_status]
-            return f"{text} ({f.second_reviewer})" if text else ""
+            return f"{text} ({f.second_reviewer.split(' (')[0]})" if text else ""
         if column == self.COL_MODERATION:
             if graded is not None and graded.moderation_state != moderation.NO_SECOND:
                 return moderation.STATE_LABELS[graded.moderation_state]
@@ -133,6 +133,10 @@ class FileTableModel(QAbstractTableModel):
     def _tooltip(self, f: FileSummary, column: int) -> str | None:
         if column == self.COL_REF:
             return f.ref
+        if column in (self.COL_REVIEWER, self.COL_SECOND):
+            return f.reviewer if column == self.COL_REVIEWER else f.second_reviewer
+        if column == self.COL_STATUS and f.training:
+            return "A training example: an invented review, not a finding about a real investigation"
         if column == self.COL_STATUS and f.status == REPLACED:
             return f"Replaced: {f.replaced_reason}"
         if column == self.COL_STATUS and f.replaces:

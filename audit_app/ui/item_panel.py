@@ -182,6 +182,9 @@ class ItemPanel(QWidget):
         for answer_code, button in self._buttons.items():
             button.setChecked(answer_code == code)
             button.setEnabled(editable)
+            font = button.font()
+            font.setBold(answer_code == code)  # the chosen answer stands out, even when the review is read only
+            button.setFont(font)
         self.clear_button.setEnabled(editable and answer is not None)
         self._show_opportunity(item_id, answer, editable)
         if self.note_edit.toPlainText() != note:

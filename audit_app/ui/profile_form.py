@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from audit_app.core.checklist import Checklist
 from audit_app.core.checklist_format import ProfileField
 
+CHOICE_SETTLE_MS = 700
 YES_NO = (("", ""), ("yes", "Yes"), ("no", "No"), ("unknown", "Unknown (counts as no)"))
 PLACEHOLDERS = {"date": "dd/mm/yyyy", "datetime": "dd/mm/yyyy hh:mm", "number": "a number", "text": ""}
 
@@ -41,6 +42,13 @@ class ProfileForm(QScrollArea):
         self.editors: dict[str, QComboBox | QLineEdit] = {}
         self.labels: dict[str, QLabel] = {}
         self.derived_labels: dict[str, QLabel] = {}
+        # A choice made by typing (keyboard search: "1", "18") settles before it is recorded, so the
+        # audit trail holds the value chosen, not every value passed on the way.
+        self._pending_choice: tuple[str, object] | None = None
+        self._choice_timer = QTimer(self)
+        self._choice_timer.setSingleShot(True)
+        self._choice_timer.setInterval(CHOICE_SETTLE_MS)
+        self._choice_timer.timeout.connect(self.commit_choice)
         self._build_ui()
 
     def _build_ui(self) -> None:
@@ -96,6 +104,7 @@ class ProfileForm(QScrollArea):
                 combo.addItem(label, value)
             combo.setAccessibleName(field.label)
             combo.activated.connect(lambda index, f=field.id, c=combo: self._on_chosen(f, c))
+            combo.installEventFilter(self)
             return combo
         edit = QLineEdit(parent)
         edit.setPlaceholderText(PLACEHOLDERS[field.type])
@@ -107,8 +116,26 @@ class ProfileForm(QScrollArea):
         return edit
 
     def _on_chosen(self, field_id: str, combo: QComboBox) -> None:
+        if self._pending_choice is not None and self._pending_choice[0] != field_id:
+            self.commit_choice()
         value = combo.currentData()
-        self.value_chosen.emit(field_id, None if value == "" else value)
+        self._pending_choice = (field_id, None if value == "" else value)
+        if combo.view().isVisible():  # picked from the open list: final at once
+            self.commit_choice()
+        else:
+            self._choice_timer.start()
+
+    def commit_choice(self) -> None:
+        """Record a choice still settling (on a pause, on leaving the field, before the page changes)."""
+        self._choice_timer.stop()
+        pending, self._pending_choice = self._pending_choice, None
+        if pending is not None:
+            self.value_chosen.emit(*pending)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut and isinstance(watched, QComboBox):
+            self.commit_choice()
+        return super().eventFilter(watched, event)
 
     def _on_finished(self, field_id: str, edit: QLineEdit) -> None:
         if edit.isModified():
@@ -123,7 +150,9 @@ class ProfileForm(QScrollArea):
         for field in self.checklist.spec.profile:
             editor = self.editors[field.id]
             editor.blockSignals(True)
-            if isinstance(editor, QComboBox):
+            if isinstance(editor, QComboBox) and self._pending_choice and self._pending_choice[0] == field.id:
+                pass  # still settling: keep what the reviewer is choosing
+            elif isinstance(editor, QComboBox):
                 index = editor.findData(values.get(field.id, ""))
                 editor.setCurrentIndex(max(index, 0))
             elif not editor.hasFocus() or not editor.isModified():

@@ -83,17 +83,22 @@ class ResultsPage(QWidget):
         self.results = results
         confidence = f"{results.confidence:.0%}"
         training = f", of which {results.training} are training examples" if results.training else ""
+        if results.disproportionate:
+            rates = ("The sample design is disproportionate (strata were sampled at different rates), so sample-wide "
+                     "percentages would misstate the population: they are not shown until they can be weighted. "
+                     "Compare strata by their counts.")
+        else:
+            rates = f"Compliance is Met ÷ applicable answers, with a {confidence} Wilson score interval."
         self.summary_label.setText(
             f"{results.files} reviewed file(s){training}. Files with a critical failure: {results.critical_failure_files}; "
             f"with a material missed opportunity: {results.mmo_files}. Counts are unweighted and cover finished reviews "
-            f"only (the agreed result where a file was moderated). Compliance is Met ÷ applicable answers, with a "
-            f"{confidence} Wilson score interval."
+            f"only (the agreed result where a file was moderated). {rates}"
         )
         bands = [b.label for b in sorted(self.checklist.spec.grading.bands, key=lambda b: -b.min)]
         labels = bands + [label for label in results.grades if label not in bands]
         self._fill(self.grades_table, [
             [label, str(results.grades.get(label, 0)),
-             f"{results.grades.get(label, 0) / results.files:.0%}" if results.files else "—"]
+             f"{results.grades.get(label, 0) / results.files:.0%}" if results.files and not results.disproportionate else "—"]
             for label in labels
         ])
         strata = sorted(results.grades_by_stratum)

@@ -204,7 +204,7 @@ class ReviewPage(QWidget):
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
         self.title_label.setText(title)
         self._details = details
-        self.saved_label.setText("All changes are saved as you make them")
+        self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
         self._shown = []
         self._refresh()
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
@@ -212,6 +212,7 @@ class ReviewPage(QWidget):
 
     def close_review(self) -> None:
         """Record any typing still pending and let go of the review."""
+        self.profile_form.commit_choice()
         controller, self.controller = self.controller, None
         if controller is not None:
             controller.flush()
@@ -245,6 +246,7 @@ class ReviewPage(QWidget):
 
     def undo(self) -> None:
         if self.controller is not None and self.controller.editable:
+            self.profile_form.commit_choice()
             self.controller.flush()
             self.controller.undo_stack.undo()
 
@@ -408,7 +410,7 @@ class ReviewPage(QWidget):
         review = controller.state.review
         editable = controller.editable
         self.complete_button.setEnabled(editable and review.status == "in_progress" and controller.result.complete)
-        self.complete_button.setVisible(review.status != "signed_off")
+        self.complete_button.setVisible(review.status == "in_progress")
         self.sign_off_button.setVisible(self._can_sign_off and review.status == "complete")
         self.change_button.setVisible(review.status == "signed_off")
         self.undo_button.setEnabled(editable and controller.undo_stack.canUndo())
@@ -471,6 +473,7 @@ class ReviewPage(QWidget):
             if current.childCount():
                 self.navigator.setCurrentItem(current.child(0))
             return
+        self.profile_form.commit_choice()
         if self.controller is not None:
             self.controller.flush()
         self._show_current()

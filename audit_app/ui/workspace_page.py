@@ -95,10 +95,15 @@ class WorkspacePage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        chars = {FileTableModel.COL_REF: 16, FileTableModel.COL_STRATUM: 16, FileTableModel.COL_OFFENCE: 20,
-                 FileTableModel.COL_AREA: 18, FileTableModel.COL_MONTH: 9, FileTableModel.COL_STATUS: 18,
-                 FileTableModel.COL_REVIEWER: 20, FileTableModel.COL_GRADE: 28, FileTableModel.COL_SECOND: 22}
-        self._widths = {column: self.table.fontMetrics().averageCharWidth() * n for column, n in chars.items()}
+        # Initial widths from typical contents, measured in the table's own font (so they scale with it).
+        samples = {FileTableModel.COL_REF: "3b4847290…397dc64", FileTableModel.COL_STRATUM: "theft_from_person",
+                   FileTableModel.COL_OFFENCE: "Theft from the person", FileTableModel.COL_AREA: "City of London 001F",
+                   FileTableModel.COL_MONTH: "2025-01", FileTableModel.COL_STATUS: "Complete (training)",
+                   FileTableModel.COL_REVIEWER: "Demo Reviewer A (DEMO-2)",
+                   FileTableModel.COL_GRADE: "Requires improvement (75.7)", FileTableModel.COL_SECOND: "Complete (Reviewer B)"}
+        metrics = self.table.fontMetrics()
+        self._widths = {column: metrics.horizontalAdvance(text) + metrics.averageCharWidth() * 3
+                        for column, text in samples.items()}
 
         self.open_button = QPushButton("&Open review", self)
         self.next_button = QPushButton("&Next file to do", self)
