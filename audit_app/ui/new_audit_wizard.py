@@ -573,6 +573,10 @@ class ChecklistPage(QWizardPage):
             "Correct the file and open it again, or choose another checklist.")
         self.problems.setPlainText("\n".join(str(problem) for problem in choice.problems))
 
+    def creating(self) -> bool:
+        """The audit file is being written."""
+        return self._creating
+
     def isComplete(self) -> bool:
         choice = self.current_choice()
         return (choice is not None and choice.valid and not self._loading and not self._creating) or self._created
@@ -1521,7 +1525,7 @@ class NewAuditWizard(QWizard):
 
     def reject(self) -> None:
         """Cancel: never while the audit file is being created or the sample drawn; keep an unfinished audit."""
-        if self.draw_page.drawing() or self.checklist_page._creating:
+        if self.draw_page.drawing() or self.checklist_page.creating():
             QMessageBox.information(self, "Please wait", "Please wait a moment: the audit file is being written.")
             return
         state = self._context.state
