@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 from audit_app import __version__
 from audit_app.core import population as pop
 from audit_app.core import sampling, statistics
-from audit_app.core.checklist import Checklist, parse_checklist
+from audit_app.core.checklist import Checklist, checklist_from_document, parse_checklist
 from audit_app.errors import ChecklistError, UserFacingError
 from audit_app.services.checklists import resolve_checklist
 from audit_app.store import events
@@ -25,6 +27,7 @@ from audit_app.store import sampling as sampling_store
 from audit_app.store.database import AuditDatabase, AuditFileError, create_database, open_database
 from audit_app.store.meta import AuditRecord, insert_audit, load_audit
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
@@ -159,6 +162,7 @@ def create_audit(path: str | Path, checklist: str, title: str, actor: str | None
         scope=scope.strip(),
         period_start=period_start.isoformat() if period_start else None,
         period_end=period_end.isoformat() if period_end else None,
+        checklist_document=compiled.document,
     )
     try:
         with database.transaction() as db:
@@ -167,6 +171,7 @@ def create_audit(path: str | Path, checklist: str, title: str, actor: str | None
                 "title": record.title, "checklist": compiled.id, "checklist_version": compiled.version,
                 "checklist_sha256": compiled.sha256, "app_version": __version__,
                 "scope": record.scope, "period_start": record.period_start, "period_end": record.period_end,
+                "checklist_document_sha256": _sha256(compiled.document),
             })
     except BaseException:
         database.close()
@@ -182,14 +187,35 @@ def open_audit(path: str | Path) -> "Audit":
         record = load_audit(database.db)
         if record is None:
             raise AuditFileError(f"{path} has no audit record; it may have been created by an interrupted command.")
-        try:
-            compiled = parse_checklist(record.checklist_text.encode("utf-8"), f"{record.checklist_source} (stored in the audit)")
-        except ChecklistError as exc:
-            raise AuditFileError(f"The checklist stored in {path} no longer loads: {exc}") from None
+        created = next(events.iterate(database.db, "audit", "1"), None)
+        compiled = stored_checklist(record, str(path), created.detail.get("checklist_document_sha256") if created else None)
     except BaseException:
         database.close()
         raise
     return Audit(database, record, compiled)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stored_checklist(record: AuditRecord, where: str, document_sha256: str | None) -> Checklist:
+    """The audit's own checklist: from its stored document when the audit trail vouches for it (fast),
+    else from its stored text (the authority)."""
+    name = f"{record.checklist_source} (stored in the audit)"
+    document = record.checklist_document
+    if document and document_sha256 == _sha256(document):
+        try:
+            return checklist_from_document(document, record.checklist_text, name)
+        except ChecklistError:
+            pass
+    if document:
+        log.warning("the checklist document stored in %s is not the one its audit trail records; "
+                    "reading the checklist text instead", where)
+    try:
+        return parse_checklist(record.checklist_text.encode("utf-8"), name)
+    except ChecklistError as exc:
+        raise AuditFileError(f"The checklist stored in {where} no longer loads: {exc}") from None
 
 
 class Audit:

@@ -7,10 +7,14 @@ and that the recorded sample re-derives from its seed and frame.
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from audit_app.core import sampling
+from audit_app.core.checklist import parse_checklist
+from audit_app.errors import ChecklistError
 from audit_app.services.audits import Audit
 from audit_app.store import events
 from audit_app.store import reviews as review_store
@@ -42,6 +46,7 @@ def verify(audit: Audit) -> VerifyReport:
     count = db.execute("SELECT count(*) FROM event").fetchone()[0]
     report.checks.append(f"audit trail chain ({count} entries)")
     report.problems.extend(events.chain_problems(db))
+    report.problems.extend(_checklist_differences(audit, report))
     report.checks.append("current reviews, profile values and answers equal the replay of the audit trail")
     report.problems.extend(_replay_differences(audit))
     plan = sampling_store.load_plan(db)
@@ -125,6 +130,25 @@ def _replay_differences(audit: Audit) -> list[str]:
     for ref in sorted(set(current_agreed) | set(replayed.agreed)):
         problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
     return problems
+
+
+def _checklist_differences(audit: Audit, report: VerifyReport) -> list[str]:
+    """The checklist document the audit opens with must be exactly what its checklist text gives."""
+    record = audit.record
+    if not record.checklist_document:
+        return []
+    report.checks.append("the checklist the audit opens with is the one its stored text defines")
+    try:
+        from_text = parse_checklist(record.checklist_text.encode("utf-8"), record.checklist_source)
+    except ChecklistError as exc:
+        return [f"checklist: the stored checklist text no longer loads ({exc})"]
+    with_bom = hashlib.sha256(codecs.BOM_UTF8 + record.checklist_text.encode("utf-8")).hexdigest()
+    if record.checklist_sha256 not in (from_text.sha256, with_bom):  # the file may have begun with a BOM
+        return [f"checklist: the stored text's SHA-256 is {from_text.sha256[:12]}…, but the audit recorded "
+                f"{record.checklist_sha256[:12]}…"]
+    if from_text.document != record.checklist_document:
+        return ["checklist: the stored checklist document differs from what the stored checklist text defines"]
+    return []
 
 
 def _compare(name: str, what: str, current: dict[str, Any], replayed: dict[str, Any]) -> list[str]:

@@ -25,6 +25,7 @@ class AuditRecord:
     scope: str = ""
     period_start: str | None = None  # ISO date
     period_end: str | None = None
+    checklist_document: str | None = None  # canonical JSON of the checklist (see core.checklist_from_document)
 
 
 def insert_audit(db: Database, record: AuditRecord) -> None:
@@ -38,7 +39,7 @@ def insert_audit(db: Database, record: AuditRecord) -> None:
 def load_audit(db: Database) -> AuditRecord | None:
     cursor = db.execute(
         "SELECT title, created_at, created_by, app_version, checklist_id, checklist_version, checklist_sha256,"
-        " checklist_source, checklist_text, scope, period_start, period_end FROM audit WHERE id = 1"
+        " checklist_source, checklist_text, scope, period_start, period_end, checklist_document FROM audit WHERE id = 1"
     )
     row = cursor.fetchone()
     return AuditRecord(*row) if row else None

@@ -202,6 +202,9 @@ def m002_review_workflow(db: Database) -> None:
         ALTER TABLE audit ADD COLUMN scope TEXT NOT NULL DEFAULT '';
         ALTER TABLE audit ADD COLUMN period_start TEXT;      -- ISO date, or NULL
         ALTER TABLE audit ADD COLUMN period_end TEXT;
+        -- The checklist's validated content as canonical JSON, so the audit opens without re-reading
+        -- the YAML (the text stays the authority: verify checks that they agree). NULL = not kept.
+        ALTER TABLE audit ADD COLUMN checklist_document TEXT;
 
         -- A training example (e.g. in the demo audit): shown as such wherever the review appears.
         ALTER TABLE review ADD COLUMN training INTEGER NOT NULL DEFAULT 0 CHECK (training IN (0, 1));

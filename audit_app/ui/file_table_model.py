@@ -12,7 +12,6 @@ from audit_app.services import moderation
 from audit_app.services.workspace import REPLACED, STATUS_LABELS, FileGrades, FileSummary
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ORDER = {"not_started": 0, "in_progress": 1, "complete": 2, "signed_off": 3, REPLACED: 4}
 SECOND_LABELS = {"": "", "in_progress": "In progress", "complete": "Complete", "signed_off": "Signed off"}
 
@@ -37,13 +36,34 @@ class FileTableModel(QAbstractTableModel):
         self._rows: list[FileSummary] = []
         self._grades: dict[str, FileGrades] = {}
         self._row_of: dict[str, int] = {}
+        self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def set_rows(self, rows: list[FileSummary]) -> None:
-        """Replace the files shown (grades already known are kept until replaced)."""
+        """Replace the files shown, in the current sort order (grades already known are kept)."""
         self.beginResetModel()
-        self._rows = list(rows)
+        self._rows = self._sorted(list(rows))
         self._row_of = {f.ref: i for i, f in enumerate(self._rows)}
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the rows here, once per key (a proxy's sort asks for every key of every comparison:
+        tens of thousands of calls into Python for 2,000 files)."""
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        before = self._rows
+        old = self.persistentIndexList()
+        self._rows = self._sorted(self._rows)
+        self._row_of = {f.ref: i for i, f in enumerate(self._rows)}
+        moved = [self.index(self._row_of[before[index.row()].ref], index.column()) for index in old]
+        self.changePersistentIndexList(old, moved)
+        self.layoutChanged.emit()
+
+    def _sorted(self, rows: list[FileSummary]) -> list[FileSummary]:
+        if self._sort is None:
+            return rows
+        column, order = self._sort
+        return sorted(rows, key=lambda f: (self._sort_key(f, column), f.stratum, f.ref),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
 
     def set_grades(self, grades: dict[str, FileGrades]) -> None:
         self._grades = dict(grades)
@@ -82,8 +102,6 @@ class FileTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(summary, column)
-        if role == SORT_ROLE:
-            return self._sort_key(summary, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(summary, column)
         if role == Qt.ItemDataRole.FontRole and summary.status == REPLACED:
@@ -171,7 +189,7 @@ class FileFilterProxy(QSortFilterProxyModel):
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(False)  # the filters do not depend on grades arriving; refilter on demand
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._text = ""
         self._status = ""
@@ -190,6 +208,12 @@ class FileFilterProxy(QSortFilterProxyModel):
         if reviewer is not None:
             self._reviewer = reviewer
         self.endFilterChange()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """The source model sorts (see FileTableModel.sort); this proxy keeps its order and filters."""
+        model = self.sourceModel()
+        if model is not None:
+            model.sort(column, order)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()

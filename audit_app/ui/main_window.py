@@ -177,14 +177,13 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_audit(session.path)
         self.setWindowTitle(f"audit-app — {session.audit.record.title}")
         self._make_audit_pages()
-        self.refresh_workspace()
+        self.files = workspace.overview(session.audit)
         if not self.files and not self._sample_drawn():
             self._resume_setup()
             return True
+        self.show_workspace()
         if position and position.ref:
             self.open_review(position.ref, position.role, position.item)
-        else:
-            self.show_workspace()
         return True
 
     def _sample_drawn(self) -> bool:
@@ -390,14 +389,13 @@ class MainWindow(QMainWindow):
         return page.controller.state.review.ref if page is not None and page.controller is not None else None
 
     def _step_file(self, step: int) -> None:
-        """Open the next (or previous) file in the workspace's current order."""
-        refs = [ref for ref in self.workspace_page.visible_refs()
-                if next((f.status for f in self.files if f.ref == ref), workspace.REPLACED) != workspace.REPLACED]
-        if not refs:
+        """Next: the next file to do (mine in progress, else one not started, which this starts).
+        Previous: the nearest earlier file that has been started, in the workspace's order."""
+        page = self.workspace_page
+        target = (page.next_to_do(self._reviewing) if step > 0 else None) or page.neighbour(self._reviewing, step)
+        if target is None:
             self.show_workspace()
             return
-        index = refs.index(self._reviewing) if self._reviewing in refs else -1
-        target = refs[(index + step) % len(refs)]
         self.workspace_page.select_ref(target)
         self.open_review(target)
 

@@ -35,9 +35,13 @@ def _input(answer: StoredAnswer | None) -> AnswerInput | None:
 
 
 class _AnswerCommand(QUndoCommand):
-    """Change one item's answer; undo puts the previous answer back (both are logged changes)."""
+    """Change one item's answer; undo puts the previous answer back (both are logged changes).
 
-    ID = 1
+    Consecutive typing in one field of one item undoes as one step: the controller widens the
+    last command rather than pushing another. (Not through QUndoCommand.id()/mergeWith(): a
+    Python override of id() corrupts a reference count in PySide6 6.12, which crashes Python at
+    exit after some thousands of commands.)
+    """
 
     def __init__(self, controller: "ReviewController", item: str, old: AnswerInput | None, new: AnswerInput | None,
                  text: str, merge_key: str = ""):
@@ -46,17 +50,8 @@ class _AnswerCommand(QUndoCommand):
         self.item = item
         self.old = old
         self.new = new
-        self.merge_key = merge_key  # consecutive typing in one field of one item undoes as one step
+        self.merge_key = merge_key
         self._done = True  # the change was saved before the command was pushed
-
-    def id(self) -> int:
-        return self.ID if self.merge_key else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, _AnswerCommand) or other.merge_key != self.merge_key or other.item != self.item:
-            return False
-        self.new = other.new
-        return True
 
     def redo(self) -> None:
         if self._done:
@@ -102,6 +97,7 @@ class ReviewController(QObject):
         self.state = state
         self.result: ReviewResult = review_service.review_result(audit, state.review.id)
         self.undo_stack = QUndoStack(self)
+        self._last_command: _AnswerCommand | None = None
         self._pending: dict[tuple[str, str], str] = {}  # typed text not yet recorded: (item, field) -> text
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -205,8 +201,16 @@ class ReviewController(QObject):
         old = _input(self.state.answers.get(item))
         if old == new:
             return
-        if self._write_answer(item, new):
-            self.undo_stack.push(_AnswerCommand(self, item, old, new, text, merge_key))
+        if not self._write_answer(item, new):
+            return
+        last = self._last_command
+        stack = self.undo_stack
+        if (merge_key and last is not None and last.merge_key == merge_key and last.item == item
+                and stack.index() == stack.count() and stack.count() and stack.command(stack.count() - 1) is last):
+            last.new = new  # more typing in the same field: one undo step
+            return
+        self._last_command = _AnswerCommand(self, item, old, new, text, merge_key)
+        stack.push(self._last_command)
 
     def _write_answer(self, item: str, new: AnswerInput | None) -> bool:
         try:

@@ -127,9 +127,9 @@ class ReviewPage(QWidget):
         self.back_button = QPushButton("&Workspace", self)
         self.back_button.setToolTip("Back to the list of files (Alt+W)")
         self.previous_button = QPushButton("Pre&vious file", self)
-        self.previous_button.setToolTip("Ctrl+Page Up")
-        self.next_button = QPushButton("Ne&xt file", self)
-        self.next_button.setToolTip("Ctrl+Page Down")
+        self.previous_button.setToolTip("The previous file already started (Ctrl+Page Up)")
+        self.next_button = QPushButton("Ne&xt file to do", self)
+        self.next_button.setToolTip("Your next file in progress, or the next not started (Ctrl+Page Down)")
         self.undo_button = QPushButton("&Undo", self)
         self.undo_button.setToolTip("Ctrl+Z")
         self.redo_button = QPushButton("Re&do", self)
@@ -205,8 +205,7 @@ class ReviewPage(QWidget):
         self.title_label.setText(title)
         self._details = details
         self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
-        self._shown = []
-        self._refresh()
+        self._refresh()  # the item list is rebuilt only if another set of items applies
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
         self.select(start)
 
@@ -363,13 +362,17 @@ class ReviewPage(QWidget):
                 elif item_id in missing and answer:
                     text += " · needs more"
                 answered += answer is not None
-                child.setText(1, text)
+                if child.text(1) != text:  # touch only what changed: each change repaints the list
+                    child.setText(1, text)
                 font = child.font(0)
-                font.setItalic(applies is False)
-                font.setBold(item_id in missing)
-                child.setFont(0, font)
-                child.setFont(1, font)
-            top.setText(1, f"{answered}/{top.childCount()}")
+                if font.italic() != (applies is False) or font.bold() != (item_id in missing):
+                    font.setItalic(applies is False)
+                    font.setBold(item_id in missing)
+                    child.setFont(0, font)
+                    child.setFont(1, font)
+            count = f"{answered}/{top.childCount()}"
+            if top.text(1) != count:
+                top.setText(1, count)
 
     def _update_side_panel(self, result: ReviewResult) -> None:
         controller = self.controller

@@ -204,9 +204,21 @@ class WorkspacePage(QWidget):
         self.table.scrollTo(index)
         return True
 
-    def visible_refs(self) -> list[str]:
-        """The refs of the files shown, in the table's current order."""
-        return [self.model.file(self.proxy.mapToSource(self.proxy.index(r, 0)).row()).ref for r in range(self.proxy.rowCount())]
+    def neighbour(self, ref: str | None, step: int) -> str | None:
+        """The nearest file before (``step`` -1) or after (+1) ``ref`` in the table's current order
+        that has been started (wrapping round; replaced and not-started files are skipped, so
+        looking back never starts a review)."""
+        count = self.proxy.rowCount()
+        if not count:
+            return None
+        row = self.model.row_of(ref) if ref is not None else None
+        index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else QModelIndex()
+        start = index.row() if index.isValid() else -step
+        for offset in range(1, count + 1):
+            candidate = self.model.file(self.proxy.mapToSource(self.proxy.index((start + step * offset) % count, 0)).row())
+            if candidate.status not in (REPLACED, "not_started"):
+                return candidate.ref
+        return None
 
     def next_to_do(self, after: str | None = None) -> str | None:
         """The next file to work on in table order: mine in progress first, else one not started."""

@@ -228,3 +228,23 @@ def test_results_count_the_finished_reviews(audit, people):
     # Wilson 95% interval for 1 of 2 (statsmodels proportion_confint(1, 2, method="wilson")): 0.0945, 0.9055
     assert rate == 0.5 and low == pytest.approx(0.0945, abs=1e-4) and high == pytest.approx(0.9055, abs=1e-4)
     assert results.compliance("E1") is None  # a robbery item: never applicable to the burglary profile
+
+
+def test_the_audit_opens_with_its_stored_checklist_document_and_verify_checks_it(audit, tmp_path):
+    from audit_app.core.checklist import parse_checklist
+    from audit_app.services.audits import open_audit
+
+    from_text = parse_checklist(audit.record.checklist_text.encode("utf-8"))
+    assert audit.record.checklist_document == from_text.document
+    assert audit.checklist.items.keys() == from_text.items.keys() and audit.checklist.spec == from_text.spec
+    path = audit.path
+    audit.close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE audit SET checklist_document = replace(checklist_document, '\"weight\":3', '\"weight\":1')")
+    conn.commit()
+    conn.close()
+    with open_audit(path) as reopened:
+        # the audit trail does not vouch for the changed document, so the text is read instead
+        assert 3 in {i.weight for i in reopened.checklist.items.values()}
+        problems = verify(reopened).problems
+    assert problems == ["checklist: the stored checklist document differs from what the stored checklist text defines"]
