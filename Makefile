@@ -16,6 +16,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py
 
 # Debian packages for Qt (see .ci/system-packages.txt); installs only what is missing, as root.
 system-deps:

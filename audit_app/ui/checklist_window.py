@@ -6,7 +6,6 @@ as the place to read a checklist and to check a checklist file one is editing.
 
 from __future__ import annotations
 
-from html import escape
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -28,6 +27,7 @@ from audit_app import services
 from audit_app.core.checklist import Checklist
 from audit_app.core.checklist_format import Item
 from audit_app.errors import ChecklistError
+from audit_app.ui.rich_text import escape
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 CRITICAL_TEXT = {"always": "Critical", "on_known_opportunity": "Critical when the opportunity was known", "never": ""}

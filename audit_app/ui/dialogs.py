@@ -60,6 +60,7 @@ class IdentityDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         self._update_ok()
 
     def _update_ok(self) -> None:
@@ -91,6 +92,7 @@ class ReasonDialog(QDialog):
         layout.addWidget(reason_label)
         layout.addWidget(self.reason_edit)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         self._update_ok()
 
     def _update_ok(self) -> None:
@@ -135,6 +137,7 @@ class SecondReviewDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         self._update()
 
     def _update(self) -> None:

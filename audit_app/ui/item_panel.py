@@ -3,7 +3,6 @@ the scale's letters), the evidence note and reference, and the item's flags."""
 
 from __future__ import annotations
 
-from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.checklist import Checklist
 from audit_app.store.reviews import StoredAnswer
+from audit_app.ui.rich_text import escape
 
 CRITICAL = {"always": "Critical item", "on_known_opportunity": "Critical when the opportunity was known", "never": ""}
 
@@ -75,6 +75,9 @@ class ItemPanel(QWidget):
         self.answer_row = QHBoxLayout()
         self.answer_group = QButtonGroup(self)
         self.answer_group.setExclusive(True)
+        self.recorded_label = QLabel(self)
+        self.recorded_label.setAccessibleName("Recorded answer")
+        self.recorded_label.setWordWrap(True)
         self.clear_button = QPushButton("C&lear", self)
         self.clear_button.setToolTip("Remove the answer to this item")
 
@@ -119,6 +122,7 @@ class ItemPanel(QWidget):
         answers.addLayout(self.answer_row)
         answers.addStretch(1)
         top.addLayout(answers)
+        top.addWidget(self.recorded_label)
         top.addWidget(self.opportunity_box)
         top.addWidget(self.note_label)
         top.addWidget(self.note_edit)
@@ -186,6 +190,7 @@ class ItemPanel(QWidget):
             font.setBold(answer_code == code)  # the chosen answer stands out, even when the review is read only
             button.setFont(font)
         self.clear_button.setEnabled(editable and answer is not None)
+        self.recorded_label.setText(self._recorded_text(item_id, answer))
         self._show_opportunity(item_id, answer, editable)
         if self.note_edit.toPlainText() != note:
             self.note_edit.blockSignals(True)
@@ -202,6 +207,20 @@ class ItemPanel(QWidget):
         self.notable_check.setChecked(bool(answer and answer.notable))
         for check in (self.mmo_check, self.notable_check):
             check.setEnabled(editable and answer is not None)
+
+    def _recorded_text(self, item_id: str, answer: StoredAnswer | None) -> str:
+        """The recorded answer in words (plain to read whether or not the review can be changed)."""
+        if answer is None:
+            return "Not answered yet."
+        label = self.checklist.answer(item_id, answer.code)
+        parts = [f"Recorded: <b>{escape(label.label if label else answer.code)}</b>"]
+        if answer.opportunity_known is not None:
+            parts.append("opportunity known" if answer.opportunity_known else "opportunity not known")
+        if answer.mmo:
+            parts.append("material missed opportunity")
+        if answer.notable:
+            parts.append("notable practice")
+        return " · ".join(parts)
 
     def _show_banner(self, item_id: str, applies: bool | None, answer: StoredAnswer | None) -> None:
         condition = self.checklist.items[item_id].applies_when

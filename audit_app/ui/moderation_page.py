@@ -3,7 +3,6 @@ answer (with its reason) that the lead auditor records. Both original reviews st
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -32,6 +31,7 @@ from audit_app.core.scoring import ReviewResult
 from audit_app.services.moderation import STATE_LABELS, Comparison, Difference
 from audit_app.services.reviews import AnswerInput
 from audit_app.store.reviews import StoredAnswer
+from audit_app.ui.rich_text import escape
 
 TAKE_PRIMARY, TAKE_SECOND, OTHER = "primary", "second", "other"
 

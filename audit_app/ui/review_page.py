@@ -8,7 +8,6 @@ next/previous item from anywhere, Ctrl+Return completes the review, Ctrl+Z/Ctrl+
 
 from __future__ import annotations
 
-from html import escape
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
@@ -34,6 +33,7 @@ from audit_app.services.workspace import STATUS_LABELS
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
 from audit_app.ui.review_controller import PROFILE, ReviewController
+from audit_app.ui.rich_text import escape
 
 TARGET = Qt.ItemDataRole.UserRole
 PROFILE_ENTRY = "profile"

@@ -51,13 +51,14 @@ class StartPage(QWidget):
         self.recent_list.setAccessibleName("Recent audits")
         self.recent_list.setWordWrap(True)
         self.recent_label.setBuddy(self.recent_list)
+        self.open_selected_button = QPushButton("Open the &selected audit", self)
         self.new_button = QPushButton("&New audit…", self)
         self.open_button = QPushButton("&Open an audit file…", self)
         self.demo_button = QPushButton("Open the &demo audit", self)
         self.demo_button.setToolTip("A demonstration built from real police.uk data with synthetic enrichment and training reviews")
         self.forget_button = QPushButton("&Forget this recent audit", self)
         buttons = QVBoxLayout()
-        for button in (self.new_button, self.open_button, self.demo_button):
+        for button in (self.open_selected_button, self.new_button, self.open_button, self.demo_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.forget_button)
@@ -78,8 +79,14 @@ class StartPage(QWidget):
         self.open_button.clicked.connect(self.open_requested)
         self.demo_button.clicked.connect(self.demo_requested)
         self.recent_list.itemActivated.connect(lambda item: self.open_path_requested.emit(item.data(PATH_ROLE)))
-        self.recent_list.currentItemChanged.connect(lambda current, _: self.forget_button.setEnabled(current is not None))
+        self.recent_list.currentItemChanged.connect(self._on_current_changed)
         self.forget_button.clicked.connect(self._on_forget)
+        self.open_selected_button.clicked.connect(self._on_open_selected)
+
+    def _on_current_changed(self, current: QListWidgetItem | None, previous: QListWidgetItem | None) -> None:
+        chosen = current is not None and bool(current.data(PATH_ROLE))
+        self.forget_button.setEnabled(chosen)
+        self.open_selected_button.setEnabled(chosen)
 
     def show_identity(self, text: str) -> None:
         self.identity_label.setText(text)
@@ -103,6 +110,12 @@ class StartPage(QWidget):
         else:
             self.recent_list.setCurrentRow(0)
         self.forget_button.setEnabled(bool(peeks))
+        self.open_selected_button.setEnabled(bool(peeks))
+
+    def _on_open_selected(self) -> None:
+        item = self.recent_list.currentItem()
+        if item is not None and item.data(PATH_ROLE):
+            self.open_path_requested.emit(item.data(PATH_ROLE))
 
     def _on_forget(self) -> None:
         item = self.recent_list.currentItem()
