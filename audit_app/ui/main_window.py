@@ -618,9 +618,12 @@ class MainWindow(QMainWindow):
         geometry = self.settings.state("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
+        else:  # first use: most of the screen, leaving room for the taskbar
             width = self.fontMetrics().averageCharWidth()
             self.resize(width * 170, self.fontMetrics().lineSpacing() * 42)
+            screen = self.screen().availableGeometry() if self.screen() else None
+            if screen is not None and screen.width() > 0:
+                self.resize(int(screen.width() * 0.85), int(screen.height() * 0.85))
 
     def _restore_splitters(self) -> None:
         if self.review_page is not None:

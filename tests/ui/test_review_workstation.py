@@ -324,3 +324,61 @@ def test_results_show_the_finished_reviews(make_window, audit_path, qtbot):
     assert grades["Good"] == "2"
     row = next(r for r in range(page.items_table.rowCount()) if page.items_table.item(r, 0).text() == "A1")
     assert [page.items_table.item(row, c).text() for c in (2, 3, 5, 8, 9)] == ["2", "1", "1", "50%", "9% – 91%"]
+
+
+def test_first_use_asks_who_is_working_and_records_it(qtbot, ui_settings, audit_path, monkeypatch):
+    from audit_app.ui.main_window import MainWindow
+
+    def answer(dialog):
+        dialog.name_edit.setText("Pat Auditor")
+        dialog.staff_edit.setText("4521")
+        dialog.role_combo.setCurrentIndex(dialog.role_combo.findData("lead"))
+        return dialogs.IdentityDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.IdentityDialog, "exec", answer)
+    window = MainWindow(ui_settings)
+    qtbot.addWidget(window)
+    assert window.identity is None
+    assert window.open_audit_file(str(audit_path))  # asks first
+    assert ui_settings.identity().display == "Pat Auditor (4521)"
+    assert window.session.reviewer.display == "Pat Auditor (4521)" and window.session.is_lead
+    window.close_audit()
+    with open_audit(audit_path) as audit:
+        from audit_app.store import events
+
+        added = [e for e in events.iterate(audit.db, "reviewer")]
+        assert added[-1].detail == {"name": "Pat Auditor", "staff_number": "4521", "role": "lead"}
+
+
+def test_replacing_an_out_of_scope_file_needs_a_reason(qtbot, make_window, audit_path, monkeypatch):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    page = window.workspace_page
+    ref = page.current_ref()
+    monkeypatch.setattr(dialogs.ReasonDialog, "exec", lambda self: 0)  # cancelled: nothing happens
+    qtbot.mouseClick(page.replace_button, Qt.MouseButton.LeftButton)
+    assert next(f for f in window.files if f.ref == ref).status == "not_started"
+    monkeypatch.setattr(dialogs.ReasonDialog, "exec",
+                        lambda self: (self.reason_edit.setPlainText("A business burglary, not residential"), 1)[1])
+    qtbot.mouseClick(page.replace_button, Qt.MouseButton.LeftButton)
+    replaced = next(f for f in window.files if f.ref == ref)
+    assert replaced.status == "replaced" and replaced.replaced_reason == "A business burglary, not residential"
+    replacement = next(f for f in window.files if f.replaces == ref)
+    assert page.current_ref() == replacement.ref and replacement.stratum == replaced.stratum
+    entries = []
+    monkeypatch.setattr(dialogs.HistoryDialog, "exec", lambda self: entries.append(self) or 0)
+    window.show_history(ref)
+    history = entries[0]
+    assert history.visible_rows() == 1 and "replaced by reserve" in history.model.item(0, 4).text()
+    history.filter_edit.setText("no such thing")
+    assert history.visible_rows() == 0
+
+
+def test_a_damaged_file_gives_a_clear_message(make_window, tmp_path, monkeypatch):
+    damaged = tmp_path / "damaged.audit"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 50)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    window = make_window(ANN)
+    assert not window.open_audit_file(str(damaged))
+    assert "it was left untouched" in shown[0]
