@@ -4,6 +4,7 @@ wiring of every page's intents to the services (the pages themselves never call 
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
@@ -14,8 +15,9 @@ from audit_app.errors import UserFacingError
 from audit_app.services import moderation, workspace
 from audit_app.services import reviews as review_service
 from audit_app.services.audits import open_audit
-from audit_app.services.verification import verify
-from audit_app.ui.dialogs import HistoryDialog, IdentityDialog, ReasonDialog, SecondReviewDialog
+from audit_app.ui import file_actions
+from audit_app.ui.dialogs import IdentityDialog
+from audit_app.ui.file_actions import Refused
 from audit_app.ui.moderation_page import ModerationPage
 from audit_app.ui.results_page import ResultsPage
 from audit_app.ui.review_controller import ReviewController
@@ -282,7 +284,8 @@ class MainWindow(QMainWindow):
         task = run_with_progress(self, "Demo audit", "Building the demo audit from the police.uk data…",
                                  lambda reporter: demo.build_demo(path, progress=reporter.progress))
         task.succeeded.connect(lambda built: self.open_audit_file(str(built)))
-        task.failed.connect(lambda message, details: self._task_failed("The demo audit could not be built", message, details))
+        task.failed.connect(lambda message, details: file_actions.show_failure(self, "The demo audit could not be built",
+                                                                              message, details))
 
     # -- the workspace
 
@@ -410,46 +413,28 @@ class MainWindow(QMainWindow):
         review = controller.state.review
         self.settings.set_position(Position(str(self.session.path), review.ref, review.role, item))
 
-    # -- sign-off and changes after it
+    # -- sign-off, second reviews, moderation and other file actions (each asks first: file_actions)
 
     def sign_off_file(self, ref: str) -> None:
         summary = next((f for f in self.files if f.ref == ref), None)
-        if summary is None:
-            return
-        review_id = summary.primary_id if summary.status == "complete" else summary.second_id
-        self._sign_off_review(review_id)
+        if summary is not None:
+            self._sign_off_review(summary.primary_id if summary.status == "complete" else summary.second_id)
 
     def _sign_off_review(self, review_id: int | None) -> None:
-        session = self.session
-        if session is None or review_id is None:
-            return
-        answer = QMessageBox.question(self, "Sign off", "Sign off this review? It is then locked: any later change needs "
-                                      "a reason and voids the sign-off until it is signed again.")
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            review_service.sign_off(session.audit, review_id, session.reviewer)
-        except UserFacingError as error:
-            QMessageBox.warning(self, "Sign off", str(error))
-            return
-        self._after_review_change(review_id)
+        if self.session is not None and review_id is not None:
+            with suppress(Refused):
+                file_actions.sign_off(self, self.session, review_id)
+                self._after_review_change(review_id)
 
     def _change_after_sign_off(self) -> None:
-        session, review_id = self.session, self._open_review_id()
-        if session is None or review_id is None:
-            return
-        dialog = ReasonDialog("Change after sign-off", "This review is signed off. Changing it voids the sign-off until a "
-                              "lead auditor signs it again, and marks it as changed after sign-off for good.", self)
-        if not dialog.exec():
-            return
-        try:
-            review_service.change_after_sign_off(session.audit, review_id, dialog.reason_text(), session.reviewer)
-        except UserFacingError as error:
-            QMessageBox.warning(self, "Change after sign-off", str(error))
-            return
-        self._after_review_change(review_id)
+        review_id = self._open_review_id()
+        if self.session is not None and review_id is not None:
+            with suppress(Refused):
+                file_actions.change_after_sign_off(self, self.session, review_id)
+                self._after_review_change(review_id)
 
     def _after_review_change(self, review_id: int) -> None:
+        """Show a review's new state (reopening it if it is the one on screen)."""
         page = self.review_page
         if page is not None and page.controller is not None and page.controller.review_id == review_id:
             ref, role, item = page.controller.state.review.ref, page.controller.state.review.role, page.current_target()
@@ -458,32 +443,15 @@ class MainWindow(QMainWindow):
         else:
             self.refresh_workspace()
 
-    # -- second reviews and moderation
-
     def assign_second_review(self, ref: str) -> None:
-        session = self.session
         summary = next((f for f in self.files if f.ref == ref), None)
-        if session is None or summary is None:
+        if self.session is None or summary is None:
             return
-        if summary.second_id is not None:
-            QMessageBox.information(self, "Second review", f"{ref} already has a second review by {summary.second_reviewer}.")
-            return
-        audit = session.audit
-        primary = review_service.review_state(audit, summary.primary_id, session.reviewer).review if summary.primary_id else None
-        dialog = SecondReviewDialog(ref, review_service.reviewers(audit), primary.reviewer if primary else None, self)
-        if not dialog.exec():
-            return
-        try:
-            choice = dialog.choice()
-            reviewer = (review_service.reviewer(audit, choice) if isinstance(choice, int)
-                        else review_service.ensure_reviewer(audit, choice[0], choice[1], actor=session.actor))
-            review_service.start_review(audit, ref, reviewer, "second", actor=session.actor)
-        except UserFacingError as error:
-            QMessageBox.warning(self, "Second review", str(error))
-            return
-        self.refresh_workspace()
-        if reviewer.id == session.reviewer.id:
-            self.open_review(ref, "second")
+        with suppress(Refused):
+            reviewer = file_actions.assign_second_review(self, self.session, summary)
+            self.refresh_workspace()
+            if reviewer.id == self.session.reviewer.id:
+                self.open_review(ref, "second")
 
     def moderate(self, ref: str) -> None:
         session = self.session
@@ -503,45 +471,25 @@ class MainWindow(QMainWindow):
 
     def _record_agreed(self, target: str, value: object, reason: str) -> None:
         session, ref = self.session, self._moderating
-        if session is None or ref is None:
-            return
-        try:
-            moderation.record_agreed(session.audit, ref, target, value, reason, session.reviewer)
-        except UserFacingError as error:
-            QMessageBox.warning(self, "Moderation", str(error))
-            return
-        self.moderate(ref)
-
-    # -- other file actions
+        if session is not None and ref is not None:
+            with suppress(Refused):
+                file_actions.attempt(self, "Moderation", lambda: moderation.record_agreed(
+                    session.audit, ref, target, value, reason, session.reviewer))
+                self.moderate(ref)
 
     def replace_file(self, ref: str) -> None:
-        session = self.session
-        if session is None:
-            return
-        dialog = ReasonDialog("Replace a file", f"Replace {ref} by the next reserve file of its stratum because it turns "
-                              "out to be out of scope. Say why: the reason is part of the audit's method record.", self)
-        if not dialog.exec():
-            return
-        try:
-            old, new = session.audit.replace_unit(ref, dialog.reason_text(), actor=session.actor)
-        except UserFacingError as error:
-            QMessageBox.warning(self, "Replace a file", str(error))
-            return
-        self.refresh_workspace()
-        self.workspace_page.select_ref(new)
-        self.statusBar().showMessage(f"{old} was replaced by {new}.", 8000)
+        if self.session is not None:
+            with suppress(Refused):
+                old, new = file_actions.replace(self, self.session, ref)
+                self.refresh_workspace()
+                self.workspace_page.select_ref(new)
+                self.statusBar().showMessage(f"{old} was replaced by {new}.", 8000)
 
     def show_history(self, ref: str | None = None) -> None:
-        session = self.session
         ref = ref or (self._open_ref() if self.stack.currentWidget() is self.review_page else self.workspace_page.current_ref())
-        if session is None or not ref:
-            return
-        try:
-            entries = workspace.file_history(session.audit, ref)
-        except UserFacingError as error:
-            QMessageBox.information(self, "History", str(error))
-            return
-        HistoryDialog(ref, entries, self).exec()
+        if self.session is not None and ref:
+            with suppress(Refused):
+                file_actions.show_history(self, self.session, ref)
 
     # -- results
 
@@ -557,50 +505,16 @@ class MainWindow(QMainWindow):
         self.results_page.show_results(self._current_results)
 
     def _export_results(self) -> None:
-        session = self.session
-        if session is None or self._current_results is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export the item table", self.settings.last_folder(), "CSV files (*.csv)")
-        if not path:
-            return
-        self.settings.set_last_folder(path)
-        try:
-            workspace.write_csv(path, workspace.item_table(session.audit, self._current_results))
-        except UserFacingError as error:
-            QMessageBox.warning(self, "Export", str(error))
-            return
-        self.statusBar().showMessage(f"Saved {path}", 8000)
+        if self.session is not None and self._current_results is not None:
+            with suppress(Refused):
+                path = file_actions.export_item_table(self, self.settings, self.session, self._current_results)
+                self.statusBar().showMessage(f"Saved {path}", 8000)
 
     # -- checks and help
 
     def verify_audit(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        path = session.path
-
-        def run(reporter: Reporter):  # type: ignore[no-untyped-def]
-            with open_audit(path) as audit:
-                return verify(audit)
-
-        task = run_with_progress(self, "Verify", "Checking the audit file and its audit trail…", run)
-        task.succeeded.connect(self._show_verification)
-        task.failed.connect(lambda message, details: self._task_failed("Verification could not run", message, details))
-
-    def _show_verification(self, report) -> None:  # type: ignore[no-untyped-def]
-        checks = "\n".join(f"• {check}" for check in report.checks)
-        if report.ok:
-            QMessageBox.information(self, "Verify", f"The audit is intact.\n\nChecked:\n{checks}")
-        else:
-            problems = "\n".join(f"• {p}" for p in report.problems[:20])
-            more = f"\n…and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
-            QMessageBox.warning(self, "Verify", f"The audit file differs from its audit trail:\n{problems}{more}\n\nChecked:\n{checks}")
-
-    def _task_failed(self, title: str, message: str, details: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
-        if details:
-            box.setDetailedText(details)
-        box.exec()
+        if self.session is not None:
+            file_actions.verify_in_background(self, self.session)
 
     def show_checklists(self) -> None:
         from audit_app.ui.checklist_window import ChecklistWindow
