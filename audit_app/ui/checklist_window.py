@@ -27,7 +27,7 @@ from audit_app import services
 from audit_app.core.checklist import Checklist
 from audit_app.core.checklist_format import Item
 from audit_app.errors import ChecklistError
-from audit_app.ui.rich_text import escape
+from audit_app.ui.text import escape
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 CRITICAL_TEXT = {"always": "Critical", "on_known_opportunity": "Critical when the opportunity was known", "never": ""}

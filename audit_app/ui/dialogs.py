@@ -24,6 +24,28 @@ from audit_app.store.reviews import Reviewer
 from audit_app.ui.ui_settings import ROLES, Identity
 
 
+def _lay_out(dialog: QDialog, intro: QLabel, rows: tuple[tuple[str, QWidget], ...],
+             below: tuple[QWidget, ...] = ()) -> QDialogButtonBox:
+    """An explanation, a form of labelled fields (each label a mnemonic for its field), any further
+    widgets, and OK/Cancel; returns the button box."""
+    form = QFormLayout()
+    for text, widget in rows:
+        label = QLabel(text, dialog)
+        label.setBuddy(widget)
+        form.addRow(label, widget)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(intro)
+    layout.addLayout(form)
+    for widget in below:
+        layout.addWidget(widget)
+    layout.addWidget(buttons)
+    dialog.setMinimumWidth(dialog.fontMetrics().averageCharWidth() * 64)
+    return buttons
+
+
 class IdentityDialog(QDialog):
     """Asks who is working: recorded on every change they make."""
 
@@ -47,20 +69,9 @@ class IdentityDialog(QDialog):
             self.role_combo.setCurrentIndex(max(self.role_combo.findData(identity.role), 0))
         else:
             self.role_combo.setCurrentIndex(self.role_combo.findData("reviewer"))
-        form = QFormLayout()
-        for text, widget in (("&Name", self.name_edit), ("&Staff number", self.staff_edit), ("&Role", self.role_combo)):
-            label = QLabel(text, self)
-            label.setBuddy(widget)
-            form.addRow(label, widget)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _lay_out(self, intro, (("&Name", self.name_edit), ("&Staff number", self.staff_edit),
+                                              ("&Role", self.role_combo)))
         self.name_edit.textChanged.connect(self._update_ok)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         self._update_ok()
 
     def _update_ok(self) -> None:
@@ -83,16 +94,8 @@ class ReasonDialog(QDialog):
         self.reason_edit.setTabChangesFocus(True)
         reason_label = QLabel("&Reason (recorded in the audit trail)", self)
         reason_label.setBuddy(self.reason_edit)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _lay_out(self, label, (), below=(reason_label, self.reason_edit))
         self.reason_edit.textChanged.connect(self._update_ok)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(reason_label)
-        layout.addWidget(self.reason_edit)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         self._update_ok()
 
     def _update_ok(self) -> None:
@@ -123,21 +126,10 @@ class SecondReviewDialog(QDialog):
         self.name_edit.setAccessibleName("New reviewer's name")
         self.staff_edit = QLineEdit(self)
         self.staff_edit.setAccessibleName("New reviewer's staff number")
-        form = QFormLayout()
-        for text, widget in (("Second &reviewer", self.reviewer_combo), ("&Name", self.name_edit), ("&Staff number", self.staff_edit)):
-            label = QLabel(text, self)
-            label.setBuddy(widget)
-            form.addRow(label, widget)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _lay_out(self, intro, (("Second &reviewer", self.reviewer_combo), ("&Name", self.name_edit),
+                                              ("&Staff number", self.staff_edit)))
         self.reviewer_combo.currentIndexChanged.connect(self._update)
         self.name_edit.textChanged.connect(self._update)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         self._update()
 
     def _update(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.checklist import Checklist
 from audit_app.store.reviews import StoredAnswer
-from audit_app.ui.rich_text import escape
+from audit_app.ui.text import answer_words, escape, heading
 
 CRITICAL = {"always": "Critical item", "on_known_opportunity": "Critical when the opportunity was known", "never": ""}
 
@@ -60,13 +60,7 @@ class ItemPanel(QWidget):
     def _build_ui(self) -> None:
         self.header_label = QLabel(self)
         self.header_label.setWordWrap(True)
-        self.question_label = QLabel(self)
-        font = QFont(self.question_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        font.setBold(True)
-        self.question_label.setFont(font)
-        self.question_label.setWordWrap(True)
-        self.question_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.question_label = heading(self, 1.25)
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
@@ -210,17 +204,7 @@ class ItemPanel(QWidget):
 
     def _recorded_text(self, item_id: str, answer: StoredAnswer | None) -> str:
         """The recorded answer in words (plain to read whether or not the review can be changed)."""
-        if answer is None:
-            return "Not answered yet."
-        label = self.checklist.answer(item_id, answer.code)
-        parts = [f"Recorded: <b>{escape(label.label if label else answer.code)}</b>"]
-        if answer.opportunity_known is not None:
-            parts.append("opportunity known" if answer.opportunity_known else "opportunity not known")
-        if answer.mmo:
-            parts.append("material missed opportunity")
-        if answer.notable:
-            parts.append("notable practice")
-        return " · ".join(parts)
+        return "Not answered yet." if answer is None else "Recorded: " + answer_words(self.checklist, item_id, answer)
 
     def _show_banner(self, item_id: str, applies: bool | None, answer: StoredAnswer | None) -> None:
         condition = self.checklist.items[item_id].applies_when

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,7 +30,7 @@ from audit_app.core.scoring import ReviewResult
 from audit_app.services.moderation import STATE_LABELS, Comparison, Difference
 from audit_app.services.reviews import AnswerInput
 from audit_app.store.reviews import StoredAnswer
-from audit_app.ui.rich_text import escape
+from audit_app.ui.text import answer_words, escape, heading
 
 TAKE_PRIMARY, TAKE_SECOND, OTHER = "primary", "second", "other"
 
@@ -42,15 +41,7 @@ def answer_html(answer: Any, checklist: Checklist, target: str) -> str:
         return "<i>not answered</i>"
     if not isinstance(answer, StoredAnswer):
         return escape(_value_text(checklist, target, answer))
-    label = checklist.answer(target, answer.code)
-    parts = [f"<b>{escape(label.label if label else answer.code)}</b>"]
-    if answer.opportunity_known is not None:
-        parts.append("opportunity known" if answer.opportunity_known else "opportunity not known")
-    if answer.mmo:
-        parts.append("material missed opportunity")
-    if answer.notable:
-        parts.append("notable practice")
-    text = " · ".join(parts)
+    text = answer_words(checklist, target, answer)
     if answer.note:
         text += f"<br>“{escape(answer.note)}”"
     if answer.evidence:
@@ -89,11 +80,7 @@ class ModerationPage(QWidget):
         self._connect_signals()
 
     def _build_ui(self) -> None:
-        self.title_label = QLabel(self)
-        font = QFont(self.title_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.title_label.setFont(font)
+        self.title_label = heading(self)
         self.summary_label = QLabel(self)
         self.summary_label.setWordWrap(True)
         self.table = QTableWidget(0, 4, self)

@@ -5,7 +5,6 @@ estimates and the report come with the results work."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.checklist import Checklist
 from audit_app.services.workspace import Results
+from audit_app.ui.text import heading
 
 ITEM_HEADERS = ("Item", "Question", "Applicable", "Met", "Partly", "Not met", "Not recorded", "N/A", "Compliance", "Interval")
 
@@ -38,11 +38,7 @@ class ResultsPage(QWidget):
         self.export_button.clicked.connect(self.export_requested)
 
     def _build_ui(self) -> None:
-        title = QLabel("Results so far", self)
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        title.setFont(font)
+        title = heading(self, text="Results so far")
         self.summary_label = QLabel(self)
         self.summary_label.setWordWrap(True)
         self.grades_table = self._table(["Grade", "Files", "Share"], "Grade distribution")

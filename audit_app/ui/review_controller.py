@@ -10,7 +10,9 @@ logged change after a pause in typing, when the reviewer moves on, or when the p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -34,52 +36,40 @@ def _input(answer: StoredAnswer | None) -> AnswerInput | None:
     return AnswerInput(answer.code, answer.note, answer.evidence, answer.opportunity_known, answer.mmo, answer.notable)
 
 
-class _AnswerCommand(QUndoCommand):
-    """Change one item's answer; undo puts the previous answer back (both are logged changes).
+class _ChangeCommand(QUndoCommand):
+    """One recorded change (an answer or a profile value); undo records the previous value again.
 
-    Consecutive typing in one field of one item undoes as one step: the controller widens the
-    last command rather than pushing another. (Not through QUndoCommand.id()/mergeWith(): a
-    Python override of id() corrupts a reference count in PySide6 6.12, which crashes Python at
-    exit after some thousands of commands.)
+    Both directions are ordinary, logged changes in the audit trail. Consecutive typing in one text
+    field of one item (the same ``merge_key``) undoes as one step.
     """
 
-    def __init__(self, controller: "ReviewController", item: str, old: AnswerInput | None, new: AnswerInput | None,
-                 text: str, merge_key: str = ""):
+    MERGE_ID = 1
+
+    def __init__(self, text: str, write: Callable[[Any], bool], old: Any, new: Any, merge_key: str = ""):
         super().__init__(text)
-        self.controller = controller
-        self.item = item
+        self.write = write
         self.old = old
         self.new = new
         self.merge_key = merge_key
         self._done = True  # the change was saved before the command was pushed
 
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.controller._write_answer(self.item, self.new)
+    def id(self) -> int:
+        return self.MERGE_ID if self.merge_key else -1
 
-    def undo(self) -> None:
-        self.controller._write_answer(self.item, self.old)
-
-
-class _ProfileCommand(QUndoCommand):
-    def __init__(self, controller: "ReviewController", field: str, old: Any, new: Any, text: str):
-        super().__init__(text)
-        self.controller = controller
-        self.field = field
-        self.old = old
-        self.new = new
-        self._done = True
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _ChangeCommand) or other.merge_key != self.merge_key:
+            return False
+        self.new = other.new
+        return True
 
     def redo(self) -> None:
         if self._done:
             self._done = False
             return
-        self.controller._write_profile(self.field, self.new)
+        self.write(self.new)
 
     def undo(self) -> None:
-        self.controller._write_profile(self.field, self.old)
+        self.write(self.old)
 
 
 class ReviewController(QObject):
@@ -97,7 +87,6 @@ class ReviewController(QObject):
         self.state = state
         self.result: ReviewResult = review_service.review_result(audit, state.review.id)
         self.undo_stack = QUndoStack(self)
-        self._last_command: _AnswerCommand | None = None
         self._pending: dict[tuple[str, str], str] = {}  # typed text not yet recorded: (item, field) -> text
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -199,18 +188,9 @@ class ReviewController(QObject):
 
     def _change_answer(self, item: str, new: AnswerInput | None, text: str, merge_key: str = "") -> None:
         old = _input(self.state.answers.get(item))
-        if old == new:
-            return
-        if not self._write_answer(item, new):
-            return
-        last = self._last_command
-        stack = self.undo_stack
-        if (merge_key and last is not None and last.merge_key == merge_key and last.item == item
-                and stack.index() == stack.count() and stack.count() and stack.command(stack.count() - 1) is last):
-            last.new = new  # more typing in the same field: one undo step
-            return
-        self._last_command = _AnswerCommand(self, item, old, new, text, merge_key)
-        stack.push(self._last_command)
+        if old != new and self._write_answer(item, new):
+            key = f"{item}:{merge_key}" if merge_key else ""
+            self.undo_stack.push(_ChangeCommand(text, partial(self._write_answer, item), old, new, key))
 
     def _write_answer(self, item: str, new: AnswerInput | None) -> bool:
         try:
@@ -231,7 +211,7 @@ class ReviewController(QObject):
             return
         if self._write_profile(field, value):
             label = self.checklist.fields[field].label
-            self.undo_stack.push(_ProfileCommand(self, field, old, value, f"Profile: {label}"))
+            self.undo_stack.push(_ChangeCommand(f"Profile: {label}", partial(self._write_profile, field), old, value))
 
     def set_profile_text(self, field: str, text: str) -> bool:
         """A profile value typed as text (a date, a number…): recorded when it parses, else refused."""

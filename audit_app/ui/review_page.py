@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,7 +33,7 @@ from audit_app.services.workspace import STATUS_LABELS
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
 from audit_app.ui.review_controller import PROFILE, ReviewController
-from audit_app.ui.rich_text import escape
+from audit_app.ui.text import escape, heading
 
 TARGET = Qt.ItemDataRole.UserRole
 PROFILE_ENTRY = "profile"
@@ -62,12 +62,7 @@ class ReviewPage(QWidget):
     # -- construction
 
     def _build_ui(self) -> None:
-        self.title_label = QLabel(self)
-        font = QFont(self.title_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.title_label.setFont(font)
-        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title_label = heading(self)
         self.details_label = QLabel(self)
         self.details_label.setWordWrap(True)
         self.saved_label = QLabel(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.services.workspace import AuditPeek
+from audit_app.ui.text import heading
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -36,11 +36,7 @@ class StartPage(QWidget):
         self._connect_signals()
 
     def _build_ui(self) -> None:
-        title = QLabel("audit-app", self)
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        title.setFont(font)
+        title = heading(self, 1.8, "audit-app")
         intro = QLabel("Review a statistically sampled set of neighbourhood-crime investigation files against a "
                        "checklist of lines of inquiry and decision points. Every change is saved as you make it "
                        "and recorded in the audit's trail.", self)

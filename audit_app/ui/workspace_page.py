@@ -7,7 +7,7 @@ through the services.
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.services.workspace import DONE, REPLACED, FileGrades, FileSummary, progress
 from audit_app.ui.file_table_model import STATUS_FILTERS, FileFilterProxy, FileTableModel
+from audit_app.ui.text import heading
 
 
 class WorkspacePage(QWidget):
@@ -50,12 +51,7 @@ class WorkspacePage(QWidget):
     # -- construction
 
     def _build_ui(self) -> None:
-        self.title_label = QLabel(self)
-        font = QFont(self.title_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        self.title_label.setFont(font)
-        self.title_label.setWordWrap(True)
+        self.title_label = heading(self, 1.4)
         self.details_label = QLabel(self)
         self.details_label.setWordWrap(True)
         self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
