@@ -539,15 +539,23 @@ class MainWindow(QMainWindow):
             if screen is not None and screen.width() > 0:
                 self.resize(int(screen.width() * 0.85), int(screen.height() * 0.85))
 
-    def _restore_splitters(self) -> None:
+    def _layout_parts(self) -> dict[str, object]:
+        """The parts whose layout the user adjusts (sizes, column widths, sort), by settings key."""
+        parts: dict[str, object] = {"workspace/header": self.workspace_page}
         if self.review_page is not None:
-            state = self.settings.state("review/splitter")
+            parts["review/splitter"] = self.review_page.splitter
+            parts["review/item_splitter"] = self.review_page.item_panel.splitter
+        return parts
+
+    def _restore_splitters(self) -> None:
+        for key, part in self._layout_parts().items():
+            state = self.settings.state(key)
             if state is not None:
-                self.review_page.splitter.restoreState(state)
+                part.restoreState(state)  # type: ignore[attr-defined]
 
     def _save_splitters(self) -> None:
-        if self.review_page is not None:
-            self.settings.set_state("review/splitter", QByteArray(self.review_page.splitter.saveState()))
+        for key, part in self._layout_parts().items():
+            self.settings.set_state(key, QByteArray(part.saveState()))  # type: ignore[attr-defined]
 
     def restore_position(self) -> None:
         """On start-up: land where the reviewer was (the audit, file and item), if it still exists."""

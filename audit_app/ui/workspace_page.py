@@ -6,7 +6,7 @@ through the services.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -234,6 +234,16 @@ class WorkspacePage(QWidget):
         if ref is not None:
             self.select_ref(ref)
             self.table.setFocus()
+
+    def saveState(self) -> QByteArray:  # noqa: N802 (the same interface as the splitters it is saved with)
+        return self.table.horizontalHeader().saveState()
+
+    def restoreState(self, state: QByteArray) -> bool:  # noqa: N802
+        """Column widths and order as the user left them (kept through later model resets)."""
+        header = self.table.horizontalHeader()
+        restored = header.restoreState(state)
+        self._widths.update({column: header.sectionSize(column) for column in self._widths})
+        return restored
 
     # -- internals
 

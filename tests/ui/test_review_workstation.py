@@ -382,3 +382,42 @@ def test_a_damaged_file_gives_a_clear_message(make_window, tmp_path, monkeypatch
     window = make_window(ANN)
     assert not window.open_audit_file(str(damaged))
     assert "it was left untouched" in shown[0]
+
+
+def test_an_item_that_stops_applying_is_shown_as_such_not_dropped(qtbot, make_window, audit_path):
+    with open_audit(audit_path) as audit:
+        ref = audit.sample().selected[0]
+        complete_review(audit, ref, ANN)  # the burglary profile: possible video, so D4 applies
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    window.open_review(ref)
+    page = window.review_page
+    assert page.controller.answer("D4").code == "M"
+    page.select("profile")
+    combo = page.profile_form.editors["potential_video"]
+    combo.setFocus()
+    qtbot.keyClicks(combo, "n")
+    qtbot.keyClick(combo, Qt.Key.Key_Tab)  # no possible video after all: D4 (applies when potential_video) stops applying
+    assert page.controller.result.applicability["D4"] is False
+    assert "D4" in page._shown  # still listed, with its answer kept...
+    entry = page._entry("D4")
+    assert entry.text(1) == "no longer applies (M)" and entry.font(0).italic()
+    page.select("D4")
+    assert page.item_panel.banner.isVisible() and "No longer applies" in page.item_panel.banner.text()
+    assert "D4" not in page.controller.result.scored_items  # ...but no longer scored
+    qtbot.mouseClick(page.item_panel.clear_button, Qt.MouseButton.LeftButton)
+    assert "D4" not in page._shown  # cleared: now simply not applicable
+
+
+def test_window_layout_is_remembered_but_no_audit_data_is_kept_in_settings(make_window, audit_path, ui_settings):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    window.review_page.splitter.setSizes([100, 500, 300])
+    window.workspace_page.table.setColumnWidth(2, 321)
+    window.close()
+    again = make_window(ANN, ui_settings)
+    again.open_audit_file(str(audit_path))
+    assert again.workspace_page.table.columnWidth(2) == 321
+    assert again.review_page.splitter.sizes()[0] == window.review_page.splitter.sizes()[0]
+    settings_text = (audit_path.parent / "ui.ini").read_text(encoding="utf-8")
+    assert "Doorbell" not in settings_text and "review_id" not in settings_text  # UI state only
