@@ -18,7 +18,10 @@ cell) are skipped: they are neither read nor rejected.
 
 Speed matters (the whole import must stay within twice the time SQLite's own ``.import`` takes
 on the same file), so rows are worked a batch at a time, column by column, with dict caches for
-dates and offence groups: see "The rows of a read" below.
+dates and offence groups: see "The rows of a read" below. An import takes the rows as
+insert-ready columns (:meth:`PopulationSource.row_batches`), and a large file is parsed in a
+worker process while the importing process decides and inserts the rows: see "Insert-ready
+batches" below.
 """
 
 from __future__ import annotations
@@ -27,16 +30,26 @@ import codecs
 import csv
 import hashlib
 import io
+import json
+import logging
+import marshal
+import multiprocessing
 import os
+import pickle
+import queue
 import re
+import sys
+import threading
+import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from itertools import islice, repeat
+from itertools import compress, islice, repeat
 from operator import and_, itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from audit_app.errors import UserFacingError
 
@@ -116,8 +129,19 @@ SAMPLE_CHARS = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 CACHE_LIMIT = 100_000  # distinct values kept per cache: dates with times can all differ
 BATCH_ROWS = 256  # small enough for a batch's strings to stay in the CPU cache between steps
+CHUNK_ROWS = 8192  # records per insert-ready batch (about 1 MB sent from a worker process)
+WORKER_MIN_BYTES = 8 * 1024 * 1024  # smaller files are read in-process: a worker takes ~0.1 s to start
+WORKER_QUEUE = 8  # runs of records a worker may have ready before the importer takes them
+
+# The values of an insert-ready row (RowBatch.rows), in order: the unit table's columns but its batch.
+# Extras are stored as one text (see encode_extras) joined by EXTRA_SEPARATOR, or JSON after JSON_MARKER.
+ROW_COLUMNS = ("row", "ref", "offence", "offence_group", "area", "month", "outcome", "officer", "extras", "in_frame")
+EXTRA_SEPARATOR = "\x1f"
+JSON_MARKER = "\x1e"
 
 Progress = Callable[[int, int], None]
+
+log = logging.getLogger(__name__)
 
 _NOT_A_MONTH = object()  # cached for a month text that failed to parse, so it is parsed once
 
@@ -249,6 +273,27 @@ def _offence_words(offence: str) -> str:
 
 
 _OFFENCE_GROUPS = {_offence_words(name): group for name, group in {**POLICE_UK_GROUPS, **HOME_OFFICE_GROUPS}.items()}
+
+
+def encode_extras(values: Sequence[str]) -> str:
+    """Extra column values as the one text stored per row: joined by U+001F, or JSON when a value
+    holds a separator.
+
+    Joining is ten times cheaper than JSON, which matters on a million rows; the JSON form (marked
+    by a leading U+001E) keeps any value, so nothing is lost. (Defined here, where import rows
+    are built; the store reads it back with :func:`decode_extras`.)
+    """
+    joined = EXTRA_SEPARATOR.join(values)
+    if JSON_MARKER in joined or joined.count(EXTRA_SEPARATOR) != max(len(values) - 1, 0):
+        return JSON_MARKER + json.dumps(list(values), ensure_ascii=False)
+    return joined
+
+
+def decode_extras(text: str, count: int) -> list[str]:
+    """The ``count`` extra values of a text made by :func:`encode_extras`."""
+    if text.startswith(JSON_MARKER):
+        return list(json.loads(text[1:]))
+    return text.split(EXTRA_SEPARATOR) if count else []
 
 
 def _normalise_name(name: str) -> str:
@@ -851,34 +896,67 @@ class PopulationSource:
         :param progress: called with (bytes done, bytes in total) about every 1%, and at the end.
         :raises PopulationError: if the file changed since it was opened, or cannot be parsed.
         """
+        state = _ReadState()
+        new = object.__new__
+        for parsed in self._parsed_batches(progress, encode=False):
+            decisions = _decide(state, parsed)
+            refs, offences, groups, areas, months, outcomes, officers = parsed.columns
+            rows = zip(parsed.numbers(), refs, offences, groups, areas, months, outcomes, officers,
+                       zip(*parsed.extras) if parsed.extras else repeat(()),
+                       repeat(True) if parsed.flags is None else map(bool, parsed.flags))
+            for values, decision in zip(rows, repeat(None) if decisions is None else decisions):
+                if decision is not None:
+                    if decision is not _BLANK:
+                        yield decision
+                    continue
+                # The rows are built here, not by a function: a call per row costs a tenth of a
+                # second per million rows. The frozen instance's __dict__ is filled directly
+                # because the generated __init__ sets each field through object.__setattr__,
+                # which costs half a second more.
+                item = new(PopulationRow)
+                fill = item.__dict__
+                (fill["row"], fill["ref"], fill["offence"], fill["offence_group"], fill["area"], fill["month"],
+                 fill["outcome"], fill["officer"], fill["extras"], fill["in_frame"]) = values
+                yield item
+        self.rows_read -= state.blank
+
+    def row_batches(
+        self, progress: Progress | None = None, *, worker_min_bytes: int | None = None, chunk_rows: int | None = None
+    ) -> RowBatches:
+        """The rows of :meth:`read`, ready to insert, a batch at a time: use as a context manager.
+
+        A file of ``worker_min_bytes`` or more (default :data:`WORKER_MIN_BYTES`) is parsed in a
+        worker process while the caller inserts, so parsing and inserting use two cores; a
+        smaller one is read in this process (starting a process costs more than it saves).
+        The batches are the same either way. Leaving the ``with`` block stops the worker.
+
+        :param progress: as for :meth:`read`; called in the calling thread, once the batch
+            that reached that point has been inserted.
+        :param chunk_rows: records per batch, about (default :data:`CHUNK_ROWS`).
+        """
+        threshold = WORKER_MIN_BYTES if worker_min_bytes is None else worker_min_bytes
+        return RowBatches(self, progress, self.size_bytes >= threshold, chunk_rows or CHUNK_ROWS)
+
+    def _parsed_batches(self, progress: Progress | None, encode: bool) -> Iterator[_Parsed]:
+        """Every batch of records, parsed (see :func:`_parse_batch`); sets ``rows_read`` to the
+        records read, blank ones included (the caller, which decides rows, takes those off).
+
+        :param encode: hold the extra values as encoded texts (:func:`encode_extras`), not columns.
+        """
         self._check_unchanged()
         self.rows_read = 0
         plan = _RowPlan(self.header, self.mapping, self._scope)
-        state = _ReadState()
-        new = object.__new__
+        caches = _Caches()
         number = self.header_row + 1  # the row number of the batch's first record
         with self._open_records() as records:
-            ticker = _Ticker(records, self.size_bytes, progress)
+            ticker = _Ticker(self.size_bytes, progress) if progress else None
             records.take(self.header_row)
             while batch := records.take(BATCH_ROWS):
-                fields, month_texts, all_accepted = _read_batch(plan, state, number, batch)
-                rows = zip(*fields)
-                for values in rows if all_accepted else _decide_rows(state, batch, month_texts, rows):
-                    if type(values) is Rejection:
-                        yield values
-                        continue
-                    # The rows are built here, not by a function: a call per row costs a tenth
-                    # of a second per million rows. The frozen instance's __dict__ is filled
-                    # directly because the generated __init__ sets each field through
-                    # object.__setattr__, which costs half a second more.
-                    item = new(PopulationRow)
-                    fill = item.__dict__
-                    (fill["row"], fill["ref"], fill["offence"], fill["offence_group"], fill["area"], fill["month"],
-                     fill["outcome"], fill["officer"], fill["extras"], fill["in_frame"]) = values
-                    yield item
+                yield _parse_batch(plan, caches, number, batch, encode)
                 number += len(batch)
-                ticker.tick()
-        self.rows_read = number - self.header_row - 1 - state.blank
+                if ticker:
+                    ticker.tick(records.position())
+        self.rows_read = number - self.header_row - 1
         self._check_unchanged()
         if progress:
             progress(self.size_bytes, self.size_bytes)
@@ -898,17 +976,34 @@ class PopulationSource:
 # This is the hot path of an import. A Python statement per cell or per row costs about a
 # tenth of a second per million rows, so a batch is worked column by column with C-level
 # map() calls (strip, cache look-ups), and a clean batch (no empty, repeated or known ref, no
-# bad month: the usual case) records its refs in one dict update and builds its rows without
-# per-row checks. Anything else goes through _decide_rows, one row at a time.
+# bad month: the usual case) records its refs in one dict update and is accepted without
+# per-row checks. Anything else is decided one row at a time.
+#
+# The rules are applied in two steps, each written once and used by read() (PopulationRow
+# objects, for the tests and the preview) and by row_batches() (insert-ready columns):
+#
+# 1. _parse_batch, which needs nothing from earlier batches: cells to stripped field columns,
+#    months, offence groups, scope, and which rows are blank, have no ref or a bad month;
+# 2. _decide, which remembers the refs taken so far: rejects repeated refs and the rows that
+#    step 1 found wanting, in the order the rules give, and takes the refs of the rest.
+#
+# An import with a worker process runs step 1 there and step 2 in the importing process, so
+# the two processes share the work about evenly.
+
+
+class _Caches:
+    """Values worked out once per distinct text (real files repeat a few values many times)."""
+
+    def __init__(self) -> None:
+        self.months: dict[str, Any] = {}  # text -> "YYYY-MM", "" or _NOT_A_MONTH
+        self.groups: dict[str, str] = {}  # offence -> offence group
 
 
 class _ReadState:
-    """What a read remembers from batch to batch."""
+    """What deciding rows remembers from batch to batch."""
 
     def __init__(self) -> None:
         self.seen: dict[str, int] = {}  # ref -> row of the accepted row that took it
-        self.months: dict[str, Any] = {}  # text -> "YYYY-MM", "" or _NOT_A_MONTH
-        self.groups: dict[str, str] = {}  # offence -> offence group
         self.blank = 0  # blank records skipped
 
 
@@ -936,40 +1031,125 @@ class _RowPlan:
         columns.append([""] * len(batch))
         return columns
 
-    def extras(self, columns: list[list[str]]) -> Iterable[tuple[str, ...]]:
-        if not self.extra_indexes:
-            return repeat(())
-        return zip(*[columns[i] for i in self.extra_indexes])
-
-    def in_frame(self, columns: list[list[str]], months: list[Any], groups: list[str]) -> Iterable[bool]:
+    def in_frame(self, columns: list[list[str]], months: list[Any], groups: list[str]) -> list[int] | None:
+        """1 or 0 per row: whether it is in scope; None when there is no scope (every row is)."""
         if not self.scope:
-            return repeat(True)
-        flags = [True] * len(months)
+            return None
+        flags = [1] * len(months)
         for source, allowed, cache in self.scope:
             values = months if source == "month" else groups if source == "offence_group" else columns[source]  # type: ignore[index]
             # (a month that failed to parse is _NOT_A_MONTH, not text: its row is rejected anyway)
-            inside = _cached(cache, values, lambda value, allowed=allowed: isinstance(value, str) and value.casefold() in allowed)
+            inside = _cached(cache, values, lambda value, allowed=allowed: int(isinstance(value, str) and value.casefold() in allowed))
             flags = list(map(and_, flags, inside))
         return flags
 
 
-def _read_batch(
-    plan: _RowPlan, state: _ReadState, first: int, batch: list[list[str]]
-) -> tuple[tuple[Iterable[Any], ...], list[str], bool]:
-    """Work out one batch of records, the first being row ``first``.
+# What step 1 notes of a row for step 2 (small ints and texts, so a worker can send them).
+_BLANK_RECORD = 1  # no value in any cell: skipped, neither read nor rejected
+_EMPTY_REF = 2  # some value, but no ref: rejected
+# (a text: the month as written, which is not a date: rejected unless the ref is a repeat)
 
-    :returns: the field columns in :class:`PopulationRow` order, the month texts as written,
-        and whether every row is accepted (their refs are then taken already).
+_BLANK = object()  # the decision for a blank record
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """Step 1's result for a run of records (a batch, or batches joined into a chunk).
+
+    :param first: the row number of the first record.
+    :param count: the number of records.
+    :param columns: refs, offences, groups, areas, months, outcomes, officers (stripped; the
+        month of a row whose month is not a date is "").
+    :param extras: the extra columns, or (encoded) one text per row.
+    :param flags: in frame (1) or not (0) per row; None when every row is.
+    :param problems: per row, None or what step 2 must reject or skip it for (``_BLANK_RECORD``,
+        ``_EMPTY_REF``, or the month text that is not a date); None when no row has any.
     """
+
+    first: int
+    count: int
+    columns: list[list[str]]
+    extras: list[Any]
+    flags: list[int] | None
+    problems: list[Any] | None
+
+    def numbers(self) -> range:
+        return range(self.first, self.first + self.count)
+
+
+def _parse_batch(plan: _RowPlan, caches: _Caches, first: int, batch: list[list[str]], encode: bool) -> _Parsed:
+    """Step 1 for one batch of records, the first being row ``first``."""
     columns = plan.columns(batch)
     refs, offences, areas, month_texts, outcomes, officers, group_texts = plan.pick(columns)
-    months = _cached(state.months, month_texts, _month_value)
-    groups = group_texts if plan.group_mapped else _cached(state.groups, offences, offence_group)
-    numbers = range(first, first + len(batch))
-    fields = (numbers, refs, offences, groups, areas, months, outcomes, officers,
-              plan.extras(columns), plan.in_frame(columns, months, groups))
-    all_accepted = _NOT_A_MONTH not in months and _take_refs(state.seen, refs, numbers)
-    return fields, month_texts, all_accepted
+    months = _cached(caches.months, month_texts, _month_value)
+    groups = group_texts if plan.group_mapped else _cached(caches.groups, offences, offence_group)
+    flags = plan.in_frame(columns, months, groups)
+    problems = None
+    if "" in refs or _NOT_A_MONTH in months:
+        problems = _problems(batch, refs, months, month_texts)
+        months = ["" if month is _NOT_A_MONTH else month for month in months]
+    extras = [columns[i] for i in plan.extra_indexes]
+    return _Parsed(first, len(batch), [refs, offences, groups, areas, months, outcomes, officers],
+                   _encoded_extras(extras, len(batch)) if encode else extras, flags, problems)
+
+
+def _problems(batch: list[list[str]], refs: list[str], months: list[Any], month_texts: list[str]) -> list[Any]:
+    problems: list[Any] = []
+    add = problems.append
+    for cells, ref, month, month_text in zip(batch, refs, months, month_texts):
+        if not ref:
+            add(_EMPTY_REF if any(map(str.strip, cells)) else _BLANK_RECORD)
+        elif month is _NOT_A_MONTH:
+            add(month_text)
+        else:
+            add(None)
+    return problems
+
+
+def _decide(state: _ReadState, parsed: _Parsed) -> list[Any] | None:
+    """Step 2: None when every row is accepted (their refs are then taken), else per row: None
+    (accepted, ref taken), a :class:`Rejection`, or ``_BLANK`` (a blank record, skipped).
+
+    A long run with a problem somewhere is decided a batch at a time, so only the batches with
+    one are decided row by row.
+    """
+    refs, problems, first = parsed.columns[0], parsed.problems, parsed.first
+    if problems is None and _take_refs(state.seen, refs, parsed.numbers()):
+        return None
+    decisions: list[Any] = []
+    for start in range(0, parsed.count, BATCH_ROWS):
+        part = refs[start : start + BATCH_ROWS]
+        numbers = range(first + start, first + start + len(part))
+        noted = None if problems is None else problems[start : start + BATCH_ROWS]
+        if noted is not None and noted.count(None) == len(noted):
+            noted = None
+        if noted is None and _take_refs(state.seen, part, numbers):
+            decisions += repeat(None, len(part))
+        else:
+            decisions += _decide_rows(state, part, noted, numbers)
+    return decisions
+
+
+def _decide_rows(state: _ReadState, refs: list[str], problems: list[Any] | None, numbers: range) -> list[Any]:
+    """Row by row: skip blank records, reject rows without a ref, with a repeated ref or a bad
+    month (in that order of precedence), and accept (and take the ref of) the rest."""
+    seen = state.seen
+    decisions: list[Any] = []
+    add = decisions.append
+    for ref, problem, number in zip(refs, repeat(None) if problems is None else problems, numbers):
+        if problem == _BLANK_RECORD:
+            state.blank += 1
+            add(_BLANK)
+        elif problem == _EMPTY_REF:
+            add(Rejection(number, "", "empty ref"))
+        elif (first := seen.get(ref)) is not None:
+            add(Rejection(number, ref, f"duplicate ref (first seen in row {first})"))
+        elif problem is not None:
+            add(Rejection(number, ref, f"Month '{problem}' is not a recognised date ({MONTH_HINT})"))
+        else:
+            seen[ref] = number
+            add(None)
+    return decisions
 
 
 def _take_refs(seen: dict[str, int], refs: list[str], numbers: range) -> bool:
@@ -983,30 +1163,6 @@ def _take_refs(seen: dict[str, int], refs: list[str], numbers: range) -> bool:
     for ref in refs:  # a ref repeated within the batch, or an empty one: undo, all were new
         seen.pop(ref, None)
     return False
-
-
-def _decide_rows(
-    state: _ReadState, batch: list[list[str]], month_texts: list[str], rows: Iterator[tuple[Any, ...]]
-) -> Iterator[tuple[Any, ...] | Rejection]:
-    """Row by row: skip blank records, reject empty, repeated and badly dated rows, and pass on
-    the field values of the rest."""
-    seen = state.seen
-    for cells, month_text, values in zip(batch, month_texts, rows):
-        number, ref, month = values[0], values[1], values[5]
-        if not ref:
-            if any(map(str.strip, cells)):
-                yield Rejection(number, "", "empty ref")
-            else:
-                state.blank += 1
-            continue
-        first = seen.get(ref)
-        if first is not None:
-            yield Rejection(number, ref, f"duplicate ref (first seen in row {first})")
-        elif month is _NOT_A_MONTH:
-            yield Rejection(number, ref, f"Month '{month_text}' is not a recognised date ({MONTH_HINT})")
-        else:
-            seen[ref] = number
-            yield values
 
 
 def _month_value(text: str) -> Any:
@@ -1028,20 +1184,282 @@ def _cached(cache: dict[str, Any], keys: list[str], compute: Callable[[str], Any
     return found
 
 
-class _Ticker:
-    """Calls ``progress`` about every 1% of the bytes, checked once a batch."""
+def _encoded_extras(columns: list[list[str]], count: int) -> list[str]:
+    """:func:`encode_extras` of every row's extra values, given the extra columns of a batch of ``count`` rows."""
+    if not columns:
+        return [""] * count
+    joined = list(map(EXTRA_SEPARATOR.join, zip(*columns)))
+    # One check for the whole batch: no value holds a marker or a separator (every row then
+    # has exactly one separator fewer than it has values), so joining is what encode_extras does.
+    whole = "".join(joined)
+    if JSON_MARKER not in whole and whole.count(EXTRA_SEPARATOR) == len(joined) * (len(columns) - 1):
+        return joined
+    return list(map(encode_extras, zip(*columns)))
 
-    def __init__(self, records: _Records, total: int, progress: Progress | None):
-        self.records = records
+
+class _Ticker:
+    """Calls ``progress`` about every 1% of the bytes."""
+
+    def __init__(self, total: int, progress: Progress):
         self.total = total
         self.progress = progress
         self.step = max(total // 100, 1)
         self.next_bytes = self.step
 
-    def tick(self) -> None:
-        if self.progress is None:
-            return
-        done = self.records.position()
+    def tick(self, done: int) -> None:
         if done >= self.next_bytes:
             self.progress(min(done, self.total), self.total)
             self.next_bytes = done + self.step
+
+
+# ---------------------------------------------------------------------------------------------
+# Insert-ready batches, read here or with a worker process
+
+
+@dataclass(frozen=True, slots=True)
+class RowBatch:
+    """Accepted rows ready to insert, and the rows rejected, from a stretch of the file.
+
+    The accepted rows are held as columns, one list per :data:`ROW_COLUMNS` entry (extras
+    encoded by :func:`encode_extras`, in_frame 1 or 0): a worker process sends ten lists much
+    faster than a million tuples, and the store binds them a statement of many rows at a time.
+
+    :param columns: the values of the accepted rows, in file order, column by column.
+    :param rejections: (row, ref, reason) in file order.
+    :param excluded: how many accepted rows are out of frame (in_frame 0).
+    """
+
+    columns: list[list[Any]]
+    rejections: list[tuple[int, str, str]]
+    excluded: int
+
+    def __len__(self) -> int:
+        """The number of accepted rows."""
+        return len(self.columns[0])
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """The accepted rows as tuples in :data:`ROW_COLUMNS` order (an iterator: once only)."""
+        return zip(*self.columns)
+
+
+ALREADY_IMPORTED = "duplicate ref (already imported into this audit)"
+
+
+def _row_batch(state: _ReadState, parsed: _Parsed, known: AbstractSet[str]) -> RowBatch:
+    """Step 2 for a parsed run of records (extras encoded) as an insert-ready batch.
+
+    A row whose ref is in ``known`` (taken by an earlier import) is rejected after the reader
+    accepted it, so its ref is taken all the same: a later row with it is a duplicate of it.
+    """
+    decisions = _decide(state, parsed)
+    columns = [list(parsed.numbers()), *parsed.columns, parsed.extras,
+               [1] * parsed.count if parsed.flags is None else parsed.flags]
+    rejections: list[tuple[int, str, str]] = []
+    if decisions is not None:
+        accepted = [decision is None for decision in decisions]
+        columns = [list(compress(column, accepted)) for column in columns]
+        rejections = [(d.row, d.ref, d.reason) for d in decisions if d is not None and d is not _BLANK]
+    if known and not known.isdisjoint(columns[1]):
+        fresh = [ref not in known for ref in columns[1]]
+        rejections += [(row, ref, ALREADY_IMPORTED) for row, ref, new in zip(columns[0], columns[1], fresh) if not new]
+        rejections.sort(key=itemgetter(0))  # file order
+        columns = [list(compress(column, fresh)) for column in columns]
+    excluded = 0 if parsed.flags is None else columns[-1].count(0)
+    return RowBatch(columns, rejections, excluded)
+
+
+def _chunks(parsed: Iterator[_Parsed], chunk_rows: int) -> Iterator[_Parsed]:
+    """Parsed batches joined into runs of at least ``chunk_rows`` records (the last may be shorter)."""
+    chunk: _Parsed | None = None
+    for batch in parsed:
+        if chunk is None:
+            chunk = batch
+            chunk.columns = list(map(list, chunk.columns))  # unmapped fields share one blank column
+            continue
+        for whole, part in zip(chunk.columns, batch.columns):
+            whole += part
+        chunk.extras += batch.extras
+        if chunk.flags is not None:
+            chunk.flags += batch.flags  # type: ignore[arg-type]
+        if batch.problems is not None or chunk.problems is not None:
+            if chunk.problems is None:
+                chunk.problems = [None] * chunk.count
+            chunk.problems += batch.problems or repeat(None, batch.count)
+        chunk.count += batch.count
+        if chunk.count >= chunk_rows:
+            yield chunk
+            chunk = None
+    if chunk is not None:
+        yield chunk
+
+
+class RowBatches:
+    """The insert-ready batches of one read (see :meth:`PopulationSource.row_batches`).
+
+    With a worker process, the file is read and parsed (step 1) by a child started with the
+    "spawn" method, the only one Windows has (a frozen application must call
+    ``multiprocessing.freeze_support()`` first thing in its main script), while this process
+    decides the rows (step 2) and inserts them. The child sends runs of about
+    :data:`CHUNK_ROWS` records through a pipe as :mod:`marshal` data (many times faster than
+    pickle), each text column joined into one string. The pipe holds one message at a time,
+    so the child works at most one run ahead and memory stays bounded. A
+    :class:`PopulationError` in the child is raised again here, as it was raised there.
+    """
+
+    def __init__(self, source: PopulationSource, progress: Progress | None, in_worker: bool, chunk_rows: int):
+        self._source = source
+        self._progress = progress
+        self._chunk_rows = chunk_rows
+        self._process: Any = None
+        self._receiver: Any = None
+        self._finished = False
+        self.in_worker = in_worker
+
+    def __enter__(self) -> Self:
+        if self.in_worker:
+            self._start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def read(self, known: AbstractSet[str] = frozenset()) -> Iterator[RowBatch]:
+        """The batches, in file order; a row whose ref is in ``known`` is rejected as already
+        imported. ``rows_read`` of the source is set once the last batch has been taken.
+
+        :raises PopulationError: as :meth:`PopulationSource.read` does.
+        """
+        state = _ReadState()
+        if self.in_worker:
+            parsed = self._from_worker()
+        else:
+            parsed = _chunks(self._source._parsed_batches(self._progress, encode=True), self._chunk_rows)
+        for chunk in parsed:
+            yield _row_batch(state, chunk, known)
+        self._source.rows_read -= state.blank
+
+    def close(self) -> None:
+        """Stop the worker (at once, unless it has sent everything) and release the pipe."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        self._receiver.close()  # a worker blocked on sending now fails, and ends
+        if not self._finished:
+            process.terminate()
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        process.close()
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker_main, args=(self._source, sender, self._chunk_rows), name="population reader", daemon=True
+        )
+        try:
+            process.start()
+        except OSError as exc:  # no process to be had (resource limits): read in this process instead
+            log.warning("population worker process could not start (%s); reading in-process", exc)
+            self._receiver.close()
+            self.in_worker = False
+            return
+        finally:
+            sender.close()  # the child holds its own end: the pipe ends when the child does
+        self._process = process
+
+    def _from_worker(self) -> Iterator[_Parsed]:
+        if self._process is None:
+            raise RuntimeError("Enter RowBatches (with ...) before reading it: that starts the worker.")
+        receive, loads = self._receiver.recv_bytes, marshal.loads
+        progress, total = self._progress, self._source.size_bytes
+        while True:
+            try:
+                message = receive()
+            except (EOFError, OSError):
+                self._process.join(5)
+                raise PopulationError(
+                    f"Reading '{self._source.path.name}' stopped: its worker process ended unexpectedly "
+                    f"(exit code {self._process.exitcode})."
+                ) from None
+            kind, body = message[:1], memoryview(message)[1:]
+            if kind == _MESSAGE_ROWS:
+                first, count, columns, extras, flags, problems, done = loads(body)
+                yield _Parsed(first, count, list(map(_unpack, columns)), _unpack(extras), flags, problems)
+            elif kind == _MESSAGE_END:
+                self._source.rows_read, done = loads(body)
+                self._finished = True
+            else:
+                raise pickle.loads(body)
+            if done >= 0 and progress:
+                progress(done, total)
+            if self._finished:
+                return
+
+
+_MESSAGE_ROWS, _MESSAGE_END, _MESSAGE_ERROR = b"R", b"Z", b"E"
+_JOINER = "\x00"
+
+
+def _pack(texts: list[str]) -> str | list[str]:
+    """A column of texts as one string joined by NUL (several times cheaper to send than a
+    list), or the list itself if a text holds a NUL or the column is empty."""
+    joined = _JOINER.join(texts)
+    return joined if texts and joined.count(_JOINER) == len(texts) - 1 else texts
+
+
+def _unpack(packed: str | list[str]) -> list[str]:
+    return packed.split(_JOINER) if type(packed) is str else packed  # type: ignore[return-value]
+
+
+def _worker_main(source: PopulationSource, sender: Any, chunk_rows: int) -> None:
+    """The worker process: parse ``source`` and send its runs of records, then the end (or the error).
+
+    Messages wait in a small queue for a sending thread, so parsing goes on while the parent
+    is busy inserting (the pipe itself holds a fraction of one message).
+    """
+    sys.setswitchinterval(0.001)  # let the sending thread in soon when the parent takes a message
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=WORKER_QUEUE)
+    sending = threading.Thread(target=_send_all, args=(outbox, sender), name="population sender", daemon=True)
+    sending.start()
+    done = [-1]  # the last progress point reached, sent (once) with the next message
+
+    def note(position: int, total: int) -> None:
+        done[0] = position
+
+    dumps, post = marshal.dumps, outbox.put
+    try:
+        for chunk in _chunks(source._parsed_batches(note, encode=True), chunk_rows):
+            post(_MESSAGE_ROWS + dumps((
+                chunk.first, chunk.count, list(map(_pack, chunk.columns)), _pack(chunk.extras), chunk.flags,
+                chunk.problems, done[0],
+            )))
+            done[0] = -1
+        post(_MESSAGE_END + dumps((source.rows_read, done[0])))
+    except KeyboardInterrupt:
+        os._exit(1)  # interrupted with the parent (Ctrl+C): the parent stops and records nothing
+    except Exception as exc:  # noqa: BLE001 - every failure goes to the parent, which raises it
+        post(_MESSAGE_ERROR + _pickled_error(exc))
+    post(None)
+    sending.join()
+    sender.close()
+
+
+def _send_all(outbox: queue.Queue[bytes | None], sender: Any) -> None:
+    try:
+        while (message := outbox.get()) is not None:
+            sender.send_bytes(message)
+    except OSError:
+        os._exit(1)  # the parent has stopped listening (it failed, or was interrupted): just end
+
+
+def _pickled_error(exc: Exception) -> bytes:
+    """The exception to raise in the parent: this one if it pickles, else a RuntimeError with its traceback."""
+    try:
+        data = pickle.dumps(exc)
+        pickle.loads(data)
+        return data
+    except Exception:  # noqa: BLE001
+        text = "".join(traceback.format_exception(exc))
+        return pickle.dumps(RuntimeError(f"The population reader failed:\n{text}"))

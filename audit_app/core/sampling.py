@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal
+from itertools import chain, islice, repeat
+from operator import le
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # annotations only: drawing a sample does not need scipy loaded
     from audit_app.core.statistics import SampleSize
@@ -30,10 +32,10 @@ BLANK = "(blank)"  # how an empty strata field value is shown in a stratum key
 STRATUM_JOINER = " / "
 UNIT_SEPARATOR = "\x1f"  # between seed and ref: a control character that never occurs in real refs or seeds
 METHODS = ("proportional", "equal")
-
-# A key that sorts after every lowercase hex digest: "accept anything" until a stratum's
-# candidate list first fills up.
-_ABOVE_ANY_KEY = "~"
+_FRAME_SLICE = 65536  # refs hashed at a time by frame_sha256
+# Sorts after every SHA-256 digest (it is longer, and no byte is greater): "accept anything"
+# until a stratum's candidate list first fills up.
+_ABOVE_ANY_DIGEST = b"\xff" * 33
 
 
 @dataclass(frozen=True)
@@ -231,32 +233,42 @@ class Selection:
         return [ref for units in self.reserve.values() for ref, _ in units]
 
 
-class _Stratum:
-    """Running state for one stratum during :func:`select`: the best candidates seen so far."""
+class StratifiedUnits(Sequence[tuple[str, str]]):
+    """A frame's units held as the refs of each stratum: what :func:`select` works on directly.
 
-    __slots__ = ("wanted", "candidates", "bound", "count")
+    It is also a sequence of ``(ref, stratum key)``, stratum by stratum, for anything that
+    wants the units one by one.
 
-    def __init__(self, wanted: int):
-        self.wanted = wanted
-        self.candidates: list[tuple[str, str]] = []
-        # Keys above ``bound`` cannot make the first ``wanted``: that many better ones are held.
-        self.bound = _ABOVE_ANY_KEY if wanted else ""
-        self.count = 0
+    :param by_stratum: stratum key → the refs of its units.
+    """
 
-    def trim(self) -> None:
-        self.candidates.sort()
-        del self.candidates[self.wanted :]
-        self.bound = self.candidates[-1][0]
+    def __init__(self, by_stratum: Mapping[str, list[str]]):
+        self.by_stratum = dict(by_stratum)
+        self._count = sum(map(len, self.by_stratum.values()))
+        self._units: list[tuple[str, str]] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return chain.from_iterable(zip(refs, repeat(key)) for key, refs in self.by_stratum.items())
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        if self._units is None:
+            self._units = list(self)
+        return self._units[index]
 
 
 def select(units: Iterable[tuple[str, str]], allocation: Allocation, seed: str, reserve: int = 0) -> Selection:
     """Rank every unit by :func:`unit_key` within its stratum; take the first ``n_h`` and the next ``reserve``.
 
-    One pass, keeping only each stratum's best candidates (a key above the current cut-off is
-    dropped after one string comparison), so memory stays small and the cost is essentially
-    one SHA-256 per unit. Refs must be unique (the importer guarantees it).
+    Each stratum's units are hashed once, keeping only its best ``n_h + reserve`` candidates,
+    so memory stays small and the cost is essentially one SHA-256 per unit. Keys are compared
+    as raw digests, which order exactly as their lowercase hex does. Refs must be unique (the
+    importer guarantees it).
 
-    :param units: ``(ref, stratum key)`` for every unit in the frame, in any order.
+    :param units: ``(ref, stratum key)`` for every unit in the frame, in any order, or a
+        :class:`StratifiedUnits` (the same units, already grouped).
     :param allocation: from :func:`allocate` over the same frame.
     :param seed: the audit's seed text.
     :param reserve: how many reserve units to keep per stratum (fewer if the stratum runs out).
@@ -267,56 +279,86 @@ def select(units: Iterable[tuple[str, str]], allocation: Allocation, seed: str, 
         raise ValueError("The seed must be a non-empty text.")
     if not _is_whole(reserve) or reserve < 0:
         raise ValueError(f"The number of reserves must be a whole number of at least 0; got {reserve!r}.")
-    strata = {h: _Stratum(n_h + reserve) for h, n_h in allocation.sizes.items()}
-    prefix = (seed + UNIT_SEPARATOR).encode("utf-8")
-    sha256 = hashlib.sha256
-    for ref, stratum in units:
-        state = strata.get(stratum)
-        if state is None:
-            raise ValueError(f"File '{ref}' is in stratum '{stratum}', which the allocation does not have.")
-        state.count += 1
-        key = sha256(prefix + ref.encode("utf-8")).hexdigest()
-        if key > state.bound:
-            continue
-        candidates = state.candidates
-        candidates.append((key, ref))
-        # Trimming at twice the size keeps the sorting cost amortised and small.
-        if len(candidates) >= 2 * state.wanted + 16:
-            state.trim()
-    for h, state in strata.items():
-        if state.count != allocation.populations[h]:
+    by_stratum = units.by_stratum if isinstance(units, StratifiedUnits) else _by_stratum(units)
+    for stratum, refs in by_stratum.items():
+        if stratum not in allocation.sizes:
+            raise ValueError(f"File '{refs[0]}' is in stratum '{stratum}', which the allocation does not have.")
+    for h in allocation.sizes:
+        count = len(by_stratum.get(h, ()))
+        if count != allocation.populations[h]:
             raise ValueError(
-                f"Stratum '{h}' has {state.count:,} files in the frame but the allocation was made for "
+                f"Stratum '{h}' has {count:,} files in the frame but the allocation was made for "
                 f"{allocation.populations[h]:,}."
             )
+    prefix = hashlib.sha256((seed + UNIT_SEPARATOR).encode("utf-8"))
     selected: dict[str, list[tuple[str, str]]] = {}
     reserves: dict[str, list[tuple[str, str]]] = {}
-    for h, state in strata.items():
-        ranked = [(ref, key) for key, ref in sorted(state.candidates)]
-        n_h = allocation.sizes[h]
+    for h, n_h in allocation.sizes.items():
+        ranked = [(ref, key.hex()) for key, ref in _lowest(by_stratum.get(h, []), prefix, n_h + reserve)]
         selected[h] = ranked[:n_h]
         reserves[h] = ranked[n_h : n_h + reserve]
     return Selection(selected, reserves)
 
 
+def _lowest(refs: list[str], prefix: Any, wanted: int) -> list[tuple[bytes, str]]:
+    """The ``wanted`` units of ``refs`` with the lowest keys, as (key digest, ref) in rank order.
+
+    One pass keeping only the best candidates: a key above the current cut-off is dropped after
+    one comparison, and the list is cut back to ``wanted`` whenever it reaches about twice that
+    (so sorting stays cheap). Ties between keys, which never happen in practice, go by ref.
+    This loop is the cost of a draw (a million units: half a second), so it is written out.
+    """
+    if not wanted:
+        return []
+    copy = prefix.copy  # the seed's hash state, copied: cheaper than hashing the seed again
+    candidates: list[tuple[bytes, str]] = []
+    add = candidates.append
+    bound = _ABOVE_ANY_DIGEST
+    limit = 2 * wanted + 16
+    for ref in refs:
+        digest = copy()
+        digest.update(ref.encode("utf-8"))
+        key = digest.digest()
+        if key <= bound:
+            add((key, ref))
+            if len(candidates) >= limit:
+                candidates.sort()
+                del candidates[wanted:]
+                bound = candidates[-1][0]
+    candidates.sort()
+    return candidates[:wanted]
+
+
+def _by_stratum(units: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for ref, stratum in units:
+        refs = groups.get(stratum)
+        if refs is None:
+            refs = groups[stratum] = []
+        refs.append(ref)
+    return groups
+
+
 def frame_sha256(sorted_refs: Iterable[str]) -> str:
     """SHA-256 of the in-frame refs, already sorted, joined by ``"\\n"`` (no trailing newline).
 
-    Streamed, so a frame of millions of refs is never joined in memory. The order is Python's
-    string order (by Unicode code point); ``sort`` gives the same order anywhere.
+    Streamed a slice at a time, so a frame of millions of refs is never joined in memory whole.
+    The order is Python's string order (by Unicode code point); ``sort`` gives the same order
+    anywhere.
 
     :param sorted_refs: the refs in ascending order.
     :raises ValueError: if the refs are not in ascending order.
     """
     digest = hashlib.sha256()
-    previous: str | None = None
-    for ref in sorted_refs:
-        if previous is not None:
-            if ref < previous:
-                raise ValueError(f"The frame refs must be sorted: '{ref}' comes after '{previous}'.")
-            digest.update(b"\n")
-        digest.update(ref.encode("utf-8"))
-        previous = ref
+    refs = iter(sorted_refs)
+    previous: list[str] = []
+    while part := list(islice(refs, _FRAME_SLICE)):
+        run = previous + part
+        if not all(map(le, run, islice(run, 1, None))):  # (a comparison per pair, in C)
+            before, ref = next((a, b) for a, b in zip(run, islice(run, 1, None)) if b < a)
+            raise ValueError(f"The frame refs must be sorted: '{ref}' comes after '{before}'.")
+        digest.update((("\n" if previous else "") + "\n".join(part)).encode("utf-8"))
+        previous = part[-1:]
     return digest.hexdigest()
 
 

@@ -10,7 +10,8 @@ import datetime as dt
 import getpass
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,9 +255,16 @@ class Audit:
         scope: Mapping[str, Sequence[str]] | None = None,
         actor: str | None = None,
         progress: Progress | None = None,
+        worker_min_bytes: int | None = None,
     ) -> ImportResult:
         """Import a population file: all accepted rows, or nothing.
 
+        A large file is parsed in a worker process while this one inserts (see
+        :meth:`pop.PopulationSource.row_batches`); the insert stays in this connection's one
+        write transaction, with its event, so an error or an interruption records nothing.
+
+        :param worker_min_bytes: files of this size or more are read in a worker process
+            (default :data:`pop.WORKER_MIN_BYTES`; 0 always uses one, for tests).
         :raises AuditError: once the sample is drawn (the frame must not change under it).
         :raises pop.PopulationError: for an unreadable file or a mapping that does not fit it.
         """
@@ -265,7 +273,17 @@ class Audit:
         reader = pop.open_population(source, preset=preset, mapping=mapping, scope=scope)
         actor = actor or default_actor()
         counter = _ImportCounter()
-        with self.database.transaction() as db:
+        # The worker (if any) starts reading before the transaction begins, and is stopped when
+        # the block is left, whatever happens.
+        #
+        # The transaction stays in WAL mode. A rollback journal (journal_mode=DELETE for this one
+        # transaction) would spare the checkpoint, which writes every page a second time (about
+        # 0.5-1 s per million rows), but switching needs the file to itself (no GUI connection
+        # open), and a crash mid-import would leave a hot journal beside a file that may be
+        # shorter than its header says, which the opening checks (store.database) allow for with
+        # a -wal file only and would report as truncated. The target is met without it.
+        with reader.row_batches(progress, worker_min_bytes=worker_min_bytes) as batches, \
+                self.database.transaction() as db:
             known = population_store.existing_refs(db) if population_store.unit_count(db) else set()
             batch_id = population_store.insert_batch(
                 db, source_name=Path(source).name, sha256="", format=reader.format, encoding=reader.encoding,
@@ -273,11 +291,15 @@ class Audit:
                 extras=list(reader.mapping.extras), scope={k: list(v) for k, v in (scope or {}).items()},
                 rows_read=0, imported=0, rejected=0, excluded=0, imported_at=events.now(), imported_by=actor,
             )
-            population_store.insert_units(db, self._unit_rows(reader, batch_id, known, counter, progress))
+            for batch in batches.read(known):
+                population_store.insert_units(db, batch_id, batch.columns)
+                counter.imported += len(batch)
+                counter.excluded += batch.excluded
+                counter.rejections += batch.rejections
             counter.rows_read = reader.rows_read
             population_store.insert_rejections(db, batch_id, counter.rejections)
             population_store.update_batch_counts(db, batch_id, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded)
-            db.execute("UPDATE import_batch SET sha256 = ? WHERE id = ?", [reader.sha256, batch_id])
+            population_store.set_batch_sha256(db, batch_id, reader.sha256)
             result = ImportResult(
                 batch_id, Path(source).name, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded,
                 counter.imported - counter.excluded, counter.rejections, reader.sha256, dict(reader.mapping.fields),
@@ -289,23 +311,6 @@ class Audit:
                 "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
             })
         return result
-
-    @staticmethod
-    def _unit_rows(reader: Any, batch_id: int, known: set[str], counter: _ImportCounter,
-                   progress: Progress | None) -> Iterator[tuple[Any, ...]]:
-        encode = population_store.encode_extras
-        for item in reader.read(progress):
-            if isinstance(item, pop.Rejection):
-                counter.rejections.append((item.row, item.ref, item.reason))
-                continue
-            if known and item.ref in known:
-                counter.rejections.append((item.row, item.ref, "duplicate ref (already imported into this audit)"))
-                continue
-            counter.imported += 1
-            if not item.in_frame:
-                counter.excluded += 1
-            yield (batch_id, item.row, item.ref, item.offence, item.offence_group, item.area, item.month,
-                   item.outcome, item.officer, encode(item.extras), 1 if item.in_frame else 0)
 
     # -- sampling --------------------------------------------------------------------------
 
@@ -363,20 +368,29 @@ class Audit:
             if name not in known:
                 raise AuditError(f"Unknown stratum field '{name}' (population fields: {', '.join(known)}).")
 
-    def frame(self, fields: Sequence[str]) -> tuple[list[tuple[str, str]], dict[str, int], str]:
-        """In-frame units as (ref, stratum key), stratum sizes, and the frame's SHA-256 (refs in order)."""
-        units: list[tuple[str, str]] = []
-        populations: dict[str, int] = {}
-        keys: dict[tuple[str, ...], str] = {}  # a few hundred strata at most: name each once
-        rows = population_store.frame_units(self.db, fields)
-        for row in rows:
-            values = row[1:]
-            key = keys.get(values)
-            if key is None:
-                key = keys[values] = sampling.stratum_key(values) if fields else sampling.stratum_key(())
-            units.append((row[0], key))
-            populations[key] = populations.get(key, 0) + 1
-        return units, populations, sampling.frame_sha256(row[0] for row in rows)
+    def frame(self, fields: Sequence[str]) -> tuple[sampling.StratifiedUnits, dict[str, int], str]:
+        """In-frame units grouped by stratum key (also a sequence of (ref, stratum key)), stratum
+        sizes, and the frame's SHA-256 (refs in order)."""
+        refs, columns = population_store.frame_columns(self.db, fields)
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        if len(fields) == 1:
+            for ref, value in zip(refs, columns[0]):
+                groups[value].append(ref)  # type: ignore[index]
+            groups = {(value,): refs for value, refs in groups.items()}
+        elif fields:
+            for row in zip(refs, *columns):
+                groups[row[1:]].append(row[0])
+        elif refs:
+            groups[()] = refs
+        by_key: dict[str, list[str]] = {}
+        for values, members in groups.items():  # a few hundred strata at most: name each once
+            key = sampling.stratum_key(values)
+            if key in by_key:
+                by_key[key] += members  # values that name the same stratum, such as "" and " "
+            else:
+                by_key[key] = members
+        populations = {key: len(members) for key, members in by_key.items()}
+        return sampling.StratifiedUnits(by_key), populations, sampling.frame_sha256(sorted(refs))
 
     def _sample_size(self, request: SampleRequest, frame_size: int) -> statistics.SampleSize:
         try:

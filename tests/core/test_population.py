@@ -606,3 +606,180 @@ def test_progress_reaches_the_total(tmp_path, monkeypatch):
     assert all(total == size for _, total in calls)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert 2 <= len(calls) <= 102
+
+
+# ---------------------------------------------------------------------------------------------
+# Insert-ready batches (row_batches), in this process and in a worker process, against read()
+
+NEVER = 1 << 62  # a worker_min_bytes no file reaches: read in this process
+
+
+def insert_rows_of(items: list[PopulationRow | Rejection]) -> tuple[list[tuple], list[tuple[int, str, str]]]:
+    """What an import inserts, derived from read(): the contract for row_batches."""
+    rows = [(i.row, i.ref, i.offence, i.offence_group, i.area, i.month, i.outcome, i.officer, pop.encode_extras(i.extras),
+             int(i.in_frame)) for i in items if isinstance(i, PopulationRow)]
+    return rows, [(i.row, i.ref, i.reason) for i in items if isinstance(i, Rejection)]
+
+
+def read_batches(source: pop.PopulationSource, in_worker: bool, chunk_rows: int | None = None,
+                 known: frozenset[str] = frozenset()) -> tuple[list[tuple], list[tuple[int, str, str]], int, int]:
+    rows: list[tuple] = []
+    rejections: list[tuple[int, str, str]] = []
+    excluded = 0
+    with source.row_batches(worker_min_bytes=0 if in_worker else NEVER, chunk_rows=chunk_rows) as batches:
+        assert batches.in_worker is in_worker
+        for batch in batches.read(known):
+            assert [len(column) for column in batch.columns] == [len(batch)] * len(pop.ROW_COLUMNS)
+            rows += batch.rows()
+            rejections += batch.rejections
+            excluded += batch.excluded
+    return rows, rejections, excluded, source.rows_read
+
+
+def assert_batches_agree_with_read(source: pop.PopulationSource, in_worker: bool, chunk_rows: int | None = None) -> None:
+    items = read_all(source)
+    rows_read = source.rows_read
+    expected_rows, expected_rejections = insert_rows_of(items)
+    rows, rejections, excluded, batches_rows_read = read_batches(source, in_worker, chunk_rows)
+    assert rows == expected_rows
+    assert rejections == expected_rejections
+    assert excluded == sum(1 for row in expected_rows if not row[-1])
+    assert batches_rows_read == rows_read
+
+
+@pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])
+def test_row_batches_on_the_police_uk_file(in_worker):
+    source = open_population(POLICE_UK, preset="police-uk", scope={"offence_group": ["burglary", "vehicle"]})
+    assert_batches_agree_with_read(source, in_worker, chunk_rows=100)
+    rows, rejections, excluded, rows_read = read_batches(source, in_worker)
+    assert (rows_read, len(rows) + len(rejections)) == (629, 629)
+    assert [(row, first) for row, _, reason in rejections if (first := reason.partition("first seen in row ")[2])] == [
+        (row, f"{first})") for row, first in POLICE_UK_REPEATS]
+    assert 0 < excluded < len(rows)
+
+
+@pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_row_batches_on_every_variant(tmp_path, variant, in_worker):
+    assert_batches_agree_with_read(open_population(VARIANTS[variant](tmp_path)), in_worker)
+
+
+def messy_rows(rng: random.Random, count: int, refs: int) -> list[list[str]]:
+    """Blank rows, empty and repeated refs, bad months, short and long rows, padding, and
+    values holding the characters the stored extras and the worker's messages use."""
+    rows = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.02:
+            rows.append([] if rng.random() < 0.5 else ["", " ", "", "", ""])
+            continue
+        ref = "" if kind < 0.05 else f" R{rng.randrange(refs)} "
+        month = rng.choice(["2025-01", "15/01/2025", "Feb 2025", "", "31/02/2025", "soon"] if kind < 0.15 else ["2025-01"])
+        note = rng.choice(["n", " padded ", "a\x1fb", "\x1e", "tab\there", "", "x" * 40]) if kind < 0.3 else f"n{rng.randrange(9)}"
+        row = [ref, rng.choice(["Burglary", "Robbery", "Drugs", ""]), month, note, rng.choice(["North", "South"])]
+        if rng.random() < 0.03:
+            row = row[: rng.randrange(1, 5)]
+        elif rng.random() < 0.03:
+            row += ["beyond the header"]
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])
+def test_row_batches_on_a_messy_file(tmp_path, in_worker):
+    rng = random.Random(7)
+    path = tmp_path / "messy.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["ref", "offence", "month", "note", "area"], *messy_rows(rng, 5000, 3000)])
+    source = open_population(path, scope={"area": ["north"]})
+    assert_batches_agree_with_read(source, in_worker, chunk_rows=600)
+    rows, rejections, _, _ = read_batches(source, in_worker, chunk_rows=600)
+    reasons = Counter(reason.split(" (")[0].split(" '")[0] for _, _, reason in rejections)
+    assert reasons.keys() == {"empty ref", "duplicate ref", "Month"}
+    assert any("\x1e" in row[8] for row in rows)  # extras stored as JSON when a value holds a marker
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 7, 64])
+def test_row_batches_decide_runs_a_batch_at_a_time(tmp_path, monkeypatch, batch_rows):
+    # Runs of many batches with a problem somewhere are decided a batch at a time.
+    monkeypatch.setattr(pop, "BATCH_ROWS", batch_rows)
+    rng = random.Random(batch_rows)
+    path = tmp_path / "messy.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["ref", "offence", "month", "note", "area"], *messy_rows(rng, 800, 300)])
+    for chunk_rows in (1, 5, 100, 10_000):
+        assert_batches_agree_with_read(open_population(path), False, chunk_rows)
+
+
+@pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])
+def test_row_batches_with_nul_in_values(tmp_path, in_worker):
+    # UTF-16 text may hold U+0000, which the worker's joined columns cannot: they are sent as lists.
+    path = tmp_path / "nul.txt"
+    path.write_bytes("ref\tarea\tnote\nR1\ta\x00b\tx\x00\nR2\tc\t\x00\n".encode("utf-16"))
+    source = open_population(path)
+    assert_batches_agree_with_read(source, in_worker)
+    rows, _, _, _ = read_batches(source, in_worker)
+    assert [(row[4], row[8]) for row in rows] == [("a\x00b", "x\x00"), ("c", "\x00")]
+
+
+@pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])
+def test_row_batches_reject_known_refs_after_taking_them(tmp_path, in_worker):
+    path = tmp_path / "k.csv"
+    path.write_text("ref,month\nA,2025-01\nB,2025-01\nC,nope\nB,2025-02\nD,2025-01\nC,2025-01\n", encoding="utf-8")
+    rows, rejections, _, rows_read = read_batches(open_population(path), in_worker, known=frozenset({"B", "C", "Z"}))
+    assert [row[:2] for row in rows] == [(2, "A"), (6, "D")]
+    assert rejections == [
+        (3, "B", "duplicate ref (already imported into this audit)"),
+        (4, "C", f"Month 'nope' {MONTH_HINT}"),
+        (5, "B", "duplicate ref (first seen in row 3)"),
+        (7, "C", "duplicate ref (already imported into this audit)"),
+    ]
+    assert rows_read == 6
+
+
+def test_row_batches_parse_error_in_the_worker(tmp_path):
+    # (far enough down the file for the header search to pass it)
+    path = tmp_path / "quote.csv"
+    rows = "".join(f"R{i},x\n" for i in range(1000))
+    path.write_text('ref,note\n' + rows + 'R1,"never closed\n' + "R2,x\n" * 30_000, encoding="utf-8")
+    source = open_population(path)
+    with pytest.raises(PopulationError, match=r"^'quote.csv' cannot be read as CSV near line .*opened and never closed"):
+        read_batches(source, True)
+    with pytest.raises(PopulationError) as in_process:
+        read_batches(source, False)
+    with pytest.raises(PopulationError) as in_worker:
+        read_batches(source, True)
+    assert str(in_worker.value) == str(in_process.value)
+
+
+def test_row_batches_file_changed_before_the_worker_reads(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("ref\nR1\n", encoding="utf-8")
+    source = open_population(path)
+    path.write_text("ref\nR1\nR2\n", encoding="utf-8")
+    with pytest.raises(PopulationError, match=r"changed after it was opened"):
+        read_batches(source, True)
+
+
+def test_row_batches_progress_from_the_worker(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(60_000)), encoding="utf-8")
+    calls: list[tuple[int, int]] = []
+    source = open_population(path)
+    with source.row_batches(lambda done, total: calls.append((done, total)), worker_min_bytes=0, chunk_rows=1000) as batches:
+        assert sum(len(batch) for batch in batches.read()) == 60_000
+    size = path.stat().st_size
+    assert calls[-1] == (size, size)
+    assert all(total == size for _, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert 2 <= len(calls) <= 102
+
+
+def test_encoded_extras_of_a_batch_match_encode_extras():
+    values = ["", "a", "a\x1fb", "\x1e", "x\x1e\x1fy", "é", " "]
+    for width in (1, 2, 3):
+        columns = [[values[(i * 7 + j * 3) % len(values)] for i in range(40)] for j in range(width)]
+        assert pop._encoded_extras(columns, 40) == [pop.encode_extras(row) for row in zip(*columns)]
+        for row in zip(*columns):
+            assert pop.decode_extras(pop.encode_extras(row), width) == list(row)
+    assert pop._encoded_extras([], 3) == ["", "", ""] == [pop.encode_extras(()) for _ in range(3)]

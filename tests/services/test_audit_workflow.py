@@ -1,14 +1,19 @@
 """The audit file end to end on the real police.uk export: create, import, sample, review, verify."""
 
+import hashlib
 import json
 import sqlite3
+from collections import Counter
 
 import pytest
 
 from audit_app.cli import main
+from audit_app.core import sampling
 from audit_app.services.audits import AuditError, SampleRequest, create_audit, open_audit
 from audit_app.services.reviews import AnswerInput, ensure_reviewer, import_responses, review_result, set_answer, start_review
 from audit_app.services.verification import verify
+from audit_app.store import population as population_store
+from audit_app.store import sampling as sampling_store
 from conftest import ROOT
 
 POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
@@ -125,3 +130,67 @@ def test_opening_a_non_audit_file_is_a_clear_error(tmp_path, capsys):
     assert main(["verify", str(path)]) == 1
     assert "not an audit file" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8") == "hello"
+
+
+# ---------------------------------------------------------------------------------------------
+# The frame and the selection, read and ranked the fast way, give the draw they always gave
+
+# Drawn by the first implementation (rows in ref order, one SHA-256 hex key per unit), as
+# sha256 of "stratum ref key" lines, selected then reserve, for the police.uk file with SCOPE.
+FIRST_DRAWS = [
+    (["offence_group"], 20, "proportional", None, "s1", 2, "bc9192b6b18a9f4625185672cc294ef57f6912bfc7044d4aa2f5186c0431f0ac"),
+    (["offence_group", "area"], 40, "equal", 1, "x9", 3, "22b48b37fcc4caba4bce9fb61a9188f68d6563715bd71c9a05425b5f7ff723ac"),
+    ([], 25, "proportional", None, "plain", 4, "0b0d9b13a345ba241aa3398ccae6fd563c941301a5dfbb07d05004053d76e556"),
+]
+FIRST_FRAME_SHA256 = "5b109ac8c7b1673fc70851511cc131084cd7058250961610aaf33627443b0299"
+
+
+@pytest.mark.parametrize(("fields", "n", "method", "minimum", "seed", "reserve", "drawn"), FIRST_DRAWS)
+def test_draws_are_those_of_the_first_implementation(tmp_path, fields, n, method, minimum, seed, reserve, drawn):
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
+        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        result = audit.draw_sample(SampleRequest(size=n, strata=fields, allocation=method, min_per_stratum=minimum,
+                                                 seed=seed, reserve=reserve))
+        units = sampling_store.sampled_units(audit.db)
+    assert result.plan.frame_sha256 == FIRST_FRAME_SHA256
+    lines = [f"{u.stratum} {u.ref} {u.hash_key}" for status in ("selected", "reserve")
+             for u in sorted(units, key=lambda u: (u.stratum, u.rank)) if u.status == status]
+    assert hashlib.sha256("\n".join(lines).encode()).hexdigest() == drawn
+
+
+def test_frame_agrees_with_the_frame_rows(tmp_path):
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
+        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        for fields in ([], ["offence_group"], ["offence_group", "area"], ["Location"]):
+            units, populations, frame_hash = audit.frame(fields)
+            rows = population_store.frame_units(audit.db, fields)
+            expected = [(row[0], sampling.stratum_key(row[1:])) for row in rows]
+            assert len(units) == len(rows) and sorted(units) == sorted(expected) and units[0] in expected
+            assert populations == dict(Counter(key for _, key in expected))
+            assert frame_hash == sampling.frame_sha256(row[0] for row in rows) == FIRST_FRAME_SHA256
+            allocation = sampling.allocate(populations, 30)
+            assert sampling.select(units, allocation, "s", 3) == sampling.select(reversed(expected), allocation, "s", 3)
+
+
+def test_frame_merges_values_that_name_one_stratum_and_reads_any_value(tmp_path):
+    source = tmp_path / "p.csv"
+    source.write_text("ref,offence,area\nR1,A / B,C\nR2,A,B / C\nR3,A,B / C\nR4,Robbery,x\x1fy\nR5,A,\n", encoding="utf-8")
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
+        audit.import_population(source)
+        refs, [areas] = population_store.frame_columns(audit.db, ["area"])  # "x\x1fy" holds the joiner
+        assert sorted(zip(refs, areas)) == [("R1", "C"), ("R2", "B / C"), ("R3", "B / C"), ("R4", "x\x1fy"), ("R5", "")]
+        _, populations, _ = audit.frame(["offence", "area"])
+        assert populations == {"A / B / C": 3, "Robbery / x\x1fy": 1, "A / (blank)": 1}
+        result = audit.draw_sample(SampleRequest(size=3, strata=["offence", "area"], seed="s"))
+    assert sum(stratum["population"] for stratum in result.strata.values()) == 5
+
+
+def test_frame_hash_in_slices(monkeypatch):
+    refs = [f"R{i:03d}" for i in range(7)]
+    whole = hashlib.sha256("\n".join(refs).encode()).hexdigest()
+    monkeypatch.setattr(sampling, "_FRAME_SLICE", 2)
+    assert sampling.frame_sha256(iter(refs)) == sampling.frame_sha256(refs[:1] + refs[1:]) == whole
+    with pytest.raises(ValueError, match="'R001' comes after 'R002'"):
+        sampling.frame_sha256(["R000", "R002", "R001"])  # across a slice boundary
+    with pytest.raises(ValueError, match="'R000' comes after 'R001'"):
+        sampling.frame_sha256(["R001", "R000"])

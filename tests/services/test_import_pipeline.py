@@ -1,0 +1,199 @@
+"""Importing with a worker process: the same result as in-process, errors raised as they were,
+and nothing recorded (and no worker left running) when anything fails part way.
+
+``worker_min_bytes=0`` makes the smallest file go through the worker; ``NEVER`` keeps any file
+in-process.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import random
+import sqlite3
+
+import pytest
+from conftest import ROOT
+from openpyxl import Workbook
+
+from audit_app.core import population as pop
+from audit_app.core.population import PopulationError
+from audit_app.services.audits import create_audit, open_audit
+from audit_app.store import population as population_store
+
+POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
+SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}
+NEVER = 1 << 62
+WORKER = 0
+
+
+def tables(path) -> dict[str, list[tuple]]:
+    """Everything an import records, but the time it was made."""
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            "unit": conn.execute("SELECT * FROM unit ORDER BY id").fetchall(),
+            "rejection": conn.execute("SELECT * FROM rejection ORDER BY id").fetchall(),
+            "import_batch": conn.execute(
+                "SELECT id, source_name, sha256, format, encoding, delimiter, mapping, extras, scope, rows_read, imported, "
+                "rejected, excluded, imported_by FROM import_batch ORDER BY id").fetchall(),
+            "events": [row for row in conn.execute("SELECT action, entity, entity_id, detail FROM event ORDER BY seq")],
+        }
+    finally:
+        conn.close()
+
+
+def import_both_ways(tmp_path, files, **options):
+    """Import ``files`` in order into two new audits, in-process and with the worker."""
+    outcome = {}
+    for name, threshold in (("in-process", NEVER), ("worker", WORKER)):
+        path = tmp_path / f"{name}.audit"
+        with create_audit(path, "neighbourhood-crime", "t") as audit:
+            results = [audit.import_population(f, worker_min_bytes=threshold, **options).to_json() for f in files]
+        outcome[name] = (results, tables(path))
+    return outcome
+
+
+def assert_no_worker_left() -> None:
+    assert multiprocessing.active_children() == []
+
+
+def test_worker_imports_the_police_uk_file_as_in_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(pop, "CHUNK_ROWS", 100)  # several batches, sent one by one
+    outcome = import_both_ways(tmp_path, [POLICE_UK], preset="police-uk", scope=SCOPE)
+    assert outcome["worker"] == outcome["in-process"]
+    [result], recorded = outcome["worker"]
+    assert (result["rows_read"], result["imported"], result["rejected"]) == (629, 614, 15)
+    assert 0 < result["excluded"] < result["imported"]
+    assert len(recorded["unit"]) == 614 and len(recorded["rejection"]) == 15
+    assert_no_worker_left()
+
+
+def messy_file(path, seed: int):
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(3000):
+        kind = rng.random()
+        if kind < 0.02:
+            rows.append([])
+            continue
+        ref = "" if kind < 0.05 else f"R{rng.randrange(2000)}"
+        month = rng.choice(["2025-01", "Feb 2025", "", "31/02/2025", "soon"]) if kind < 0.15 else "15/01/2025"
+        note = rng.choice(["a\x1fb", "\x1e", " padded ", "Zoë", ""]) if kind < 0.3 else "n"
+        rows.append([f" {ref} ", rng.choice(["Burglary", "Robbery", "Drugs"]), month, note,
+                     rng.choice(["North", "South", ""])][: 5 if rng.random() > 0.03 else 2])
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([["Crime ID", "Crime type", "Month", "Note", "Area"], *rows])
+    return path
+
+
+def test_worker_imports_messy_files_and_repeats_as_in_process(tmp_path, monkeypatch):
+    # The second and third files repeat refs of the first: rejected as already imported.
+    monkeypatch.setattr(pop, "CHUNK_ROWS", 500)
+    files = [messy_file(tmp_path / f"messy{seed}.csv", seed) for seed in range(3)]
+    outcome = import_both_ways(tmp_path, files, scope={"area": ["north", "south"]})
+    assert outcome["worker"] == outcome["in-process"]
+    results, _ = outcome["worker"]
+    reasons = {reason.split(" (")[0].split(" '")[0] for result in results for reason in
+               (r["reason"] for r in result["rejections"])}
+    assert reasons == {"empty ref", "duplicate ref", "Month"}
+    assert any(r["reason"] == pop.ALREADY_IMPORTED for r in results[1]["rejections"])
+    assert_no_worker_left()
+
+
+def test_worker_imports_an_xlsx_file_as_in_process(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["URN", "Offence", "Date", "Beat"])
+    for i in range(300):
+        sheet.append([1000 + i % 250, "Burglary" if i % 3 else "Robbery", f"{1 + i % 28:02d}/01/2025", f"B{i % 4}"])
+    book.save(tmp_path / "w.xlsx")
+    outcome = import_both_ways(tmp_path, [tmp_path / "w.xlsx"])
+    assert outcome["worker"] == outcome["in-process"]
+    assert outcome["worker"][0][0]["rejected"] == 50
+    assert_no_worker_left()
+
+
+def empty_audit_tables(path) -> dict[str, list]:
+    with create_audit(path, "neighbourhood-crime", "t"):
+        pass
+    return tables(path)
+
+
+def test_a_parse_error_in_the_worker_is_raised_and_nothing_is_recorded(tmp_path):
+    source = tmp_path / "quote.csv"
+    rows = "".join(f"R{i},x\n" for i in range(1000))
+    source.write_text("ref,note\n" + rows + 'R1,"never closed\n' + "R2,x\n" * 30_000, encoding="utf-8")
+    errors = []
+    for threshold in (NEVER, WORKER):
+        path = tmp_path / f"{threshold}.audit"
+        before = empty_audit_tables(path)
+        with open_audit(path) as audit, \
+                pytest.raises(PopulationError, match=r"cannot be read as CSV near line \d+ .*never closed") as raised:
+            audit.import_population(source, worker_min_bytes=threshold)
+        errors.append(str(raised.value))
+        assert tables(path) == before
+    assert errors[0] == errors[1]
+    assert_no_worker_left()
+
+
+def big_file(path, rows: int):
+    path.write_text("ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(rows)), encoding="utf-8")
+    return path
+
+
+def test_a_failure_while_inserting_records_nothing_and_stops_the_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(pop, "CHUNK_ROWS", 1000)
+    source = big_file(tmp_path / "big.csv", 50_000)
+    insert = population_store.insert_units
+    calls = []
+
+    def failing(db, batch_id, columns):
+        calls.append(len(columns[0]))
+        if len(calls) == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        insert(db, batch_id, columns)
+
+    monkeypatch.setattr(population_store, "insert_units", failing)
+    path = tmp_path / "a.audit"
+    before = empty_audit_tables(path)
+    with open_audit(path) as audit:
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+            audit.import_population(source, worker_min_bytes=WORKER)
+        assert_no_worker_left()
+        monkeypatch.setattr(population_store, "insert_units", insert)
+        assert audit.import_population(source, worker_min_bytes=WORKER).imported == 50_000  # not locked
+    assert [event[0] for event in tables(path)["events"]] == [event[0] for event in before["events"]] + ["population.import"]
+
+
+def test_an_interrupted_import_records_nothing_and_stops_the_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(pop, "CHUNK_ROWS", 1000)
+    source = big_file(tmp_path / "big.csv", 50_000)
+    path = tmp_path / "a.audit"
+    before = empty_audit_tables(path)
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with open_audit(path) as audit, pytest.raises(KeyboardInterrupt):
+        audit.import_population(source, worker_min_bytes=WORKER, progress=interrupt)
+    assert_no_worker_left()
+    assert tables(path) == before
+
+
+def test_a_worker_that_dies_is_an_error_and_records_nothing(tmp_path, monkeypatch):
+    # 200 batches: the worker is at most a few batches ahead when it is killed.
+    monkeypatch.setattr(pop, "CHUNK_ROWS", 1000)
+    source = big_file(tmp_path / "big.csv", 200_000)
+    path = tmp_path / "a.audit"
+    before = empty_audit_tables(path)
+
+    def kill_worker(done, total):
+        for child in multiprocessing.active_children():
+            child.kill()
+
+    expected = r"^Reading 'big.csv' stopped: its worker process ended unexpectedly"
+    with open_audit(path) as audit, pytest.raises(PopulationError, match=expected):
+        audit.import_population(source, worker_min_bytes=WORKER, progress=kill_worker)
+    assert_no_worker_left()
+    assert tables(path) == before
