@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
     def new_audit(self) -> None:
         if not self.ensure_identity():
             return
-        from audit_app.ui.new_audit_wizard import NewAuditWizard
+        from audit_app.ui.wizard import NewAuditWizard
 
         assert self.identity is not None
         wizard = NewAuditWizard(self.settings, self.identity.display, self)
@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
             self._show_start()
 
     def _resume_setup(self) -> None:
-        from audit_app.ui.new_audit_wizard import NewAuditWizard
+        from audit_app.ui.wizard import NewAuditWizard
 
         assert self.session is not None and self.identity is not None
         path = self.session.path

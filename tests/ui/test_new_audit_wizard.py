@@ -30,8 +30,8 @@ from audit_app.cli import main
 from audit_app.services import setup
 from audit_app.services.audits import SampleRequest, open_audit
 from audit_app.services.verification import verify
-from audit_app.ui import new_audit_wizard as wizard_module
-from audit_app.ui.new_audit_wizard import (
+from audit_app.ui.ui_settings import UiSettings
+from audit_app.ui.wizard import (
     PAGE_CHECKLIST,
     PAGE_DESIGN,
     PAGE_DETAILS,
@@ -40,7 +40,7 @@ from audit_app.ui.new_audit_wizard import (
     PAGE_SUMMARY,
     NewAuditWizard,
 )
-from audit_app.ui.ui_settings import UiSettings
+from audit_app.ui.wizard import population_page as wizard_module
 
 TESTS = Path(__file__).resolve().parents[1]  # (tests/ui has its own conftest, so no `from conftest import`)
 POLICE_UK = TESTS / "data" / "population" / "police-uk-2025-01-city-of-london.csv"

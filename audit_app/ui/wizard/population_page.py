@@ -1,0 +1,355 @@
+"""Page 3 of the new-audit wizard: choose the population file, map its columns, set the scope, import it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from audit_app.core import population as pop
+from audit_app.services import setup
+from audit_app.services.setup import SetupError, SetupState
+from audit_app.ui.wizard.context import WizardContext, without_progress
+from audit_app.ui.wizard.widgets import (
+    FIELD_LABELS,
+    MessageLabel,
+    RowsTableModel,
+    buddy_label,
+    choose_file_to_open,
+    fit_columns,
+    read_only_table,
+    show_failure,
+)
+from audit_app.ui.workers import Reporter
+
+GROUP_LABELS = {
+    "burglary": "Burglar&y (residential)",
+    "robbery": "Robbery (&personal)",
+    "theft_from_person": "&Theft from the person",
+    "vehicle": "&Vehicle offences",
+    "other": "Other offence&s",
+}
+PRESET_LABELS = {"police-uk": "police.uk street-level crime export (police-uk)"}
+NOT_MAPPED = "(not mapped)"
+
+
+class PopulationPage(QWizardPage):
+    """Choose the population file, map its columns, set the scope, and import it."""
+
+    def __init__(self, context: WizardContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._context = context
+        self._file: Path | None = None
+        self._base: setup.PopulationPreview | None = None  # as read from the file
+        self._preview: setup.PopulationPreview | None = None  # with the current preset and mapping
+        self._manual: dict[str, str] = {}  # fields the auditor mapped by hand ("" = left unmapped)
+        self._reading = 0  # generation of the preview being read, 0 when none
+        self._importing = False
+        self._build_ui()
+        self._connect_signals()
+
+    def _build_ui(self) -> None:
+        self.setTitle("Population")
+        self.setSubTitle("Import the export of recorded crimes the sample is drawn from. Check that each field "
+                         "comes from the right column, and which files are in scope.")
+        top = self._build_file_row()
+        middle = QHBoxLayout()
+        middle.addWidget(self._build_mapping(), 3)
+        middle.addWidget(self._build_scope(), 2)
+        self.preview_model = RowsTableModel()
+        self.preview_view = read_only_table(self.preview_model, "First rows of the file", self)
+        self.preview_label = buddy_label("First rows of the file (&what each column feeds is under its name):",
+                                         self.preview_view, self)
+        bottom = self._build_import_row()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(middle)
+        layout.addWidget(self.preview_label)
+        layout.addWidget(self.preview_view, 1)
+        self.preview_view.setMinimumHeight(self.fontMetrics().lineSpacing() * 9)
+        layout.addLayout(bottom)
+
+    def _build_file_row(self) -> QGridLayout:
+        self.file_edit = QLineEdit(self)
+        self.file_edit.setReadOnly(True)
+        self.file_edit.setAccessibleName("Population file")
+        self.file_edit.setPlaceholderText("A CSV or XLSX file")
+        self.choose_button = QPushButton("&Choose file…", self)
+        self.choose_button.setAccessibleName("Choose the population file")
+        self.preset_combo = QComboBox(self)
+        self.preset_combo.setAccessibleName("Preset")
+        self.preset_combo.addItem("None: match the columns by their names", None)
+        for key in sorted(pop.PRESETS):
+            self.preset_combo.addItem(PRESET_LABELS.get(key, key), key)
+        top = QGridLayout()
+        top.addWidget(QLabel("File:", self), 0, 0)
+        top.addWidget(self.file_edit, 0, 1)
+        top.addWidget(self.choose_button, 0, 2)
+        top.addWidget(buddy_label("Pr&eset:", self.preset_combo, self), 1, 0)
+        top.addWidget(self.preset_combo, 1, 1, 1, 2)
+        top.setColumnStretch(1, 1)
+        return top
+
+    def _build_mapping(self) -> QGroupBox:
+        box = QGroupBox("Columns", self)
+        grid = QGridLayout(box)
+        self.field_combos: dict[str, QComboBox] = {}
+        self.how_labels: dict[str, QLabel] = {}
+        mnemonics = {"ref": "Crime &reference", "offence": "&Offence", "offence_group": "Offence &group",
+                     "area": "&Area", "month": "&Month", "outcome": "O&utcome", "officer": "O&fficer in the case"}
+        for row, name in enumerate(pop.CANONICAL_FIELDS):
+            combo = QComboBox(box)
+            combo.setAccessibleName(f"Column for {FIELD_LABELS[name]}")
+            combo.setEnabled(False)
+            how = QLabel(box)
+            how.setMinimumWidth(self.fontMetrics().horizontalAdvance("matched by its header  "))
+            how.setAccessibleName(f"How {FIELD_LABELS[name]} was matched")
+            grid.addWidget(buddy_label(mnemonics.get(name, FIELD_LABELS[name]) + ":", combo, box), row, 0)
+            grid.addWidget(combo, row, 1)
+            grid.addWidget(how, row, 2)
+            self.field_combos[name] = combo
+            self.how_labels[name] = how
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 0)
+        return box
+
+    def _build_scope(self) -> QGroupBox:
+        box = QGroupBox("Scope: files to sample from", self)
+        layout = QVBoxLayout(box)
+        self.group_checks: dict[str, QCheckBox] = {}
+        for group in setup.OFFENCE_GROUPS:
+            check = QCheckBox(GROUP_LABELS.get(group, group), box)
+            check.setChecked(group in setup.NEIGHBOURHOOD_GROUPS)
+            layout.addWidget(check)
+            self.group_checks[group] = check
+        self.month_check = QCheckBox(box)
+        layout.addWidget(self.month_check)
+        note = QLabel("Files outside the scope are imported but not sampled.", box)
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        return box
+
+    def _build_import_row(self) -> QHBoxLayout:
+        self.message = MessageLabel(self)
+        self.import_button = QPushButton("&Import", self)
+        self.import_button.setAccessibleName("Import the population file")
+        self.import_button.setEnabled(False)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignTop)
+        return bottom
+
+    def _connect_signals(self) -> None:
+        self.choose_button.clicked.connect(self._on_choose_clicked)
+        self.preset_combo.currentIndexChanged.connect(self._on_preset_changed)
+        for name, combo in self.field_combos.items():
+            combo.activated.connect(partial(self._on_field_chosen, name))
+        for check in self.group_checks.values():
+            check.toggled.connect(self.message.clear)
+        self.import_button.clicked.connect(self._on_import_clicked)
+
+    def initializePage(self) -> None:
+        period = self._context.period
+        if period:
+            self.month_check.setText(f"Only months in the audit perio&d ({_months_text(period)})")
+            self.month_check.setEnabled(True)
+        else:
+            self.month_check.setText("Only months in the audit perio&d (no period was set)")
+            self.month_check.setChecked(False)
+            self.month_check.setEnabled(False)
+        imports = self._context.state.imports if self._context.state else []
+        if imports and not self._file:
+            self.message.show_note(f"{len(imports)} file(s) imported so far; {self._context.state.in_frame:,} in the "
+                                   "sampling frame. Import another file, or go on.")
+
+    # -- choosing the file and the mapping
+
+    def _on_choose_clicked(self) -> None:
+        chosen = choose_file_to_open(self, self._context.settings, "Choose the population file",
+                                     "Population files (*.csv *.xlsx *.txt *.tsv);;All files (*)")
+        if chosen:
+            self.choose_file(chosen)
+
+    def choose_file(self, path: str | Path) -> None:
+        """Read the file's header and first rows in the background, then show the mapping."""
+        self._file = Path(path)
+        self._manual = {}
+        self._base = self._preview = None
+        self.file_edit.setText(str(self._file))
+        self._reading += 1
+        self.message.show_note(f"Reading {self._file.name}…")
+        self._update_import_button()
+        function = without_progress(setup.preview_population, self._file, self.preset_combo.currentData())
+        self._context.run(function, partial(self._on_preview_read, self._reading), self._on_preview_failed)
+
+    def _on_preview_read(self, generation: int, preview: setup.PopulationPreview) -> None:
+        if generation != self._reading:
+            return  # another file was chosen meanwhile
+        self._reading = 0
+        self._base = preview
+        self._remap()
+
+    def _on_preview_failed(self, message: str, details: str) -> None:
+        self._reading = 0
+        self._base = self._preview = None
+        self.preview_model.set_rows([], [])
+        for combo in self.field_combos.values():
+            combo.clear()
+            combo.setEnabled(False)
+        show_failure(self, self.message, message, details)
+        self._update_import_button()
+
+    def _on_preset_changed(self, _index: int) -> None:
+        if self._base is not None:
+            self._remap()
+
+    def _on_field_chosen(self, name: str, _index: int) -> None:
+        column = self.field_combos[name].currentData() or ""
+        for other, chosen in list(self._manual.items()):
+            if other != name and chosen and chosen == column:
+                del self._manual[other]  # a column feeds one field: the latest choice wins
+        self._manual[name] = column
+        self._remap()
+
+    def _remap(self) -> None:
+        assert self._base is not None
+        preview = setup.remap(self._base, self.preset_combo.currentData(), self._manual)
+        self._preview = preview
+        self._show_mapping(preview)
+        self._show_rows(preview)
+        if preview.problem:
+            self.message.show_problem(preview.problem)
+        else:
+            self.message.show_note(f"{preview.name}: {_format_text(preview)}, {len(preview.header)} columns. "
+                                   "Check the columns, then Import.")
+        self._update_import_button()
+
+    def _show_mapping(self, preview: setup.PopulationPreview) -> None:
+        for name, combo in self.field_combos.items():
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(NOT_MAPPED, "")
+            for column in preview.header:
+                combo.addItem(column, column)
+            combo.setCurrentIndex(max(0, combo.findData(preview.fields.get(name, ""))))
+            combo.setEnabled(True)
+            combo.blockSignals(False)
+            self.how_labels[name].setText(preview.how_text(name))
+
+    def _show_rows(self, preview: setup.PopulationPreview) -> None:
+        feeds = {column: name for name, column in preview.fields.items()}
+        headings = [f"{column}\n→ {feeds[column]}" if column in feeds else f"{column}\n(extra)" for column in preview.header]
+        self.preview_model.set_rows(preview.rows, headings)
+        fit_columns(self.preview_view, 24)
+
+    def _update_import_button(self) -> None:
+        ready = self._preview is not None and not self._preview.problem and not self._reading and not self._importing
+        self.import_button.setEnabled(ready)
+
+    # -- the import
+
+    def scope(self) -> dict[str, list[str]]:
+        """The scope for the current choices (raises SetupError for a scope that cannot work)."""
+        assert self._preview is not None
+        groups = [group for group, check in self.group_checks.items() if check.isChecked()]
+        period = self._context.period
+        months = setup.months_between(*period) if period and self.month_check.isChecked() else []
+        return setup.build_scope(self._preview.fields, groups, months)
+
+    def _on_import_clicked(self) -> None:
+        if self._preview is None or self._file is None or self._context.audit_path is None:
+            return
+        try:
+            scope = self.scope()
+        except SetupError as error:
+            self.message.show_problem(str(error))
+            return
+        if not self._confirm_not_imported_before():
+            return
+        function = partial(_import, self._context.audit_path, self._file, self.preset_combo.currentData(),
+                           dict(self._manual), scope, self._context.actor)
+        self._importing = True
+        self._update_import_button()
+        self.completeChanged.emit()
+        self.message.show_note(f"Importing {self._file.name}…")
+        task = self._context.run_with_dialog(self, "Importing the population", f"Importing {self._file.name}…",
+                                             function)
+        task.succeeded.connect(self._on_imported)
+        task.failed.connect(self._on_import_failed)
+        task.cancelled.connect(self._on_import_cancelled)
+        self.import_task = task  # tests reach its dialog to press Cancel
+
+    def _confirm_not_imported_before(self) -> bool:
+        assert self._preview is not None and self._context.state is not None
+        earlier = [i for i in self._context.state.imports if i.sha256 == self._preview.sha256]
+        if not earlier:
+            return True
+        answer = QMessageBox.question(
+            self, "Import the same file again?",
+            f"This file ({earlier[0].source_name}) has already been imported into this audit. Importing it again "
+            "rejects every row as a duplicate. Import it anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_imported(self, outcome: tuple[Any, SetupState]) -> None:
+        result, state = outcome
+        self._context.state = state
+        self.message.show_note(f"Imported {result.imported:,} of {result.rows_read:,} rows from {result.source_name}.")
+        self._import_ended()
+        self.wizard().next()
+
+    def _on_import_failed(self, message: str, details: str) -> None:
+        show_failure(self, self.message, message + " Nothing was imported.", details)
+        self._import_ended()
+
+    def _on_import_cancelled(self) -> None:
+        self.message.show_note("The import was cancelled: nothing was recorded. Import again when ready.")
+        self._import_ended()
+
+    def _import_ended(self) -> None:
+        self._importing = False
+        self._update_import_button()
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        state = self._context.state
+        return bool(state and state.imports) and not self._importing
+
+
+def _import(audit_path: Path, source: Path, preset: str | None, mapping: dict[str, str], scope: dict[str, list[str]],
+            actor: str, reporter: Reporter) -> tuple[Any, SetupState]:
+    # reporter.progress raises Cancelled after a cancel request: the import's transaction rolls back.
+    return setup.import_population(audit_path, source, preset=preset, mapping=mapping, scope=scope, actor=actor,
+                                   progress=reporter.progress)
+
+
+def _months_text(period: tuple[dt.date, dt.date]) -> str:
+    start, end = period
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start:%B %Y}"
+    return f"{start:%B %Y} to {end:%B %Y}"
+
+
+def _format_text(preview: setup.PopulationPreview) -> str:
+    if preview.format == "xlsx":
+        return "Excel workbook"
+    delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(preview.delimiter, repr(preview.delimiter))
+    return f"CSV, {delimiter}-separated, {preview.encoding}"
