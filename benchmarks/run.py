@@ -200,7 +200,8 @@ def bench_import(repeats: int = 3) -> Path:
     others = (_busy_seconds() - busy) - (_own_children_seconds() - own)
     report(f"import 1,000,000 rows (audit-app, median of {repeats})", statistics.median(imports),
            statistics.median(floors), "sqlite3 CLI .import (floor), same runs", unit="s")
-    print(f"{'  ratio per run (target <= 2.0)':<46} {'  '.join(f'{r:.2f}' for r in ratios)}", flush=True)
+    print(f"{'  ratio per run (target <= 2.0)':<46} {'  '.join(f'{r:.2f}' for r in ratios)}"
+          f"   median {statistics.median(ratios):.2f}", flush=True)
     print(f"{'  peak memory: import process / its worker':<46} {max(peaks):10.1f} MB / {max(worker_peaks):.1f} MB"
           f"   target < 300 MB", flush=True)
     if others > 1.0:
