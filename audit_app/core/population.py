@@ -1153,15 +1153,18 @@ def _decide_rows(state: _ReadState, refs: list[str], problems: list[Any] | None,
 
 
 def _take_refs(seen: dict[str, int], refs: list[str], numbers: range) -> bool:
-    """Record a batch's refs as taken, if none is empty, repeated or already taken (else: no change)."""
-    if not seen.keys().isdisjoint(refs):
-        return False
+    """Record a batch's refs as taken, if none is empty, repeated or already taken (else: no change).
+
+    One look-up per ref (setdefault keeps the row that took a ref first): the dict holds a
+    million refs by the end of a large file, and each look-up is a cache miss.
+    """
     before = len(seen)
-    seen.update(zip(refs, numbers))
+    taken = list(map(seen.setdefault, refs, numbers))  # the row holding each ref now
     if len(seen) == before + len(refs) and "" not in seen:
         return True
-    for ref in refs:  # a ref repeated within the batch, or an empty one: undo, all were new
-        seen.pop(ref, None)
+    for ref, number, row in zip(refs, numbers, taken):  # undo: drop the refs this batch added
+        if row == number:
+            del seen[ref]
     return False
 
 
