@@ -28,8 +28,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
-from scipy import stats
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _stats():  # type: ignore[no-untyped-def]
+    """scipy.stats, imported on first use: with numpy it costs ~100 MB and a fraction of a second,
+    which opening or importing an audit never needs."""
+    from scipy import stats
+
+    return stats
+
+
+def _array(values):  # type: ignore[no-untyped-def]
+    import numpy
+
+    return numpy.array(values)
 
 # Float slack allowed below an integer before rounding a computed sample size up: Cochran's
 # formula for 95 %, ±5 %, N = 1,000 could come out as 278.0000000001 from binary rounding and
@@ -101,7 +117,7 @@ def _binomial_size(beta: float, t: Fraction, e: Fraction) -> SampleSize:
     t_float = float(t)
 
     def cdf(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-        return stats.binom.cdf(k, n, t_float)
+        return _stats().binom.cdf(k, n, t_float)
 
     too_large = ValueError(
         f"The expected rate is too close to the tolerable rate: the sample would exceed {MAX_SAMPLE_SIZE:,} files."
@@ -109,7 +125,7 @@ def _binomial_size(beta: float, t: Fraction, e: Fraction) -> SampleSize:
     # Refuse hopeless requests before searching: the normal approximation to the answer,
     # (z_β·sqrt(t(1 − t))/(t − e))², is good to a few per cent at these sizes; the factor 2 leaves
     # every borderline case to the exact search.
-    if e > 0 and (stats.norm.ppf(beta) ** 2 * t_float * (1 - t_float) / float(t - e) ** 2) > 2 * MAX_SAMPLE_SIZE:
+    if e > 0 and (_stats().norm.ppf(beta) ** 2 * t_float * (1 - t_float) / float(t - e) ** 2) > 2 * MAX_SAMPLE_SIZE:
         raise too_large
     # No k can beat k = 0, and BinomCDF(0; n, t) = (1 − t)^n, so the e = 0 closed form is both
     # the answer for e = 0 and a lower bound for every e: the search starts there.
@@ -124,7 +140,7 @@ def _hypergeometric_size(beta: float, t: Fraction, e: Fraction, population: int)
     failing = math.floor(t * population)  # D = floor(t·N), exactly
 
     def cdf(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-        return stats.hypergeom.cdf(k, population, failing, n)
+        return _stats().hypergeom.cdf(k, population, failing, n)
 
     method = f"attribute (hypergeometric, N={population})"
     n = _smallest_n(cdf, beta, e, start=1, limit=population)
@@ -151,7 +167,7 @@ def _smallest_n(
     call checks many runs at once), then bisects inside it.
     """
     if e == 0:
-        return _bisect(lambda n: bool(cdf(np.array(0), np.array(n)) <= beta), start, limit)
+        return _bisect(lambda n: bool(cdf(_array(0), _array(n)) <= beta), start, limit)
     k = max(1, math.ceil(start * e))
     num, den = e.numerator, e.denominator  # floor(j / e) == j·den // num, in plain integers
     batch = _FIRST_BATCH
@@ -161,11 +177,11 @@ def _smallest_n(
         highs = [min(limit, j * den // num) for j in ks]
         usable = [i for i, (lo, hi) in enumerate(zip(lows, highs)) if lo <= hi]
         if usable:
-            passes = cdf(np.array([ks[i] for i in usable]), np.array([highs[i] for i in usable])) <= beta
+            passes = cdf(_array([ks[i] for i in usable]), _array([highs[i] for i in usable])) <= beta
             for i, ok in zip(usable, passes):
                 if ok:
                     kk = ks[i]
-                    return _bisect(lambda n: bool(cdf(np.array(kk), np.array(n)) <= beta), lows[i], highs[i])
+                    return _bisect(lambda n: bool(cdf(_array(kk), _array(n)) <= beta), lows[i], highs[i])
         if lows[-1] > limit or highs[-1] >= limit:
             return None
         k += batch
@@ -232,7 +248,7 @@ def upper_deviation_limit(failures: int, n: int, confidence: float) -> float:
     _check_open_unit("confidence", confidence)
     if failures == n:
         return 1.0
-    return float(stats.beta.ppf(confidence, failures + 1, n - failures))
+    return float(_stats().beta.ppf(confidence, failures + 1, n - failures))
 
 
 def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
@@ -274,7 +290,7 @@ def _beta(confidence: float) -> float:
 
 def _z(confidence: float) -> float:
     alpha = 1 - exact_decimal(confidence)
-    return float(stats.norm.ppf(float(1 - alpha / 2)))
+    return float(_stats().norm.ppf(float(1 - alpha / 2)))
 
 
 def _check_open_unit(name: str, value: float) -> None:
