@@ -325,7 +325,7 @@ class Audit:
         units, populations, frame_hash = self.frame(fields)
         if not units:
             raise AuditError("The sampling frame is empty: import a population first (or widen the scope).")
-        size = self._sample_size(request, len(units))
+        size = sample_size(request, len(units))
         try:
             allocation = sampling.allocate(populations, size.n, request.allocation, request.min_per_stratum)
         except ValueError as exc:
@@ -392,24 +392,6 @@ class Audit:
         populations = {key: len(members) for key, members in by_key.items()}
         return sampling.StratifiedUnits(by_key), populations, sampling.frame_sha256(sorted(refs))
 
-    def _sample_size(self, request: SampleRequest, frame_size: int) -> statistics.SampleSize:
-        try:
-            if request.size is not None:
-                if request.size < 1:
-                    raise ValueError("the sample size must be at least 1")
-                if request.size > frame_size:
-                    raise ValueError(f"the sample size {request.size} is larger than the sampling frame ({frame_size} files)")
-                return statistics.SampleSize(request.size, None, f"fixed size of {request.size}")
-            if request.confidence is None:
-                raise ValueError("give a sample size, or a confidence with a tolerable rate or a margin")
-            if request.tolerable is not None:
-                return statistics.attribute_sample_size(request.confidence, request.tolerable, request.expected, frame_size)
-            if request.margin is not None:
-                return statistics.margin_sample_size(request.confidence, request.margin, request.proportion, frame_size)
-            raise ValueError("with a confidence, give a tolerable deviation rate or a margin of error")
-        except ValueError as exc:
-            raise AuditError(_sentence(str(exc))) from None
-
     def _plan(self, request: SampleRequest, size: statistics.SampleSize, allocation: sampling.Allocation, seed: str,
               frame_size: int, frame_hash: str, fields: list[str], actor: str | None) -> sampling_store.Plan:
         size_method = "fixed" if request.size is not None else ("attribute" if request.tolerable is not None else "margin")
@@ -454,6 +436,31 @@ class Audit:
                 "ref": ref, "replacement": spare.ref, "stratum": unit.stratum, "replacement_rank": spare.rank,
             }, reason=reason.strip())
         return ref, spare.ref
+
+
+def sample_size(request: SampleRequest, frame_size: int) -> statistics.SampleSize:
+    """The total sample size ``request`` asks for, from a frame of ``frame_size`` files (attribute and
+    margin designs take the frame as their population: the finite-population correction).
+
+    :raises AuditError: for a size the frame cannot give, or rates out of range.
+    """
+    try:
+        if request.size is not None:
+            if request.size < 1:
+                raise ValueError("the sample size must be at least 1")
+            if request.size > frame_size:
+                raise ValueError(f"a sample of {request.size:,} files cannot be drawn from the {frame_size:,} files "
+                                 "in the sampling frame")
+            return statistics.SampleSize(request.size, None, f"fixed size of {request.size}")
+        if request.confidence is None:
+            raise ValueError("give a sample size, or a confidence with a tolerable rate or a margin")
+        if request.tolerable is not None:
+            return statistics.attribute_sample_size(request.confidence, request.tolerable, request.expected, frame_size)
+        if request.margin is not None:
+            return statistics.margin_sample_size(request.confidence, request.margin, request.proportion, frame_size)
+        raise ValueError("with a confidence, give a tolerable deviation rate or a margin of error")
+    except ValueError as exc:
+        raise AuditError(_sentence(str(exc))) from None
 
 
 def _sentence(text: str) -> str:

@@ -21,12 +21,14 @@ from audit_app.core import population as pop
 from audit_app.core import sampling, statistics
 from audit_app.errors import ChecklistError, Problem, UserFacingError
 from audit_app.services.audits import (
+    AuditError,
     ImportResult,
     SampleRequest,
     SampleResult,
     create_audit,
     open_audit,
 )
+from audit_app.services.audits import sample_size as _draw_size
 from audit_app.services.checklists import bundled_checklists, open_checklist
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
@@ -390,29 +392,15 @@ class DesignPreview:
 
 
 def sample_size(request: SampleRequest, frame_size: int) -> statistics.SampleSize:
-    """The total sample size of ``request`` for a frame of ``frame_size`` files (as ``draw_sample`` computes it).
-
-    Attribute and margin designs use the frame size as the population (finite-population correction).
+    """The total sample size of ``request`` for a frame of ``frame_size`` files: exactly what
+    ``draw_sample`` will compute (the same function).
 
     :raises SetupError: for a size the frame cannot give, or rates out of range.
     """
     try:
-        if request.size is not None:
-            if request.size < 1:
-                raise ValueError("the sample size must be at least 1")
-            if request.size > frame_size:
-                raise ValueError(f"a sample of {request.size:,} files cannot be drawn from the {frame_size:,} files "
-                                 "in the sampling frame")
-            return statistics.SampleSize(request.size, None, f"fixed size of {request.size}")
-        if request.confidence is None:
-            raise ValueError("give a sample size, or a confidence with a tolerable rate or a margin")
-        if request.tolerable is not None:
-            return statistics.attribute_sample_size(request.confidence, request.tolerable, request.expected, frame_size)
-        if request.margin is not None:
-            return statistics.margin_sample_size(request.confidence, request.margin, request.proportion, frame_size)
-        raise ValueError("with a confidence, give a tolerable deviation rate or a margin of error")
-    except ValueError as error:
-        raise SetupError(_sentence(str(error))) from None
+        return _draw_size(request, frame_size)
+    except AuditError as error:
+        raise SetupError(str(error)) from None
 
 
 def design_preview(request: SampleRequest, populations: Mapping[str, int]) -> DesignPreview:
