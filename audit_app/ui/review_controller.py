@@ -193,8 +193,12 @@ class ReviewController(QObject):
             self.undo_stack.push(_ChangeCommand(text, partial(self._write_answer, item), old, new, key))
 
     def _write_answer(self, item: str, new: AnswerInput | None) -> bool:
+        return self._record(lambda: review_service.set_answer(self.audit, self.review_id, item, new, actor=self.me.display))
+
+    def _record(self, change: Callable[[], None]) -> bool:
+        """Make one change through the services, then show the review as it now is."""
         try:
-            review_service.set_answer(self.audit, self.review_id, item, new, actor=self.me.display)
+            change()
         except UserFacingError as error:
             self.failed.emit(str(error))
             self.reload()
@@ -229,15 +233,8 @@ class ReviewController(QObject):
         return True
 
     def _write_profile(self, field: str, value: Any) -> bool:
-        try:
-            review_service.set_profile_value(self.audit, self.review_id, field, value, actor=self.me.display)
-        except UserFacingError as error:
-            self.failed.emit(str(error))
-            self.reload()
-            return False
-        self.reload()
-        self.saved.emit(f"Saved at {dt.datetime.now():%H:%M:%S}")
-        return True
+        return self._record(lambda: review_service.set_profile_value(self.audit, self.review_id, field, value,
+                                                                     actor=self.me.display))
 
     # -- the review as a whole
 
