@@ -101,4 +101,8 @@ def run_gui(audit_path: str | Path | None = None) -> int:
             window.open_audit_file(str(audit_path))
         else:
             window.restore_position()
-    return app.exec()
+    code = app.exec()
+    from audit_app.ui.workers import wait_for_tasks
+
+    wait_for_tasks()  # a grading or verification still running finishes on its own connection first
+    return code
