@@ -460,9 +460,10 @@ def sample_size(request: SampleRequest, frame_size: int) -> statistics.SampleSiz
             return statistics.margin_sample_size(request.confidence, request.margin, request.proportion, frame_size)
         raise ValueError("with a confidence, give a tolerable deviation rate or a margin of error")
     except ValueError as exc:
-        raise AuditError(_sentence(str(exc))) from None
+        raise AuditError(sentence(str(exc))) from None
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """A message as a sentence: capital first, one full stop."""
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."

@@ -29,6 +29,7 @@ from audit_app.services.audits import (
     open_audit,
 )
 from audit_app.services.audits import sample_size as _draw_size
+from audit_app.services.audits import sentence
 from audit_app.services.checklists import bundled_checklists, open_checklist
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
@@ -419,7 +420,7 @@ def design_preview(request: SampleRequest, populations: Mapping[str, int]) -> De
     try:
         allocation = sampling.allocate(populations, size.n, request.allocation, request.min_per_stratum)
     except ValueError as error:
-        raise SetupError(_sentence(str(error))) from None
+        raise SetupError(sentence(str(error))) from None
     reserve = max(0, request.reserve)
     rows = [
         StratumRow(key, allocation.populations[key], n_h, min(reserve, allocation.populations[key] - n_h))
@@ -449,8 +450,3 @@ def draw_sample(audit_path: str | Path, request: SampleRequest, actor: str) -> S
 def _or_list(items: Sequence[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."

@@ -19,6 +19,7 @@ from audit_app.services.audits import Audit
 from audit_app.store import events
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
+from audit_app.store.database import integrity_problems
 
 
 @dataclass
@@ -38,12 +39,12 @@ def verify(audit: Audit) -> VerifyReport:
     """Run every check; the report lists what was checked and every difference found."""
     report = VerifyReport()
     db = audit.db
-    integrity = [row[0] for row in db.execute("PRAGMA integrity_check")]
+    integrity = integrity_problems(db)
     report.checks.append("SQLite integrity check")
-    if integrity != ["ok"]:
+    if integrity:
         report.problems.extend(f"database: {line}" for line in integrity)
         return report  # nothing else can be trusted
-    count = db.execute("SELECT count(*) FROM event").fetchone()[0]
+    count = events.count(db)
     report.checks.append(f"audit trail chain ({count} entries)")
     report.problems.extend(events.chain_problems(db))
     report.problems.extend(_checklist_differences(audit, report))

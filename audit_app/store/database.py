@@ -202,3 +202,9 @@ def backup_database(database: AuditDatabase, label: str) -> Path:
     finally:
         copy.close()
     return target
+
+
+def integrity_problems(db: Database) -> list[str]:
+    """What SQLite's integrity check finds (empty when the file is sound)."""
+    lines = [row[0] for row in db.execute("PRAGMA integrity_check")]
+    return [] if lines == ["ok"] else lines

@@ -90,3 +90,7 @@ def chain_problems(db: Database) -> list[str]:
             problems.append(f"event log: entry {seq} ({action} {entity} {entity_id}) was changed after it was written")
         expected_prev, expected_seq = digest, seq + 1
     return problems
+
+
+def count(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM event").fetchone()[0]
