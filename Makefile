@@ -6,21 +6,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench system-deps schema clean
+.PHONY: run test bench system-deps system-deps-test system-deps-run system-deps-bench schema clean
 
-run: $(STAMP) system-deps
+# Each target first checks the Debian packages Qt needs (.ci/system-packages.txt): as root it
+# installs what is missing; otherwise it prints the one apt-get line to run and stops.
+run: | system-deps-run $(STAMP)
 	$(BIN)/audit-app demo
 
-test: $(STAMP)
+test: | system-deps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: | system-deps-bench $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/gui.py
 
 # Debian packages for Qt (see .ci/system-packages.txt); installs only what is missing, as root.
 system-deps:
 	@bash .ci/install-system-packages
+system-deps-test:
+	@bash .ci/install-system-packages test
+system-deps-run:
+	@bash .ci/install-system-packages test run
+system-deps-bench:
+	@bash .ci/install-system-packages test bench
 
 # Regenerate the published JSON Schema of the checklist format.
 schema: $(STAMP)

@@ -1,7 +1,20 @@
 """The error family: what the user can fix (UserFacingError) versus bugs (everything else).
 
-A ``UserFacingError`` carries a sentence that is shown as it is: on stderr by the CLI, in a
-message box by the GUI. Any other exception is a bug: it is logged with its traceback.
+A ``UserFacingError`` carries a sentence that is shown as it is: on stderr by the CLI (exit 1), in
+a message box by the GUI. Any other exception is a bug: it is logged with its traceback (the CLI
+exits 70; the GUI shows a crash dialog).
+
+The whole family, in one place::
+
+    AuditAppError
+    └── UserFacingError          bad input or an environment problem, in one sentence
+        ├── EnvironmentProblem   the machine lacks a display, a system library, a writable folder
+        ├── ChecklistError       a checklist file is wrong: every Problem (FILE:LINE:COL: message)
+        ├── PopulationError      a population file cannot be read, or the mapping does not fit it
+        ├── AuditFileError       the file cannot be used as an audit (missing, foreign, damaged, too new)
+        └── AuditError           an action on an audit is not possible as asked
+            (ui.session.AuditInUseError, a UserFacingError that holds the GUI's lock on the file,
+            lives beside that lock)
 """
 
 from __future__ import annotations
@@ -47,3 +60,15 @@ class ChecklistError(UserFacingError):
     def report(self) -> str:
         """All problems, one ``FILE:LINE:COL: message`` per line."""
         return "\n".join(str(p) for p in self.problems)
+
+
+class PopulationError(UserFacingError):
+    """A population file cannot be read, or the mapping asked for does not fit it."""
+
+
+class AuditFileError(UserFacingError):
+    """The file cannot be used as an audit (missing, not an audit, damaged, too new, locked)."""
+
+
+class AuditError(UserFacingError):
+    """An action on an audit is not possible as asked (explained in one sentence)."""

@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import BUNDLED, ROOT, TEST_CHECKLISTS
 
 from audit_app import __version__
 from audit_app.cli import main
-from conftest import BUNDLED, ROOT, TEST_CHECKLISTS
 
 
 def run(capsys, *argv):

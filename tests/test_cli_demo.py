@@ -4,13 +4,13 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from audit_app.cli import main
 from audit_app.services import demo
 from audit_app.services.audits import create_audit, open_audit
 from audit_app.services.reviews import AnswerInput, review_state, set_answer
 from audit_app.services.workspace import overview
-from conftest import ROOT
 
 BUILD = """
 import sys

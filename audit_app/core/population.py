@@ -51,7 +51,7 @@ from operator import and_, itemgetter
 from pathlib import Path
 from typing import IO, Any, Self
 
-from audit_app.errors import UserFacingError
+from audit_app.errors import PopulationError
 
 CANONICAL_FIELDS = ("ref", "offence", "offence_group", "area", "month", "outcome", "officer")
 
@@ -144,10 +144,6 @@ Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
 
 _NOT_A_MONTH = object()  # cached for a month text that failed to parse, so it is parsed once
-
-
-class PopulationError(UserFacingError):
-    """A population file cannot be read, or the mapping asked for does not fit it."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -20,12 +20,12 @@ from audit_app import __version__
 from audit_app.core import population as pop
 from audit_app.core import sampling, statistics
 from audit_app.core.checklist import Checklist, checklist_from_document, parse_checklist
-from audit_app.errors import ChecklistError, UserFacingError
+from audit_app.errors import AuditError, AuditFileError, ChecklistError
 from audit_app.services.checklists import resolve_checklist
 from audit_app.store import events
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
-from audit_app.store.database import AuditDatabase, AuditFileError, create_database, open_database
+from audit_app.store.database import AuditDatabase, create_database, open_database
 from audit_app.store.meta import AuditRecord, insert_audit, load_audit
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ def default_actor() -> str:
     except (KeyError, OSError):
         user = "unknown user"
     return f"{user} (command line)"
-
-
-class AuditError(UserFacingError):
-    """An action on an audit is not possible as asked (explained in one sentence)."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +262,7 @@ class Audit:
         :param worker_min_bytes: files of this size or more are read in a worker process
             (default :data:`pop.WORKER_MIN_BYTES`; 0 always uses one, for tests).
         :raises AuditError: once the sample is drawn (the frame must not change under it).
-        :raises pop.PopulationError: for an unreadable file or a mapping that does not fit it.
+        :raises PopulationError: for an unreadable file or a mapping that does not fit it.
         """
         if sampling_store.has_plan(self.db):
             raise AuditError("The sample has already been drawn: importing more files would change the sampling frame.")

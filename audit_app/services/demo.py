@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audit_app.errors import AuditError, AuditFileError
 from audit_app.paths import resources_dir
 from audit_app.services import moderation, workspace
-from audit_app.services.audits import Audit, AuditError, SampleRequest, create_audit, open_audit
+from audit_app.services.audits import Audit, SampleRequest, create_audit, open_audit
 from audit_app.services.reviews import (
     AnswerInput,
     ensure_reviewer,
@@ -35,7 +36,6 @@ from audit_app.services.reviews import (
     sign_off,
     start_review,
 )
-from audit_app.store.database import AuditFileError
 from audit_app.store.reviews import Reviewer
 
 Progress = Callable[[int, int], None]

@@ -14,7 +14,8 @@ from typing import Any
 
 from audit_app.core import profile as profile_values
 from audit_app.core.scoring import Answer, ReviewResult, answer_problems, score_review
-from audit_app.services.audits import Audit, AuditError
+from audit_app.errors import AuditError
+from audit_app.services.audits import Audit
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store

@@ -19,17 +19,16 @@ from pathlib import Path
 
 from audit_app.core import population as pop
 from audit_app.core import sampling, statistics
-from audit_app.errors import ChecklistError, Problem, UserFacingError
+from audit_app.errors import AuditError, ChecklistError, PopulationError, Problem
 from audit_app.services.audits import (
-    AuditError,
     ImportResult,
     SampleRequest,
     SampleResult,
     create_audit,
     open_audit,
+    sentence,
 )
 from audit_app.services.audits import sample_size as _draw_size
-from audit_app.services.audits import sentence
 from audit_app.services.checklists import bundled_checklists, open_checklist
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
@@ -44,10 +43,6 @@ PREVIEW_ROWS = 10
 
 # How a field got its column, in words for the mapping table.
 HOW_TEXT = {pop.HOW_PRESET: "from the preset", pop.HOW_MAP: "chosen by you", pop.HOW_HEADER: "matched by its header"}
-
-
-class SetupError(UserFacingError):
-    """A choice in setting up an audit cannot work (explained in one sentence)."""
 
 
 # -- the checklist and the audit file --------------------------------------------------------------
@@ -101,7 +96,7 @@ def create_audit_file(path: str | Path, checklist: str | Path, title: str, actor
     try:
         audit = create_audit(path, str(checklist), title, actor, scope=scope, period_start=start, period_end=end)
     except OSError as error:
-        raise SetupError(f"Could not create the audit file {path}: {error.strerror or error}.") from None
+        raise AuditError(f"Could not create the audit file {path}: {error.strerror or error}.") from None
     with audit:
         summary = f"{audit.checklist.title} ({audit.checklist.id} {audit.checklist.version})"
         return SetupState(Path(path), audit.record.title, summary, period)
@@ -159,7 +154,7 @@ def preview_population(path: str | Path, preset: str | None = None, mapping: Map
     try:
         source = pop.open_population(path, preset=preset, mapping=mapping)
         problem = ""
-    except pop.PopulationError as error:
+    except PopulationError as error:
         if preset is None and not mapping:
             raise
         source = pop.open_population(path)  # raises for an unreadable file: nothing to show then
@@ -179,7 +174,7 @@ def remap(preview: PopulationPreview, preset: str | None, mapping: Mapping[str, 
     """
     try:
         resolved = pop.resolve_mapping(preview.name, preview.header, preset, mapping)
-    except pop.PopulationError as error:
+    except PopulationError as error:
         return replace(preview, problem=str(error))
     return replace(preview, fields=dict(resolved.fields), how=dict(resolved.how), extras=tuple(resolved.extras),
                    problem="")
@@ -188,10 +183,10 @@ def remap(preview: PopulationPreview, preset: str | None, mapping: Mapping[str, 
 def months_between(start: dt.date, end: dt.date) -> list[str]:
     """The months ``YYYY-MM`` from ``start``'s month to ``end``'s, inclusive.
 
-    :raises SetupError: when ``end`` is before ``start``.
+    :raises AuditError: when ``end`` is before ``start``.
     """
     if end < start:
-        raise SetupError(f"The period ends ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y}).")
+        raise AuditError(f"The period ends ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y}).")
     months = []
     year, month = start.year, start.month
     while (year, month) <= (end.year, end.month):
@@ -206,22 +201,22 @@ def build_scope(fields: Mapping[str, str], groups: Sequence[str], months: Sequen
     :param fields: the mapping that will be used (canonical field → column).
     :param groups: offence groups to keep in the sampling frame (see :data:`OFFENCE_GROUPS`).
     :param months: ``YYYY-MM`` months to keep; empty for any month.
-    :raises SetupError: when no group is chosen, or a field the scope needs has no column.
+    :raises AuditError: when no group is chosen, or a field the scope needs has no column.
     """
     if not groups:
-        raise SetupError("Choose at least one offence group to sample from.")
+        raise AuditError("Choose at least one offence group to sample from.")
     unknown = [g for g in groups if g not in OFFENCE_GROUPS]
     if unknown:
-        raise SetupError(f"Unknown offence group '{unknown[0]}' (the groups are {', '.join(OFFENCE_GROUPS)}).")
+        raise AuditError(f"Unknown offence group '{unknown[0]}' (the groups are {', '.join(OFFENCE_GROUPS)}).")
     scope: dict[str, list[str]] = {}
     if set(groups) != set(OFFENCE_GROUPS):
         if "offence" not in fields and "offence_group" not in fields:
-            raise SetupError("No column gives the offence, so the offence groups cannot be told apart: "
+            raise AuditError("No column gives the offence, so the offence groups cannot be told apart: "
                              "map the offence column, or tick every group.")
         scope["offence_group"] = list(groups)
     if months:
         if "month" not in fields:
-            raise SetupError("No column gives the month, so the audit period cannot limit the scope: map the month column.")
+            raise AuditError("No column gives the month, so the audit period cannot limit the scope: map the month column.")
         scope["month"] = list(months)
     return scope
 
@@ -245,7 +240,7 @@ def write_rejections_csv(path: str | Path, rejections: Iterable[tuple[int, str, 
     """Write rejected rows as CSV (``row``, ``ref``, ``reason``; UTF-8 with a BOM for Excel).
 
     :returns: the number of rows written.
-    :raises SetupError: when the file cannot be written.
+    :raises AuditError: when the file cannot be written.
     """
     count = 0
     try:
@@ -256,7 +251,7 @@ def write_rejections_csv(path: str | Path, rejections: Iterable[tuple[int, str, 
                 writer.writerow([row, ref, reason])
                 count += 1
     except OSError as error:
-        raise SetupError(f"Could not write {path}: {error.strerror or error}.") from None
+        raise AuditError(f"Could not write {path}: {error.strerror or error}.") from None
     return count
 
 
@@ -396,12 +391,12 @@ def sample_size(request: SampleRequest, frame_size: int) -> statistics.SampleSiz
     """The total sample size of ``request`` for a frame of ``frame_size`` files: exactly what
     ``draw_sample`` will compute (the same function).
 
-    :raises SetupError: for a size the frame cannot give, or rates out of range.
+    :raises AuditError: for a size the frame cannot give, or rates out of range.
     """
     try:
         return _draw_size(request, frame_size)
     except AuditError as error:
-        raise SetupError(str(error)) from None
+        raise AuditError(str(error)) from None
 
 
 def design_preview(request: SampleRequest, populations: Mapping[str, int]) -> DesignPreview:
@@ -411,16 +406,16 @@ def design_preview(request: SampleRequest, populations: Mapping[str, int]) -> De
     does, so the preview equals the draw. Fast enough to run on every change of an input.
 
     :param populations: stratum key → files in the frame (from :func:`stratum_populations`).
-    :raises SetupError: for an empty frame or a design the frame cannot give, in one sentence.
+    :raises AuditError: for an empty frame or a design the frame cannot give, in one sentence.
     """
     frame_size = sum(populations.values())
     if frame_size == 0:
-        raise SetupError("The sampling frame is empty: import a population first (or widen the scope).")
+        raise AuditError("The sampling frame is empty: import a population first (or widen the scope).")
     size = sample_size(request, frame_size)
     try:
         allocation = sampling.allocate(populations, size.n, request.allocation, request.min_per_stratum)
     except ValueError as error:
-        raise SetupError(sentence(str(error))) from None
+        raise AuditError(sentence(str(error))) from None
     reserve = max(0, request.reserve)
     rows = [
         StratumRow(key, allocation.populations[key], n_h, min(reserve, allocation.populations[key] - n_h))

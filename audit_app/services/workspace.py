@@ -16,9 +16,9 @@ from typing import Any
 from audit_app.core import profile as profile_values
 from audit_app.core import statistics
 from audit_app.core.scoring import ReviewResult, score_review
-from audit_app.errors import UserFacingError
+from audit_app.errors import AuditError, UserFacingError
 from audit_app.services import moderation
-from audit_app.services.audits import Audit, AuditError
+from audit_app.services.audits import Audit
 from audit_app.services.reviews import scoring_answer
 from audit_app.store import events
 from audit_app.store import reviews as store

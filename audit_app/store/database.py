@@ -16,18 +16,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from audit_app.errors import UserFacingError
-from audit_app.store.schema import MIGRATIONS, MIGRATION_NAMES
+from audit_app.errors import AuditFileError
+from audit_app.store.schema import MIGRATION_NAMES, MIGRATIONS
 
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x41554454  # "AUDT": marks a SQLite file as an audit (PRAGMA application_id)
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
-
-
-class AuditFileError(UserFacingError):
-    """The file cannot be used as an audit (missing, not an audit, damaged, too new, locked)."""
 
 
 def _connect(path: Path) -> sqlite3.Connection:

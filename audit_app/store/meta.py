@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from audit_app.store.database import AuditFileError, open_read_only
+from audit_app.errors import AuditFileError
+from audit_app.store.database import open_read_only
 from audit_app.store.reviews import sample_progress
 
 

@@ -6,7 +6,6 @@ as the place to read a checklist and to check a checklist file one is editing.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (

@@ -3,7 +3,6 @@ the scale's letters), the evidence note and reference, and the item's flags."""
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (

@@ -8,7 +8,6 @@ next/previous item from anywhere, Ctrl+Return completes the review, Ctrl+Z/Ctrl+
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (

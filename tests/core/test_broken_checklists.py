@@ -8,11 +8,11 @@ the file must report no more problems than it expects (one defect, one message).
 import re
 
 import pytest
+from conftest import TEST_CHECKLISTS
 
 from audit_app.cli import main
 from audit_app.core.checklist import load_checklist
 from audit_app.errors import ChecklistError
-from conftest import TEST_CHECKLISTS
 
 BROKEN = sorted((TEST_CHECKLISTS / "broken").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$", re.MULTILINE)

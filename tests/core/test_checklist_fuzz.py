@@ -4,13 +4,13 @@ import copy
 import io
 import json
 
+from conftest import TEST_CHECKLISTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from audit_app.core.checklist import parse_checklist
 from audit_app.errors import ChecklistError
-from conftest import TEST_CHECKLISTS
 
 MINIMAL = (TEST_CHECKLISTS / "minimal.yaml").read_text(encoding="utf-8")
 MINIMAL_LINES = MINIMAL.splitlines(keepends=True)

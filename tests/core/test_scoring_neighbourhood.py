@@ -7,13 +7,12 @@ applicability and criticality per item, the bands and the caps.
 import io
 
 import pytest
+from conftest import BUNDLED
+from review_data import APPLICABLE, NOTE, PROFILE
 from ruamel.yaml import YAML
 
 from audit_app.core.checklist import load_checklist, parse_checklist
 from audit_app.core.scoring import UNGRADABLE, Answer, score_review
-from conftest import BUNDLED
-
-from review_data import APPLICABLE, NOTE, PROFILE
 
 
 @pytest.fixture(scope="module")

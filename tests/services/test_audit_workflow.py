@@ -6,15 +6,16 @@ import sqlite3
 from collections import Counter
 
 import pytest
+from conftest import ROOT
 
 from audit_app.cli import main
 from audit_app.core import sampling
-from audit_app.services.audits import AuditError, SampleRequest, create_audit, open_audit
+from audit_app.errors import AuditError
+from audit_app.services.audits import SampleRequest, create_audit, open_audit
 from audit_app.services.reviews import AnswerInput, ensure_reviewer, import_responses, review_result, set_answer, start_review
 from audit_app.services.verification import verify
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
-from conftest import ROOT
 
 POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
 SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}

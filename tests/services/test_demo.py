@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from audit_app.errors import AuditError
 from audit_app.services import demo, moderation, workspace
-from audit_app.services.audits import AuditError, create_audit, open_audit
+from audit_app.services.audits import create_audit, open_audit
 from audit_app.services.reviews import review_result, review_state
 from audit_app.services.verification import verify
 from audit_app.store import population as population_store

@@ -17,7 +17,7 @@ from conftest import ROOT
 from openpyxl import Workbook
 
 from audit_app.core import population as pop
-from audit_app.core.population import PopulationError
+from audit_app.errors import PopulationError
 from audit_app.services.audits import create_audit, open_audit
 from audit_app.store import population as population_store
 

@@ -4,9 +4,12 @@ reviews, moderation, drafts, the workspace overview and a file's history."""
 import sqlite3
 
 import pytest
+from conftest import ROOT
+from review_data import APPLICABLE, NOTE, PROFILE
 
+from audit_app.errors import AuditError
 from audit_app.services import moderation, workspace
-from audit_app.services.audits import AuditError, SampleRequest, create_audit
+from audit_app.services.audits import SampleRequest, create_audit
 from audit_app.services.reviews import (
     AnswerInput,
     change_after_sign_off,
@@ -21,8 +24,6 @@ from audit_app.services.reviews import (
     start_review,
 )
 from audit_app.services.verification import verify
-from conftest import ROOT
-from review_data import APPLICABLE, NOTE, PROFILE
 
 POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
 SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}

@@ -5,14 +5,13 @@ import datetime as dt
 import json
 
 import pytest
+from conftest import ROOT, TEST_CHECKLISTS
 from scipy import stats
 
 from audit_app.cli import main
-from audit_app.core.population import PopulationError
+from audit_app.errors import AuditError, PopulationError
 from audit_app.services import setup
 from audit_app.services.audits import SampleRequest, create_audit, open_audit
-from audit_app.services.setup import SetupError
-from conftest import ROOT, TEST_CHECKLISTS
 
 POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
 JANUARY = (dt.date(2025, 1, 1), dt.date(2025, 1, 31))
@@ -90,13 +89,13 @@ def test_scope_of_the_neighbourhood_groups_and_the_period():
     ({"ref": "ID", "offence": "Type"}, ["burglary"], ["2025-01"], "No column gives the month"),
 ])
 def test_a_scope_that_cannot_work_is_explained(fields, groups, months, message):
-    with pytest.raises(SetupError, match=message):
+    with pytest.raises(AuditError, match=message):
         setup.build_scope(fields, groups, months)
 
 
 def test_months_of_a_period_across_a_year_end():
     assert setup.months_between(dt.date(2024, 11, 15), dt.date(2025, 2, 1)) == ["2024-11", "2024-12", "2025-01", "2025-02"]
-    with pytest.raises(SetupError, match="ends"):
+    with pytest.raises(AuditError, match="ends"):
         setup.months_between(dt.date(2025, 2, 1), dt.date(2025, 1, 1))
 
 
@@ -150,7 +149,7 @@ def test_rejections_export_as_csv(tmp_path):
     with open(path, encoding="utf-8-sig", newline="") as handle:
         assert list(csv.reader(handle)) == [["row", "ref", "reason"], ["18", "7aad", "duplicate ref (first seen in row 16)"],
                                             ["494", "", "empty ref"]]
-    with pytest.raises(SetupError, match="Could not write"):
+    with pytest.raises(AuditError, match="Could not write"):
         setup.write_rejections_csv(tmp_path / "missing" / "x.csv", rows)
 
 
@@ -197,12 +196,12 @@ def test_the_preview_is_what_the_draw_draws(imported):
 ])
 def test_a_design_the_frame_cannot_give_is_one_sentence(imported, request_, message):
     populations = setup.stratum_populations(imported, request_.strata)
-    with pytest.raises(SetupError, match=message):
+    with pytest.raises(AuditError, match=message):
         setup.design_preview(request_, populations)
 
 
 def test_an_empty_frame_is_explained():
-    with pytest.raises(SetupError, match="frame is empty"):
+    with pytest.raises(AuditError, match="frame is empty"):
         setup.design_preview(SampleRequest(size=1), {})
 
 

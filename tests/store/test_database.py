@@ -5,8 +5,9 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
+from audit_app.errors import AuditFileError
 from audit_app.store import schema
-from audit_app.store.database import APPLICATION_ID, AuditFileError, create_database, open_database
+from audit_app.store.database import APPLICATION_ID, create_database, open_database
 
 
 def test_new_file_has_the_safety_settings(tmp_path):

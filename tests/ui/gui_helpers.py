@@ -9,13 +9,20 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from review_data import APPLICABLE, NOTE, PROFILE
 
-from audit_app.services.reviews import AnswerInput, ensure_reviewer, set_answer, set_profile_value, set_review_status, start_review
 from audit_app.services.audits import SampleRequest, create_audit
+from audit_app.services.reviews import (
+    AnswerInput,
+    ensure_reviewer,
+    set_answer,
+    set_profile_value,
+    set_review_status,
+    start_review,
+)
 from audit_app.ui.main_window import MainWindow
 from audit_app.ui.ui_settings import Identity, UiSettings
 from audit_app.ui.workers import wait_for_tasks
-from review_data import APPLICABLE, NOTE, PROFILE
 
 POLICE_UK = Path(__file__).resolve().parents[1] / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
 SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}

@@ -1,10 +1,10 @@
 """The checklist browser window, driven as a user would."""
 
+from conftest import TEST_CHECKLISTS
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from audit_app.ui.checklist_window import ChecklistWindow
-from conftest import TEST_CHECKLISTS
 
 
 def make_window(qtbot):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
+from review_data import APPLICABLE, PROFILE
 
 from audit_app.services import moderation, workspace
 from audit_app.services.audits import open_audit
@@ -15,8 +17,6 @@ from audit_app.services.reviews import AnswerInput, review_result, review_state
 from audit_app.services.verification import verify
 from audit_app.ui import dialogs
 from audit_app.ui.session import AuditInUseError, AuditSession
-from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
-from review_data import APPLICABLE, PROFILE
 
 
 def focused():

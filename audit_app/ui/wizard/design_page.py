@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core.sampling import generate_seed
+from audit_app.errors import AuditError
 from audit_app.services import setup
 from audit_app.services.audits import SampleRequest
-from audit_app.services.setup import SetupError
 from audit_app.ui.wizard.context import WizardContext, without_progress
 from audit_app.ui.wizard.widgets import (
     CHOICE_ROLE,
@@ -225,10 +225,10 @@ class DesignPage(QWizardPage):
                 if self.strata_list.item(i).checkState() == Qt.CheckState.Checked]
 
     def request(self) -> SampleRequest:
-        """The design as chosen now (raises SetupError for an input that cannot work)."""
+        """The design as chosen now (raises AuditError for an input that cannot work)."""
         seed = self.seed_edit.text().strip()
         if not seed:
-            raise SetupError("Give a seed (any text, or press New seed): it is recorded so that anyone can "
+            raise AuditError("Give a seed (any text, or press New seed): it is recorded so that anyone can "
                              "draw the same sample again.")
         common: dict[str, Any] = {
             "strata": self.strata(), "allocation": self.allocation_combo.currentData(),
@@ -253,7 +253,7 @@ class DesignPage(QWizardPage):
     def _recompute(self) -> None:
         try:
             request = self.request()
-        except SetupError as error:
+        except AuditError as error:
             self._show_problem(str(error))
             return
         fields = tuple(request.strata)
@@ -263,7 +263,7 @@ class DesignPage(QWizardPage):
             return
         try:
             preview = setup.design_preview(request, populations)
-        except SetupError as error:
+        except AuditError as error:
             self._show_problem(str(error))
             return
         self._show_preview(request, preview)

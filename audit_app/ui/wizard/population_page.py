@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core import population as pop
+from audit_app.errors import AuditError
 from audit_app.services import setup
-from audit_app.services.setup import SetupError, SetupState
+from audit_app.services.setup import SetupState
 from audit_app.ui.wizard.context import WizardContext, without_progress
 from audit_app.ui.wizard.widgets import (
     FIELD_LABELS,
@@ -267,7 +268,7 @@ class PopulationPage(QWizardPage):
     # -- the import
 
     def scope(self) -> dict[str, list[str]]:
-        """The scope for the current choices (raises SetupError for a scope that cannot work)."""
+        """The scope for the current choices (raises AuditError for a scope that cannot work)."""
         assert self._preview is not None
         groups = [group for group, check in self.group_checks.items() if check.isChecked()]
         period = self._context.period
@@ -279,7 +280,7 @@ class PopulationPage(QWizardPage):
             return
         try:
             scope = self.scope()
-        except SetupError as error:
+        except AuditError as error:
             self.message.show_problem(str(error))
             return
         if not self._confirm_not_imported_before():

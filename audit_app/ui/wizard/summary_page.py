@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from audit_app.errors import AuditError
 from audit_app.services import setup
-from audit_app.services.setup import SetupError, SetupState
+from audit_app.services.setup import SetupState
 from audit_app.ui.wizard.context import WizardContext
 from audit_app.ui.wizard.widgets import (
     MessageLabel,
@@ -112,7 +113,7 @@ class SummaryPage(QWizardPage):
         path = Path(chosen) if Path(chosen).suffix else Path(chosen + ".csv")
         try:
             count = setup.write_rejections_csv(path, self._summary.rejections)
-        except SetupError as error:
+        except AuditError as error:
             self.message.show_problem(str(error))
             return
         self._context.settings.set_last_folder(path.parent)
