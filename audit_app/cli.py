@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from audit_app import __version__, services
-from audit_app.core import population
 from audit_app.core.checklist import Checklist
 from audit_app.errors import UserFacingError
+from audit_app.services.population import PRESET_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _add_audit_commands(commands: Any) -> None:
     imp = commands.add_parser("import", help="import the population (CSV or XLSX); prints JSON")
     imp.add_argument("audit", metavar="AUDIT")
     imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--preset", choices=sorted(population.PRESETS))
+    imp.add_argument("--preset", choices=PRESET_NAMES)
     imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", type=_pair)
     imp.add_argument("--scope", action="append", default=[], metavar="FIELD=V1,V2,...", type=_pair)
     imp.set_defaults(handler=_import)
@@ -267,53 +267,52 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from audit_app.services import population
     from audit_app.services.audits import open_audit
 
     scope = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.scope}
     with open_audit(args.audit) as audit:
-        result = audit.import_population(args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
-                                         progress=_progress("import"))
+        result = population.import_population(audit, args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
+                                              progress=_progress("import"))
     _print_json(result.to_json())
     return 0
 
 
 def _samplesize(args: argparse.Namespace) -> int:
-    from audit_app.core import statistics
+    from audit_app.services import sampling
 
-    try:
-        if args.tolerable is not None:
-            size = statistics.attribute_sample_size(args.confidence, args.tolerable, args.expected, args.population)
-        elif args.margin is not None:
-            size = statistics.margin_sample_size(args.confidence, args.margin, args.p, args.population)
-        else:
-            raise UserFacingError("Give --tolerable (attribute sampling) or --margin (estimating a proportion).")
-    except ValueError as exc:
-        raise UserFacingError(str(exc)) from None
+    if args.tolerable is None and args.margin is None:
+        raise UserFacingError("Give --tolerable (attribute sampling) or --margin (estimating a proportion).")
+    request = sampling.SampleRequest(confidence=args.confidence, tolerable=args.tolerable, expected=args.expected,
+                                     margin=args.margin, proportion=args.p)
+    size = sampling.sample_size(request, args.population)
     _print_json({"n": size.n, "acceptance_number": size.acceptance_number, "method": size.method})
     return 0
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from audit_app.services.audits import SampleRequest, open_audit
+    from audit_app.services import sampling
+    from audit_app.services.audits import open_audit
 
     if args.size is None and args.confidence is None:
         raise UserFacingError("Give --size N, or --confidence with --tolerable or --margin.")
-    request = SampleRequest(
+    request = sampling.SampleRequest(
         size=args.size, confidence=args.confidence, tolerable=args.tolerable, expected=args.expected,
         margin=args.margin, proportion=args.p, strata=args.strata, allocation=args.allocation,
         min_per_stratum=args.min_per_stratum, seed=args.seed, reserve=args.reserve,
     )
     with open_audit(args.audit) as audit:
-        result = audit.draw_sample(request)
+        result = sampling.draw_sample(audit, request)
     _print_json(result.to_json())
     return 0
 
 
 def _replace(args: argparse.Namespace) -> int:
+    from audit_app.services import sampling
     from audit_app.services.audits import open_audit
 
     with open_audit(args.audit) as audit:
-        old, new = audit.replace_unit(args.ref, args.reason)
+        old, new = sampling.replace_unit(audit, args.ref, args.reason)
     _print_json({"replaced": old, "replacement": new, "reason": args.reason})
     return 0
 

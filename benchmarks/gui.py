@@ -23,14 +23,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableWidget, QTableWidgetItem  # noqa: E402
+from review_data import APPLICABLE, NOTE, PROFILE  # noqa: E402
 
-from audit_app.services.audits import SampleRequest, create_audit, open_audit  # noqa: E402
+from audit_app.services import population, sampling  # noqa: E402
+from audit_app.services.audits import create_audit, open_audit  # noqa: E402
 from audit_app.services.reviews import AnswerInput, ensure_reviewer, set_answer, set_profile_value, start_review  # noqa: E402
+from audit_app.services.sampling import SampleRequest  # noqa: E402
 from audit_app.store.database import open_read_only  # noqa: E402
 from audit_app.ui.main_window import MainWindow  # noqa: E402
 from audit_app.ui.ui_settings import Identity, UiSettings  # noqa: E402
 from audit_app.ui.workers import wait_for_tasks  # noqa: E402
-from review_data import APPLICABLE, NOTE, PROFILE  # noqa: E402
 
 SAMPLED = 2_000
 REVIEWED = 300
@@ -56,11 +58,11 @@ def build_audit(work: Path) -> Path:
                              f"Borough {rng.randrange(12):02d}", rng.choice(["18", "14", "1"]), f"{rng.randrange(1, 29):02d}/01/2025"])
     path = work / "bench.audit"
     with create_audit(path, "neighbourhood-crime", "GUI benchmark") as audit:
-        audit.import_population(source)
-        sample = audit.draw_sample(SampleRequest(size=SAMPLED, strata=["offence_group"], seed="gui-bench"))
+        population.import_population(audit, source)
+        sample = sampling.draw_sample(audit, SampleRequest(size=SAMPLED, strata=["offence_group"], seed="gui-bench"))
         reviewer = ensure_reviewer(audit, ME.name, ME.staff_number)
         REVIEWED_REFS[:] = sample.selected[:REVIEWED]
-        with audit.database.transaction():
+        with audit.transaction():
             for ref in sample.selected[:REVIEWED]:
                 review = start_review(audit, ref, reviewer)
                 for field, value in PROFILE.items():

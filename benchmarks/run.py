@@ -125,6 +125,7 @@ def _timed_run(command: list[str]) -> tuple[float, str]:
 
 IMPORT_CODE = """
 import os, resource, sys, threading, time
+from audit_app.services import population
 from audit_app.services.audits import create_audit
 
 worker_peak_kb = 0
@@ -153,7 +154,7 @@ def watch_workers():
 threading.Thread(target=watch_workers, daemon=True).start()
 with create_audit(sys.argv[1], "neighbourhood-crime", "bench") as audit:
     start = time.perf_counter()
-    result = audit.import_population(sys.argv[2])
+    result = population.import_population(audit, sys.argv[2])
     elapsed = time.perf_counter() - start
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, worker_peak_kb, result.imported)
 """
@@ -211,7 +212,9 @@ def bench_import(repeats: int = 3) -> Path:
 
 
 def bench_sampling(audit_path: Path, repeats: int = 3) -> None:
-    from audit_app.services.audits import SampleRequest, open_audit
+    from audit_app.services import sampling
+    from audit_app.services.audits import open_audit
+    from audit_app.services.sampling import SampleRequest
     from audit_app.store import population as population_store
 
     copy = audit_path.with_name("sample.audit")
@@ -223,7 +226,7 @@ def bench_sampling(audit_path: Path, repeats: int = 3) -> None:
             population_store.frame_columns(audit.db, ["area"])
             reads.append(time.perf_counter() - start)
             start = time.perf_counter()
-            result = audit.draw_sample(SampleRequest(size=400, strata=["area"], seed="bench", reserve=5))
+            result = sampling.draw_sample(audit, SampleRequest(size=400, strata=["area"], seed="bench", reserve=5))
             draws.append(time.perf_counter() - start)
         assert result.plan.size == 400
     report(f"draw stratified sample of 400 from 1M (median of {repeats})", statistics.median(draws),
@@ -232,20 +235,22 @@ def bench_sampling(audit_path: Path, repeats: int = 3) -> None:
 
 
 def bench_answer_save(saves: int = 1000) -> None:
-    from audit_app.services.audits import SampleRequest, create_audit
+    from audit_app.services import population, sampling
+    from audit_app.services.audits import create_audit
     from audit_app.services.reviews import AnswerInput, ensure_reviewer, set_answer, start_review
+    from audit_app.services.sampling import SampleRequest
 
     work = Path(tempfile.mkdtemp(prefix="audit-bench-"))
     source = work / "pop.csv"
     source.write_text("crime_ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(50)), encoding="utf-8")
     with create_audit(work / "a.audit", "neighbourhood-crime", "bench") as audit:
-        audit.import_population(source)
-        ref = audit.draw_sample(SampleRequest(size=5, seed="s")).selected[0]
+        population.import_population(audit, source)
+        ref = sampling.draw_sample(audit, SampleRequest(size=5, seed="s")).selected[0]
         reviewer = ensure_reviewer(audit, "Bench Reviewer", "B1")
         review = start_review(audit, ref, reviewer)
         items = list(audit.checklist.items)
         timings = []
-        conn = audit.database.conn
+        conn = audit.db.conn
         for index in range(saves):
             code = "M" if index % 2 else "N"
             start = time.perf_counter()

@@ -24,8 +24,8 @@ from typing import Any
 
 from audit_app.errors import AuditError, AuditFileError
 from audit_app.paths import resources_dir
-from audit_app.services import moderation, workspace
-from audit_app.services.audits import Audit, SampleRequest, create_audit, open_audit
+from audit_app.services import moderation, population, sampling, workspace
+from audit_app.services.audits import Audit, create_audit, open_audit
 from audit_app.services.reviews import (
     AnswerInput,
     ensure_reviewer,
@@ -56,7 +56,7 @@ SCOPE = (
 )
 PERIOD = (dt.date(2025, 1, 1), dt.date(2025, 1, 31))
 SCOPE_FILTER = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"]}
-SAMPLE = SampleRequest(size=24, strata=["offence_group"], min_per_stratum=3, seed=SEED, reserve=1)
+SAMPLE = sampling.SampleRequest(size=24, strata=["offence_group"], min_per_stratum=3, seed=SEED, reserve=1)
 
 # Extra columns added to the police.uk file; each header says the values are synthetic.
 CRIME_REFERENCE = "Crime reference (synthetic)"
@@ -654,9 +654,9 @@ class _Builder:
 
     def run(self, enriched: Path) -> None:
         self.step()  # the enriched copy is written and the audit created
-        self.audit.import_population(enriched, preset="police-uk", scope=SCOPE_FILTER, actor=DEMO_ACTOR)
+        population.import_population(self.audit, enriched, preset="police-uk", scope=SCOPE_FILTER, actor=DEMO_ACTOR)
         self.step()
-        self.audit.draw_sample(SAMPLE, actor=DEMO_ACTOR)
+        sampling.draw_sample(self.audit, SAMPLE, actor=DEMO_ACTOR)
         self.step()
         for name, staff, role in (LEAD, REVIEWER_A, REVIEWER_B):
             self.people[name] = ensure_reviewer(self.audit, name, staff, role, actor=DEMO_ACTOR)
@@ -674,7 +674,7 @@ class _Builder:
     def record(self, ref: str, reviewer: Reviewer, role: str, design: Design, actor: str | None = None) -> int:
         """Record one designed review (one transaction): profile, answers, and completion."""
         audit = self.audit
-        with audit.database.transaction():
+        with audit.transaction():
             review = start_review(audit, ref, reviewer, role, training=True, actor=actor)
             for field_id, value in design.profile.items():
                 set_profile_value(audit, review.id, field_id, value)

@@ -132,7 +132,7 @@ def record_agreed(audit: Audit, ref: str, target: str, value: AnswerInput | Any,
     if difference is None:
         raise AuditError(f"The two reviews of '{ref}' do not differ on {target}: there is nothing to agree.")
     stored = _checked_value(audit, target, value)
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         moderator = store.reviewer_by_id(db, moderator.id) or moderator
         if moderator.role != "lead":
             raise AuditError(f"Only a lead auditor records agreed answers; {moderator.name} is recorded as a reviewer.")

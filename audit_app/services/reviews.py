@@ -51,7 +51,7 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
         raise AuditError("A reviewer needs a name.")
     if role not in ("lead", "reviewer"):
         raise AuditError(f"Unknown reviewer role '{role}' (lead or reviewer).")
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         found = store.find_reviewer(db, name, staff_number)
         if found is not None:
             if found.role != role and update_role:
@@ -90,7 +90,7 @@ def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "
     """
     if role not in ROLES:
         raise AuditError(f"Unknown review role '{role}' (primary or second).")
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         existing = store.find_review(db, ref, role)
         if existing is not None:
             if existing.reviewer.id != reviewer.id:
@@ -149,7 +149,7 @@ def set_profile_value(audit: Audit, review_id: int, field_id: str, value: Any, a
     except ValueError as exc:
         raise AuditError(f"{exc}.") from None
     new = profile_values.to_json(profile_field, value)
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         review = _editable(db, review_id)
         old = store.profile_values(db, review_id).get(field_id)
         store.delete_drafts(db, review_id, "profile." + field_id)
@@ -177,7 +177,7 @@ def set_answer(audit: Audit, review_id: int, item_id: str, given: AnswerInput | 
                                  given.opportunity_known, given.mmo, given.notable)
     elif item_id not in audit.checklist.items:
         raise AuditError(f"Unknown item '{item_id}'.")
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         review = _editable(db, review_id)
         old = store.answer(db, review_id, item_id)
         store.delete_drafts(db, review_id, item_id)
@@ -215,7 +215,7 @@ def set_review_status(audit: Audit, review_id: int, status: str, actor: str | No
         missing = review_result(audit, review_id).missing
         if missing:
             raise AuditError(f"The review is not complete: {missing[0].message} ({len(missing)} thing(s) missing).")
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         review = _editable(db, review_id)
         if review.status == status:
             return
@@ -233,7 +233,7 @@ def sign_off(audit: Audit, review_id: int, signer: store.Reviewer) -> None:
     :raises AuditError: when the signer is not a lead auditor, signs their own review, or the
         review is not complete.
     """
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         review = store.review_by_id(db, review_id)
         if review is None:
             raise AuditError(f"No review {review_id} in this audit.")
@@ -259,7 +259,7 @@ def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: stor
     """
     if not reason.strip():
         raise AuditError("Give the reason for changing a signed-off review; it is recorded in the audit trail.")
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         review = store.review_by_id(db, review_id)
         if review is None:
             raise AuditError(f"No review {review_id} in this audit.")
@@ -319,7 +319,7 @@ def review_state(audit: Audit, review_id: int, viewer: store.Reviewer | None = N
 
 def discard_draft(audit: Audit, review_id: int, item_id: str) -> None:
     """Forget the drafts of one item (or 'profile.<field>'), e.g. when its text is put back as recorded."""
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         store.delete_drafts(db, review_id, item_id)
 
 
@@ -332,7 +332,7 @@ def save_draft(audit: Audit, review_id: int, item_id: str, field_name: str, text
     """
     if field_name not in ("note", "evidence", "value"):
         raise AuditError(f"Unknown draft field '{field_name}'.")
-    with audit.database.transaction() as db:
+    with audit.transaction() as db:
         _editable(db, review_id)
         store.save_draft(db, review_id, item_id, field_name, text, events.now())
 
@@ -394,7 +394,7 @@ def import_responses(audit: Audit, path: str | Path, actor: str | None = None) -
 
 def _record_responses(audit: Audit, responses: list["_Response"], touched: dict[tuple[str, str], int],
                       result: ResponsesResult, actor: str | None) -> None:
-    with audit.database.transaction():
+    with audit.transaction():
         for response in responses:
             reviewer = ensure_reviewer(audit, response.reviewer, response.staff_number, actor=actor)
             key = (response.ref, response.role)

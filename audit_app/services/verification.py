@@ -14,7 +14,9 @@ from typing import Any
 
 from audit_app.core import sampling
 from audit_app.core.checklist import parse_checklist
+from audit_app.core.records import Plan
 from audit_app.errors import ChecklistError
+from audit_app.services import sampling as sample_service
 from audit_app.services.audits import Audit
 from audit_app.store import events
 from audit_app.store import reviews as review_store
@@ -170,9 +172,9 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _sample_differences(audit: Audit, plan: sampling_store.Plan) -> list[str]:
+def _sample_differences(audit: Audit, plan: Plan) -> list[str]:
     db = audit.db
-    units, _, frame_hash = audit.frame(plan.strata_fields)
+    units, _, frame_hash = sample_service.frame(audit, plan.strata_fields)
     problems = []
     if frame_hash != plan.frame_sha256 or len(units) != plan.frame_size:
         problems.append(f"sample: the sampling frame has changed since the draw ({len(units)} files, SHA-256 "

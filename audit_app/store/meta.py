@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from audit_app.core.records import AuditRecord
 from audit_app.errors import AuditFileError
 from audit_app.store.database import open_read_only
 from audit_app.store.reviews import sample_progress
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    title: str
-    created_at: str
-    created_by: str
-    app_version: str
-    checklist_id: str
-    checklist_version: str
-    checklist_sha256: str
-    checklist_source: str
-    checklist_text: str
-    scope: str = ""
-    period_start: str | None = None  # ISO date
-    period_end: str | None = None
-    checklist_document: str | None = None  # canonical JSON of the checklist (see core.checklist_from_document)
 
 
 def insert_audit(db: Database, record: AuditRecord) -> None:

@@ -8,30 +8,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-
-@dataclass(frozen=True)
-class Plan:
-    created_at: str
-    created_by: str
-    size_method: str
-    confidence: float | None
-    tolerable: float | None
-    expected: float | None
-    margin: float | None
-    proportion: float | None
-    requested_size: int | None
-    size: int
-    acceptance_number: int | None
-    size_description: str
-    strata_fields: list[str]
-    allocation: str
-    min_per_stratum: int | None
-    disproportionate: bool
-    reserve: int
-    seed: str
-    frame_size: int
-    frame_sha256: str
-    statement: str
+from audit_app.core.records import Plan
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_app.errors import UserFacingError
 from audit_app.services import reviews as review_service
-from audit_app.services import workspace
+from audit_app.services import sampling, workspace
 from audit_app.services.audits import open_audit
 from audit_app.services.verification import VerifyReport, verify
 from audit_app.store.reviews import Reviewer
@@ -76,7 +76,7 @@ def replace(parent: QWidget, session: AuditSession, ref: str) -> tuple[str, str]
     """Replace an out-of-scope file by its stratum's next reserve: (replaced, replacement)."""
     reason = _ask_reason(parent, "Replace a file", f"Replace {ref} by the next reserve file of its stratum because it turns "
                          "out to be out of scope. Say why: the reason is part of the audit's method record.")
-    return attempt(parent, "Replace a file", lambda: session.audit.replace_unit(ref, reason, actor=session.actor))
+    return attempt(parent, "Replace a file", lambda: sampling.replace_unit(session.audit, ref, reason, actor=session.actor))
 
 
 def show_history(parent: QWidget, session: AuditSession, ref: str) -> None:

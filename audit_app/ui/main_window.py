@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from audit_app.errors import UserFacingError
-from audit_app.services import moderation, workspace
+from audit_app.services import moderation, sampling, workspace
 from audit_app.services import reviews as review_service
 from audit_app.services.audits import open_audit
 from audit_app.ui import file_actions
@@ -190,11 +190,7 @@ class MainWindow(QMainWindow):
 
     def _sample_drawn(self) -> bool:
         assert self.session is not None
-        try:
-            self.session.audit.sample()
-        except UserFacingError:
-            return False
-        return True
+        return sampling.sample(self.session.audit) is not None
 
     def _make_audit_pages(self) -> None:
         assert self.session is not None
@@ -295,11 +291,8 @@ class MainWindow(QMainWindow):
             return
         audit = self.session.audit
         self.files = workspace.overview(audit)
-        plan_text = ""
-        try:
-            plan_text = audit.sample().plan.statement
-        except UserFacingError:
-            plan_text = "No sample has been drawn yet."
+        drawn = sampling.sample(audit)
+        plan_text = drawn.plan.statement if drawn is not None else "No sample has been drawn yet."
         record = audit.record
         details = f"{audit.checklist.title} (version {audit.checklist.version}). {record.scope}\n{plan_text}".strip()
         self.workspace_page.show_audit(record.title, details, self.files, self.session.actor)

@@ -12,12 +12,14 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal  # noqa: F401
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from audit_app.errors import UserFacingError
+from audit_app.services import audits
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,23 @@ class Task(QObject):
     def _on_finished(self) -> None:
         self._running = False
         _RUNNING.discard(self)
+
+
+def on_audit(path: Path, service: Callable[..., Any], *args: Any, progress: bool = False,
+             **kwargs: Any) -> Callable[[Reporter], Any]:
+    """The function of a task that runs ``service(audit, *args, **kwargs)`` on the audit at ``path``,
+    on the task's own connection (:func:`audit_app.services.audits.run`): the one way the GUI runs a
+    service call in the background.
+
+    :param progress: pass the task's ``reporter.progress`` as the service's ``progress``; a cancel
+        then stops the service at its next report, and its transaction rolls back.
+    """
+
+    def call(reporter: Reporter) -> Any:
+        extra = {"progress": reporter.progress} if progress else {}
+        return audits.run(path, service, *args, **kwargs, **extra)
+
+    return call
 
 
 def wait_for_tasks(msecs: int = 30_000) -> bool:

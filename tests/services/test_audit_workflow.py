@@ -11,8 +11,11 @@ from conftest import ROOT
 from audit_app.cli import main
 from audit_app.core import sampling
 from audit_app.errors import AuditError
-from audit_app.services.audits import SampleRequest, create_audit, open_audit
-from audit_app.services.reviews import AnswerInput, ensure_reviewer, import_responses, review_result, set_answer, start_review
+from audit_app.services import population
+from audit_app.services import sampling as sample_service
+from audit_app.services.audits import create_audit
+from audit_app.services.reviews import AnswerInput, ensure_reviewer, import_responses, set_answer, start_review
+from audit_app.services.sampling import SampleRequest
 from audit_app.services.verification import verify
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
@@ -24,15 +27,15 @@ SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"
 @pytest.fixture
 def audit(tmp_path):
     with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "Test audit") as audit:
-        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
-        audit.draw_sample(SampleRequest(size=20, strata=["offence_group"], seed="s1", reserve=2))
+        population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
+        sample_service.draw_sample(audit, SampleRequest(size=20, strata=["offence_group"], seed="s1", reserve=2))
         yield audit
 
 
 def test_import_counts_on_the_real_file(tmp_path):
     # 629 rows; empty Crime IDs and 13 repeated IDs are rejected (see tests/core/test_population.py)
     with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
-        result = audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        result = population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
     assert (result.rows_read, result.imported + result.rejected) == (629, 629)
     assert result.in_frame == result.imported - result.excluded
     assert all(reason for _, _, reason in result.rejections)
@@ -40,31 +43,31 @@ def test_import_counts_on_the_real_file(tmp_path):
 
 def test_import_is_refused_after_the_draw(audit):
     with pytest.raises(AuditError, match="already been drawn"):
-        audit.import_population(POLICE_UK, preset="police-uk")
+        population.import_population(audit, POLICE_UK, preset="police-uk")
 
 
 def test_sample_is_proportional_and_reproducible(audit, tmp_path):
-    sample = audit.sample()
+    sample = sample_service.sample(audit)
     assert sample.plan.size == 20 and len(sample.selected) == 20
     assert sum(s["sample"] for s in sample.strata.values()) == 20
     with create_audit(tmp_path / "b.audit", "neighbourhood-crime", "again") as again:
-        again.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
-        redrawn = again.draw_sample(SampleRequest(size=20, strata=["offence_group"], seed="s1", reserve=2))
+        population.import_population(again, POLICE_UK, preset="police-uk", scope=SCOPE)
+        redrawn = sample_service.draw_sample(again, SampleRequest(size=20, strata=["offence_group"], seed="s1", reserve=2))
     assert redrawn.selected == sample.selected and redrawn.plan.frame_sha256 == sample.plan.frame_sha256
 
 
 def test_replacement_takes_the_next_reserve_and_needs_a_reason(audit):
-    first = audit.sample().selected[0]
+    first = sample_service.sample(audit).selected[0]
     with pytest.raises(AuditError, match="reason"):
-        audit.replace_unit(first, "  ")
-    old, new = audit.replace_unit(first, "Duplicate record of another crime")
-    assert old == first and new in audit.sample().reserve + audit.sample().selected
-    assert first not in audit.sample().selected and new in audit.sample().selected
+        sample_service.replace_unit(audit, first, "  ")
+    old, new = sample_service.replace_unit(audit, first, "Duplicate record of another crime")
+    assert old == first and new in sample_service.sample(audit).reserve + sample_service.sample(audit).selected
+    assert first not in sample_service.sample(audit).selected and new in sample_service.sample(audit).selected
     assert verify(audit).ok
 
 
 def test_verify_finds_an_answer_changed_behind_the_tools_back(audit):
-    ref = audit.sample().selected[0]
+    ref = sample_service.sample(audit).selected[0]
     reviewer = ensure_reviewer(audit, "Ann Reviewer", "R1")
     review = start_review(audit, ref, reviewer)
     set_answer(audit, review.id, "A1", AnswerInput("P", note="Log 3"))
@@ -79,7 +82,7 @@ def test_verify_finds_an_answer_changed_behind_the_tools_back(audit):
 
 
 def test_responses_import_is_all_or_nothing(audit, tmp_path):
-    ref = audit.sample().selected[0]
+    ref = sample_service.sample(audit).selected[0]
     bad = tmp_path / "bad.csv"
     bad.write_text("file_ref,item_id,answer,note,reviewer,role\n"
                    f"{ref},A1,P,Log 3,Ann,primary\n"
@@ -101,7 +104,7 @@ def test_responses_import_is_all_or_nothing(audit, tmp_path):
 
 
 def test_second_review_must_be_independent(audit):
-    ref = audit.sample().selected[0]
+    ref = sample_service.sample(audit).selected[0]
     ann = ensure_reviewer(audit, "Ann", "1")
     start_review(audit, ref, ann, "primary")
     with pytest.raises(AuditError, match="independent"):
@@ -149,8 +152,8 @@ FIRST_FRAME_SHA256 = "5b109ac8c7b1673fc70851511cc131084cd7058250961610aaf3362744
 @pytest.mark.parametrize(("fields", "n", "method", "minimum", "seed", "reserve", "drawn"), FIRST_DRAWS)
 def test_draws_are_those_of_the_first_implementation(tmp_path, fields, n, method, minimum, seed, reserve, drawn):
     with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
-        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
-        result = audit.draw_sample(SampleRequest(size=n, strata=fields, allocation=method, min_per_stratum=minimum,
+        population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
+        result = sample_service.draw_sample(audit, SampleRequest(size=n, strata=fields, allocation=method, min_per_stratum=minimum,
                                                  seed=seed, reserve=reserve))
         units = sampling_store.sampled_units(audit.db)
     assert result.plan.frame_sha256 == FIRST_FRAME_SHA256
@@ -161,9 +164,9 @@ def test_draws_are_those_of_the_first_implementation(tmp_path, fields, n, method
 
 def test_frame_agrees_with_the_frame_rows(tmp_path):
     with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
-        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
+        population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
         for fields in ([], ["offence_group"], ["offence_group", "area"], ["Location"]):
-            units, populations, frame_hash = audit.frame(fields)
+            units, populations, frame_hash = sample_service.frame(audit, fields)
             rows = population_store.frame_units(audit.db, fields)
             expected = [(row[0], sampling.stratum_key(row[1:])) for row in rows]
             assert len(units) == len(rows) and sorted(units) == sorted(expected) and units[0] in expected
@@ -177,12 +180,12 @@ def test_frame_merges_values_that_name_one_stratum_and_reads_any_value(tmp_path)
     source = tmp_path / "p.csv"
     source.write_text("ref,offence,area\nR1,A / B,C\nR2,A,B / C\nR3,A,B / C\nR4,Robbery,x\x1fy\nR5,A,\n", encoding="utf-8")
     with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit:
-        audit.import_population(source)
+        population.import_population(audit, source)
         refs, [areas] = population_store.frame_columns(audit.db, ["area"])  # "x\x1fy" holds the joiner
         assert sorted(zip(refs, areas)) == [("R1", "C"), ("R2", "B / C"), ("R3", "B / C"), ("R4", "x\x1fy"), ("R5", "")]
-        _, populations, _ = audit.frame(["offence", "area"])
+        _, populations, _ = sample_service.frame(audit, ["offence", "area"])
         assert populations == {"A / B / C": 3, "Robbery / x\x1fy": 1, "A / (blank)": 1}
-        result = audit.draw_sample(SampleRequest(size=3, strata=["offence", "area"], seed="s"))
+        result = sample_service.draw_sample(audit, SampleRequest(size=3, strata=["offence", "area"], seed="s"))
     assert sum(stratum["population"] for stratum in result.strata.values()) == 5
 
 

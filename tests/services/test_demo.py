@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audit_app.errors import AuditError
-from audit_app.services import demo, moderation, workspace
+from audit_app.services import demo, moderation, sampling, workspace
 from audit_app.services.audits import create_audit, open_audit
 from audit_app.services.reviews import review_result, review_state
 from audit_app.services.verification import verify
@@ -92,7 +92,7 @@ def test_the_enriched_copy_keeps_every_original_value(tmp_path):
 
 
 def test_the_sample_is_stratified_by_offence_group(audit):
-    sample = audit.sample()
+    sample = sampling.sample(audit)
     assert sample.plan.seed == demo.SEED and sample.plan.strata_fields == ["offence_group"]
     assert len(sample.selected) == 24 and len(sample.reserve) == 4
     assert {k: v["sample"] for k, v in sample.strata.items()} == {
@@ -215,8 +215,8 @@ def test_notes_cite_the_log_rather_than_narrate(audit):
 def test_building_twice_gives_the_same_sample_and_answers_and_reports_progress(audit, tmp_path):
     calls = []
     with open_audit(demo.build_demo(tmp_path / "again.audit", lambda done, total: calls.append((done, total)))) as again:
-        assert again.sample().selected == audit.sample().selected
-        assert again.sample().reserve == audit.sample().reserve
+        assert sampling.sample(again).selected == sampling.sample(audit).selected
+        assert sampling.sample(again).reserve == sampling.sample(audit).reserve
         assert population_store.frame_units(again.db, list(demo.SYNTHETIC_COLUMNS)) == \
             population_store.frame_units(audit.db, list(demo.SYNTHETIC_COLUMNS))
         assert _reviews(again) == _reviews(audit)

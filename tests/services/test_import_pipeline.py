@@ -18,6 +18,7 @@ from openpyxl import Workbook
 
 from audit_app.core import population as pop
 from audit_app.errors import PopulationError
+from audit_app.services import population
 from audit_app.services.audits import create_audit, open_audit
 from audit_app.store import population as population_store
 
@@ -49,7 +50,7 @@ def import_both_ways(tmp_path, files, **options):
     for name, threshold in (("in-process", NEVER), ("worker", WORKER)):
         path = tmp_path / f"{name}.audit"
         with create_audit(path, "neighbourhood-crime", "t") as audit:
-            results = [audit.import_population(f, worker_min_bytes=threshold, **options).to_json() for f in files]
+            results = [population.import_population(audit, f, worker_min_bytes=threshold, **options).to_json() for f in files]
         outcome[name] = (results, tables(path))
     return outcome
 
@@ -130,7 +131,7 @@ def test_a_parse_error_in_the_worker_is_raised_and_nothing_is_recorded(tmp_path)
         before = empty_audit_tables(path)
         with open_audit(path) as audit, \
                 pytest.raises(PopulationError, match=r"cannot be read as CSV near line \d+ .*never closed") as raised:
-            audit.import_population(source, worker_min_bytes=threshold)
+            population.import_population(audit, source, worker_min_bytes=threshold)
         errors.append(str(raised.value))
         assert tables(path) == before
     assert errors[0] == errors[1]
@@ -159,10 +160,10 @@ def test_a_failure_while_inserting_records_nothing_and_stops_the_worker(tmp_path
     before = empty_audit_tables(path)
     with open_audit(path) as audit:
         with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
-            audit.import_population(source, worker_min_bytes=WORKER)
+            population.import_population(audit, source, worker_min_bytes=WORKER)
         assert_no_worker_left()
         monkeypatch.setattr(population_store, "insert_units", insert)
-        assert audit.import_population(source, worker_min_bytes=WORKER).imported == 50_000  # not locked
+        assert population.import_population(audit, source, worker_min_bytes=WORKER).imported == 50_000  # not locked
     assert [event[0] for event in tables(path)["events"]] == [event[0] for event in before["events"]] + ["population.import"]
 
 
@@ -176,7 +177,7 @@ def test_an_interrupted_import_records_nothing_and_stops_the_worker(tmp_path, mo
         raise KeyboardInterrupt
 
     with open_audit(path) as audit, pytest.raises(KeyboardInterrupt):
-        audit.import_population(source, worker_min_bytes=WORKER, progress=interrupt)
+        population.import_population(audit, source, worker_min_bytes=WORKER, progress=interrupt)
     assert_no_worker_left()
     assert tables(path) == before
 
@@ -194,6 +195,6 @@ def test_a_worker_that_dies_is_an_error_and_records_nothing(tmp_path, monkeypatc
 
     expected = r"^Reading 'big.csv' stopped: its worker process ended unexpectedly"
     with open_audit(path) as audit, pytest.raises(PopulationError, match=expected):
-        audit.import_population(source, worker_min_bytes=WORKER, progress=kill_worker)
+        population.import_population(audit, source, worker_min_bytes=WORKER, progress=kill_worker)
     assert_no_worker_left()
     assert tables(path) == before

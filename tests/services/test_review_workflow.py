@@ -8,8 +8,8 @@ from conftest import ROOT
 from review_data import APPLICABLE, NOTE, PROFILE
 
 from audit_app.errors import AuditError
-from audit_app.services import moderation, workspace
-from audit_app.services.audits import SampleRequest, create_audit
+from audit_app.services import moderation, population, sampling, workspace
+from audit_app.services.audits import create_audit
 from audit_app.services.reviews import (
     AnswerInput,
     change_after_sign_off,
@@ -23,6 +23,7 @@ from audit_app.services.reviews import (
     sign_off,
     start_review,
 )
+from audit_app.services.sampling import SampleRequest
 from audit_app.services.verification import verify
 
 POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
@@ -32,8 +33,8 @@ SCOPE = {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"
 @pytest.fixture
 def audit(tmp_path):
     with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "Workflow") as audit:
-        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
-        audit.draw_sample(SampleRequest(size=6, seed="workflow", reserve=1))
+        population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
+        sampling.draw_sample(audit, SampleRequest(size=6, seed="workflow", reserve=1))
         yield audit
 
 
@@ -62,7 +63,7 @@ def completed(audit, ref, reviewer, role="primary", **changes):
 
 
 def test_complete_needs_nothing_missing(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     review = start_review(audit, ref, people["ann"])
     with pytest.raises(AuditError, match="not complete"):
         set_review_status(audit, review.id, "complete")
@@ -72,7 +73,7 @@ def test_complete_needs_nothing_missing(audit, people):
 
 
 def test_a_change_that_leaves_a_complete_review_incomplete_puts_it_back_in_progress(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     review = completed(audit, ref, people["ann"])
     set_answer(audit, review.id, "D4", AnswerInput("N"))  # Not met needs a note
     assert review_state(audit, review.id).review.status == "in_progress"
@@ -80,7 +81,7 @@ def test_a_change_that_leaves_a_complete_review_incomplete_puts_it_back_in_progr
 
 
 def test_only_another_lead_auditor_signs_off_a_complete_review(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     review = start_review(audit, ref, people["ann"])
     with pytest.raises(AuditError, match="not complete"):
         sign_off(audit, review.id, people["lee"])
@@ -88,7 +89,7 @@ def test_only_another_lead_auditor_signs_off_a_complete_review(audit, people):
     set_review_status(audit, review.id, "complete")
     with pytest.raises(AuditError, match="Only a lead auditor"):
         sign_off(audit, review.id, people["bob"])
-    lead_review = completed(audit, audit.sample().selected[1], people["lee"])
+    lead_review = completed(audit, sampling.sample(audit).selected[1], people["lee"])
     with pytest.raises(AuditError, match="cannot sign it off"):
         sign_off(audit, lead_review.id, people["lee"])
     sign_off(audit, review.id, people["lee"])
@@ -97,7 +98,7 @@ def test_only_another_lead_auditor_signs_off_a_complete_review(audit, people):
 
 
 def test_a_signed_off_review_is_locked_until_changed_with_a_reason(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     review = completed(audit, ref, people["ann"])
     sign_off(audit, review.id, people["lee"])
     with pytest.raises(AuditError, match="locked"):
@@ -123,7 +124,7 @@ def test_a_signed_off_review_is_locked_until_changed_with_a_reason(audit, people
 
 
 def test_second_review_is_independent_until_both_are_complete(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     first = completed(audit, ref, people["ann"])
     with pytest.raises(AuditError, match="independent"):
         start_review(audit, ref, people["ann"], "second")
@@ -139,7 +140,7 @@ def test_second_review_is_independent_until_both_are_complete(audit, people):
 
 
 def test_moderation_records_agreed_answers_and_keeps_both_originals(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     first = completed(audit, ref, people["ann"], D4=AnswerInput("N", note="doorbell footage not requested", opportunity_known=True))
     second = completed(audit, ref, people["bob"], role="second", A1=AnswerInput("P", note="recorded late"))
     comparison = moderation.compare(audit, ref)
@@ -169,7 +170,7 @@ def test_moderation_records_agreed_answers_and_keeps_both_originals(audit, peopl
 
 
 def test_verify_finds_an_agreed_answer_or_a_sign_off_changed_behind_the_tools_back(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     completed(audit, ref, people["ann"], A1=AnswerInput("P", note="late"))
     review = completed(audit, ref, people["bob"], role="second")
     moderation.record_agreed(audit, ref, "A1", AnswerInput("M", note=NOTE), "Log 2", people["lee"])
@@ -190,7 +191,7 @@ def test_verify_finds_an_agreed_answer_or_a_sign_off_changed_behind_the_tools_ba
 
 
 def test_drafts_are_kept_until_the_answer_is_recorded(audit, people):
-    ref = audit.sample().selected[0]
+    ref = sampling.sample(audit).selected[0]
     review = start_review(audit, ref, people["ann"])
     save_draft(audit, review.id, "A1", "note", "Recorded at 09:1")
     assert review_state(audit, review.id).drafts == {("A1", "note"): "Recorded at 09:1"}
@@ -202,10 +203,10 @@ def test_drafts_are_kept_until_the_answer_is_recorded(audit, people):
 
 
 def test_overview_lists_every_file_with_its_state(audit, people):
-    selected = audit.sample().selected
+    selected = sampling.sample(audit).selected
     completed(audit, selected[0], people["ann"])
     start_review(audit, selected[1], people["bob"])
-    audit.replace_unit(selected[2], "Not a neighbourhood crime on reading the file")
+    sampling.replace_unit(audit, selected[2], "Not a neighbourhood crime on reading the file")
     files = {f.ref: f for f in workspace.overview(audit)}
     assert files[selected[0]].status == "complete" and files[selected[0]].reviewer == "Ann Reviewer (101)"
     assert files[selected[1]].status == "in_progress"
@@ -216,7 +217,7 @@ def test_overview_lists_every_file_with_its_state(audit, people):
 
 
 def test_results_count_the_finished_reviews(audit, people):
-    selected = audit.sample().selected
+    selected = sampling.sample(audit).selected
     completed(audit, selected[0], people["ann"], A1=AnswerInput("N", note="recorded a week late"))
     completed(audit, selected[1], people["ann"])
     start_review(audit, selected[2], people["bob"])  # in progress: not counted

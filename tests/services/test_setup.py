@@ -10,8 +10,9 @@ from scipy import stats
 
 from audit_app.cli import main
 from audit_app.errors import AuditError, PopulationError
-from audit_app.services import setup
-from audit_app.services.audits import SampleRequest, create_audit, open_audit
+from audit_app.services import audits, population, sampling, setup
+from audit_app.services.audits import create_audit, open_audit
+from audit_app.services.sampling import SampleRequest
 
 POLICE_UK = ROOT / "tests" / "data" / "population" / "police-uk-2025-01-city-of-london.csv"
 JANUARY = (dt.date(2025, 1, 1), dt.date(2025, 1, 31))
@@ -26,8 +27,8 @@ def new_audit(tmp_path):
 
 @pytest.fixture
 def imported(new_audit):
-    scope = setup.build_scope(setup.preview_population(POLICE_UK, "police-uk").fields, setup.NEIGHBOURHOOD_GROUPS)
-    setup.import_population(new_audit, POLICE_UK, preset="police-uk", mapping={}, scope=scope, actor="Tester")
+    scope = population.build_scope(population.preview_population(POLICE_UK, "police-uk").fields, population.NEIGHBOURHOOD_GROUPS)
+    audits.run(new_audit, population.import_population, POLICE_UK, preset="police-uk", mapping={}, scope=scope, actor="Tester")
     return new_audit
 
 
@@ -40,7 +41,7 @@ def samplesize_cli(capsys, *args):
 
 
 def test_preview_shows_the_first_rows_and_the_preset_mapping():
-    preview = setup.preview_population(POLICE_UK, "police-uk")
+    preview = population.preview_population(POLICE_UK, "police-uk")
     assert preview.problem == ""
     assert preview.fields == {"ref": "Crime ID", "offence": "Crime type", "area": "LSOA name", "month": "Month",
                               "outcome": "Last outcome category"}
@@ -53,8 +54,8 @@ def test_preview_shows_the_first_rows_and_the_preset_mapping():
 
 
 def test_a_manual_mapping_wins_and_a_field_can_be_left_unmapped():
-    preview = setup.preview_population(POLICE_UK, "police-uk")
-    remapped = setup.remap(preview, "police-uk", {"area": "LSOA code", "outcome": ""})
+    preview = population.preview_population(POLICE_UK, "police-uk")
+    remapped = population.remap(preview, "police-uk", {"area": "LSOA code", "outcome": ""})
     assert remapped.fields["area"] == "LSOA code" and remapped.how_text("area") == "chosen by you"
     assert "outcome" not in remapped.fields and "Last outcome category" in remapped.extras
     assert remapped.rows == preview.rows  # the file is not read again
@@ -63,24 +64,24 @@ def test_a_manual_mapping_wins_and_a_field_can_be_left_unmapped():
 def test_a_preset_that_does_not_fit_still_shows_the_file(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("URN,Offence,Ward\nA1,Burglary,North\nA2,Robbery,South\n", encoding="utf-8")
-    preview = setup.preview_population(path, "police-uk")
+    preview = population.preview_population(path, "police-uk")
     assert "does not fit the 'police-uk' preset" in preview.problem
     assert preview.header == ("URN", "Offence", "Ward") and preview.fields["ref"] == "URN"
-    assert setup.remap(preview, None, {}).problem == ""
+    assert population.remap(preview, None, {}).problem == ""
 
 
 def test_an_unreadable_file_is_one_clear_error(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("", encoding="utf-8")
     with pytest.raises(PopulationError):
-        setup.preview_population(path)
+        population.preview_population(path)
 
 
 def test_scope_of_the_neighbourhood_groups_and_the_period():
     fields = {"ref": "Crime ID", "offence": "Crime type", "month": "Month"}
-    scope = setup.build_scope(fields, setup.NEIGHBOURHOOD_GROUPS, setup.months_between(*JANUARY))
+    scope = population.build_scope(fields, population.NEIGHBOURHOOD_GROUPS, population.months_between(*JANUARY))
     assert scope == {"offence_group": ["burglary", "robbery", "theft_from_person", "vehicle"], "month": ["2025-01"]}
-    assert setup.build_scope(fields, setup.OFFENCE_GROUPS) == {}  # every group: no limit
+    assert population.build_scope(fields, population.OFFENCE_GROUPS) == {}  # every group: no limit
 
 
 @pytest.mark.parametrize("fields, groups, months, message", [
@@ -90,22 +91,23 @@ def test_scope_of_the_neighbourhood_groups_and_the_period():
 ])
 def test_a_scope_that_cannot_work_is_explained(fields, groups, months, message):
     with pytest.raises(AuditError, match=message):
-        setup.build_scope(fields, groups, months)
+        population.build_scope(fields, groups, months)
 
 
 def test_months_of_a_period_across_a_year_end():
-    assert setup.months_between(dt.date(2024, 11, 15), dt.date(2025, 2, 1)) == ["2024-11", "2024-12", "2025-01", "2025-02"]
+    assert population.months_between(dt.date(2024, 11, 15), dt.date(2025, 2, 1)) == ["2024-11", "2024-12", "2025-01", "2025-02"]
     with pytest.raises(AuditError, match="ends"):
-        setup.months_between(dt.date(2025, 2, 1), dt.date(2025, 1, 1))
+        population.months_between(dt.date(2025, 2, 1), dt.date(2025, 1, 1))
 
 
 # -- import and state
 
 
 def test_import_gives_the_known_figures_of_the_real_file(new_audit):
-    scope = {"offence_group": list(setup.NEIGHBOURHOOD_GROUPS)}
-    result, state = setup.import_population(new_audit, POLICE_UK, preset="police-uk", mapping={}, scope=scope,
-                                            actor="Tester")
+    scope = {"offence_group": list(population.NEIGHBOURHOOD_GROUPS)}
+    with open_audit(new_audit) as audit:  # as the wizard does it: import, then the state, on one connection
+        result = population.import_population(audit, POLICE_UK, preset="police-uk", mapping={}, scope=scope, actor="Tester")
+        state = setup.setup_state(audit)
     # Counted outside the code: 629 data rows; 2 empty and 13 repeated Crime IDs; 481 rows of other crime types.
     assert (result.rows_read, result.imported, result.rejected, result.excluded, result.in_frame) == (629, 614, 15, 481, 133)
     summary = state.imports[-1]
@@ -115,15 +117,15 @@ def test_import_gives_the_known_figures_of_the_real_file(new_audit):
 
 
 def test_state_of_a_new_an_imported_and_a_drawn_audit(new_audit):
-    state = setup.setup_state(new_audit)
+    state = audits.run(new_audit, setup.setup_state)
     assert (state.title, state.period, state.imports, state.in_frame, state.sample) == ("Test audit", JANUARY, [], 0, None)
-    setup.import_population(new_audit, POLICE_UK, preset="police-uk", mapping={}, scope={}, actor="Tester")
-    state = setup.setup_state(new_audit)
+    audits.run(new_audit, population.import_population, POLICE_UK, preset="police-uk", mapping={}, scope={}, actor="Tester")
+    state = audits.run(new_audit, setup.setup_state)
     assert state.in_frame == 614 and state.sample is None
     assert state.strata_fields[:5] == ["offence", "offence_group", "area", "month", "outcome"]
     assert "LSOA code" in state.strata_fields and "ref" not in state.strata_fields
-    setup.draw_sample(new_audit, SampleRequest(size=10, seed="s"), "Tester")
-    assert setup.setup_state(new_audit).sample.plan.size == 10
+    audits.run(new_audit, sampling.draw_sample, SampleRequest(size=10, seed="s"), "Tester")
+    assert audits.run(new_audit, setup.setup_state).sample.plan.size == 10
 
 
 def test_creating_an_audit_never_overwrites(new_audit):
@@ -145,21 +147,21 @@ def test_a_broken_checklist_file_lists_every_problem_with_its_position(tmp_path)
 def test_rejections_export_as_csv(tmp_path):
     rows = [(18, "7aad", "duplicate ref (first seen in row 16)"), (494, "", "empty ref")]
     path = tmp_path / "rejections.csv"
-    assert setup.write_rejections_csv(path, rows) == 2
+    assert population.write_rejections_csv(path, rows) == 2
     with open(path, encoding="utf-8-sig", newline="") as handle:
         assert list(csv.reader(handle)) == [["row", "ref", "reason"], ["18", "7aad", "duplicate ref (first seen in row 16)"],
                                             ["494", "", "empty ref"]]
     with pytest.raises(AuditError, match="Could not write"):
-        setup.write_rejections_csv(tmp_path / "missing" / "x.csv", rows)
+        population.write_rejections_csv(tmp_path / "missing" / "x.csv", rows)
 
 
 # -- the sample design
 
 
 def test_attribute_size_on_the_frame_against_reference_values(imported, capsys):
-    populations = setup.stratum_populations(imported, ["offence_group"])
+    populations = audits.run(imported, sampling.stratum_populations, ["offence_group"])
     assert populations == {"burglary": 22, "robbery": 16, "theft_from_person": 86, "vehicle": 9}
-    preview = setup.design_preview(SampleRequest(confidence=0.95, tolerable=0.05, strata=["offence_group"]), populations)
+    preview = sampling.design_preview(SampleRequest(confidence=0.95, tolerable=0.05, strata=["offence_group"]), populations)
     # statistics.md §1.1: 95 %, t = 5 %, large population ⇒ 59.
     assert preview.large_population_n == 59
     # Finite population, checked by brute force with scipy: D = floor(0.05 × 133) = 6 deviations.
@@ -170,8 +172,8 @@ def test_attribute_size_on_the_frame_against_reference_values(imported, capsys):
 
 
 def test_margin_size_on_the_frame_against_reference_values(imported, capsys):
-    populations = setup.stratum_populations(imported, [])
-    preview = setup.design_preview(SampleRequest(confidence=0.95, margin=0.05), populations)
+    populations = audits.run(imported, sampling.stratum_populations, [])
+    preview = sampling.design_preview(SampleRequest(confidence=0.95, margin=0.05), populations)
     # statistics.md §1.2: 95 %, ±5 %, N = ∞ ⇒ 385; by hand for N = 133: 384.15 / (1 + 383.15/133) = 98.99 ⇒ 99.
     assert (preview.large_population_n, preview.n) == (385, 99)
     assert preview.n == samplesize_cli(capsys, "--confidence", "95", "--margin", "5", "--population", "133")["n"]
@@ -180,8 +182,8 @@ def test_margin_size_on_the_frame_against_reference_values(imported, capsys):
 
 def test_the_preview_is_what_the_draw_draws(imported):
     request = SampleRequest(size=30, strata=["offence_group"], min_per_stratum=5, seed="abc", reserve=2)
-    preview = setup.design_preview(request, setup.stratum_populations(imported, request.strata))
-    result = setup.draw_sample(imported, request, "Tester")
+    preview = sampling.design_preview(request, audits.run(imported, sampling.stratum_populations, request.strata))
+    result = audits.run(imported, sampling.draw_sample, request, "Tester")
     assert {row.key: (row.population, row.sample) for row in preview.strata} == {
         key: (s["population"], s["sample"]) for key, s in result.strata.items()}
     assert preview.disproportionate == result.plan.disproportionate is True
@@ -195,20 +197,20 @@ def test_the_preview_is_what_the_draw_draws(imported):
     (SampleRequest(), "Give a sample size"),
 ])
 def test_a_design_the_frame_cannot_give_is_one_sentence(imported, request_, message):
-    populations = setup.stratum_populations(imported, request_.strata)
+    populations = audits.run(imported, sampling.stratum_populations, request_.strata)
     with pytest.raises(AuditError, match=message):
-        setup.design_preview(request_, populations)
+        sampling.design_preview(request_, populations)
 
 
 def test_an_empty_frame_is_explained():
     with pytest.raises(AuditError, match="frame is empty"):
-        setup.design_preview(SampleRequest(size=1), {})
+        sampling.design_preview(SampleRequest(size=1), {})
 
 
 def test_audit_made_by_the_cli_reads_the_same(tmp_path):
     with create_audit(tmp_path / "c.audit", "neighbourhood-crime", "CLI audit"):
         pass
-    state = setup.setup_state(tmp_path / "c.audit")
+    state = audits.run(tmp_path / "c.audit", setup.setup_state)
     assert state.period is None and state.checklist.startswith("Neighbourhood crime investigation file review")
     with open_audit(tmp_path / "c.audit") as audit:
         assert audit.record.title == state.title

@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from review_data import APPLICABLE, NOTE, PROFILE
 
-from audit_app.services.audits import SampleRequest, create_audit
+from audit_app.services import population, sampling
+from audit_app.services.audits import create_audit
 from audit_app.services.reviews import (
     AnswerInput,
     ensure_reviewer,
@@ -43,8 +44,8 @@ def audit_path(tmp_path):
     """An audit of the real police.uk file with a sample of 8 drawn (closed again: the GUI opens it)."""
     path = tmp_path / "gui.audit"
     with create_audit(path, "neighbourhood-crime", "GUI test audit", scope="Neighbourhood crime, January 2025") as audit:
-        audit.import_population(POLICE_UK, preset="police-uk", scope=SCOPE)
-        audit.draw_sample(SampleRequest(size=8, seed="gui", reserve=1))
+        population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
+        sampling.draw_sample(audit, sampling.SampleRequest(size=8, seed="gui", reserve=1))
     return path
 
 

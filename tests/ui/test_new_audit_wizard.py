@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.cli import main
-from audit_app.services import setup
-from audit_app.services.audits import SampleRequest, open_audit
+from audit_app.services import audits, population, sampling, setup
+from audit_app.services.audits import open_audit
+from audit_app.services.sampling import SampleRequest
 from audit_app.services.verification import verify
 from audit_app.ui.ui_settings import UiSettings
 from audit_app.ui.wizard import (
@@ -117,8 +118,8 @@ def make_imported_audit(tmp_path):
     """An audit with the police.uk file imported (default neighbourhood scope), made by the services."""
     state = setup.create_audit_file(tmp_path / "imported.audit", "neighbourhood-crime", "Imported", ACTOR,
                                     period=(QDate(2025, 1, 1).toPython(), QDate(2025, 1, 31).toPython()))
-    setup.import_population(state.path, POLICE_UK, preset="police-uk", mapping={},
-                            scope={"offence_group": list(setup.NEIGHBOURHOOD_GROUPS)}, actor=ACTOR)
+    audits.run(state.path, population.import_population, POLICE_UK, preset="police-uk", mapping={},
+               scope={"offence_group": list(population.NEIGHBOURHOOD_GROUPS)}, actor=ACTOR)
     return state.path
 
 
@@ -196,7 +197,7 @@ def test_end_to_end_on_the_real_police_uk_file(qtbot, settings, tmp_path, monkey
     click(qtbot, wizard, QWizard.WizardButton.FinishButton)
     assert wizard.result() == QDialog.DialogCode.Accepted and wizard.audit_path == audit_path
     with open_audit(audit_path) as audit:
-        assert len(audit.sample().selected) == 30 and audit.sample().plan.created_by == ACTOR
+        assert len(sampling.sample(audit).selected) == 30 and sampling.sample(audit).plan.created_by == ACTOR
         assert audit.record.period_start == "2025-01-01" and audit.record.scope.startswith("Neighbourhood crime")
         assert verify(audit).ok
     assert str(audit_path) in settings.recent_audits()
@@ -269,13 +270,13 @@ def test_cancelling_an_import_records_nothing_and_keeps_the_choices(qtbot, setti
     page.field_combos["area"].activated.emit(page.field_combos["area"].currentIndex())
 
     cancel_pressed = threading.Event()
-    real_import = setup.import_population
+    real_import = population.import_population
 
     def import_after_cancel(*args, **kwargs):
         assert cancel_pressed.wait(SLOW / 1000)
         return real_import(*args, **kwargs)  # its first progress report raises Cancelled: a rollback
 
-    monkeypatch.setattr(wizard_module.setup, "import_population", import_after_cancel)
+    monkeypatch.setattr(wizard_module.population, "import_population", import_after_cancel)
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     dialog = page.import_task.dialog
     with qtbot.waitSignal(page.import_task.cancelled, timeout=SLOW):
@@ -287,7 +288,7 @@ def test_cancelling_an_import_records_nothing_and_keeps_the_choices(qtbot, setti
     for table in ("import_batch", "unit", "rejection"):
         assert count(audit_path, table) == 0
     assert count(audit_path, "event") == 1  # only the creation of the audit
-    assert setup.setup_state(audit_path).imports == []
+    assert audits.run(audit_path, setup.setup_state).imports == []
 
 
 def test_a_file_that_cannot_be_read_is_explained(qtbot, settings, tmp_path, monkeypatch):
@@ -365,7 +366,7 @@ def test_resume_starts_at_the_first_step_not_done(qtbot, settings, tmp_path):
     assert open_wizard(qtbot, settings, resume_path=created).currentId() == PAGE_POPULATION
     imported = make_imported_audit(tmp_path)
     assert open_wizard(qtbot, settings, resume_path=imported).currentId() == PAGE_DESIGN
-    setup.draw_sample(imported, SampleRequest(size=10, seed="x"), ACTOR)
+    audits.run(imported, sampling.draw_sample, SampleRequest(size=10, seed="x"), ACTOR)
     drawn = open_wizard(qtbot, settings, resume_path=imported)
     assert drawn.currentId() == PAGE_DRAW and drawn.draw_page.isComplete()
     assert drawn.button(QWizard.WizardButton.FinishButton).isEnabled()
@@ -379,7 +380,7 @@ def test_cancelling_keeps_the_unfinished_audit_and_says_where(qtbot, settings, t
     click(qtbot, wizard, QWizard.WizardButton.CancelButton)
     assert wizard.result() == QDialog.DialogCode.Rejected
     assert str(audit_path) in told[0] and "population import" in told[0]
-    assert audit_path.exists() and setup.setup_state(audit_path).title.startswith("Neighbourhood crime review")
+    assert audit_path.exists() and audits.run(audit_path, setup.setup_state).title.startswith("Neighbourhood crime review")
     assert str(audit_path) in settings.recent_audits()
 
 

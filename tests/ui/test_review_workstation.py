@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 from review_data import APPLICABLE, PROFILE
 
-from audit_app.services import moderation, workspace
+from audit_app.services import moderation, sampling, workspace
 from audit_app.services.audits import open_audit
 from audit_app.services.reviews import AnswerInput, review_result, review_state
 from audit_app.services.verification import verify
@@ -172,7 +172,7 @@ def test_typing_survives_a_crash_and_the_reviewer_lands_where_they_were(qtbot, m
 
 def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window, audit_path, monkeypatch):
     with open_audit(audit_path) as audit:
-        ref = audit.sample().selected[0]
+        ref = sampling.sample(audit).selected[0]
         complete_review(audit, ref, ANN)
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
     window = make_window(LEE)
@@ -210,7 +210,7 @@ def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window,
 
 def test_second_review_stays_independent_then_is_moderated(qtbot, make_window, audit_path, monkeypatch):
     with open_audit(audit_path) as audit:
-        ref = audit.sample().selected[0]
+        ref = sampling.sample(audit).selected[0]
         complete_review(audit, ref, ANN, D4=AnswerInput("N", note="Doorbell footage never requested", opportunity_known=True))
     infos = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: infos.append(text))
@@ -296,7 +296,7 @@ def test_a_file_from_a_newer_version_gives_a_clear_message(make_window, audit_pa
 
 def test_start_page_lists_recent_audits_with_their_progress(make_window, audit_path, tmp_path):
     with open_audit(audit_path) as audit:
-        complete_review(audit, audit.sample().selected[0], ANN)
+        complete_review(audit, sampling.sample(audit).selected[0], ANN)
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))
     window.close_audit()
@@ -310,7 +310,7 @@ def test_start_page_lists_recent_audits_with_their_progress(make_window, audit_p
 
 def test_results_show_the_finished_reviews(make_window, audit_path, qtbot):
     with open_audit(audit_path) as audit:
-        refs = audit.sample().selected
+        refs = sampling.sample(audit).selected
         complete_review(audit, refs[0], ANN)
         complete_review(audit, refs[1], ANN, A1=AnswerInput("N", note="recorded a week late"))
     window = make_window(ANN)
@@ -386,7 +386,7 @@ def test_a_damaged_file_gives_a_clear_message(make_window, tmp_path, monkeypatch
 
 def test_an_item_that_stops_applying_is_shown_as_such_not_dropped(qtbot, make_window, audit_path):
     with open_audit(audit_path) as audit:
-        ref = audit.sample().selected[0]
+        ref = sampling.sample(audit).selected[0]
         complete_review(audit, ref, ANN)  # the burglary profile: possible video, so D4 applies
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.sampling import generate_seed
 from audit_app.errors import AuditError
-from audit_app.services import setup
-from audit_app.services.audits import SampleRequest
-from audit_app.ui.wizard.context import WizardContext, without_progress
+from audit_app.services import sampling
+from audit_app.services.sampling import DesignPreview, SampleRequest
+from audit_app.ui.wizard.context import WizardContext
 from audit_app.ui.wizard.widgets import (
     CHOICE_ROLE,
     FIELD_LABELS,
@@ -42,6 +42,7 @@ from audit_app.ui.wizard.widgets import (
     read_only_table,
     show_failure,
 )
+from audit_app.ui.workers import on_audit
 
 
 class DesignPage(QWizardPage):
@@ -55,7 +56,7 @@ class DesignPage(QWizardPage):
         self._populations: dict[tuple[str, ...], dict[str, int]] = {}  # strata fields → stratum sizes
         self._counting: set[tuple[str, ...]] = set()
         self._strata_fields: list[str] | None = None
-        self._preview: setup.DesignPreview | None = None
+        self._preview: DesignPreview | None = None
         self._request: SampleRequest | None = None
         self._stale = True
         self._timer = QTimer(self)
@@ -262,7 +263,7 @@ class DesignPage(QWizardPage):
             self._count_strata(fields)
             return
         try:
-            preview = setup.design_preview(request, populations)
+            preview = sampling.design_preview(request, populations)
         except AuditError as error:
             self._show_problem(str(error))
             return
@@ -274,7 +275,7 @@ class DesignPage(QWizardPage):
         if fields in self._counting or self._context.audit_path is None:
             return
         self._counting.add(fields)
-        function = without_progress(setup.stratum_populations, self._context.audit_path, fields)
+        function = on_audit(self._context.audit_path, sampling.stratum_populations, fields)
         self._context.run(function, partial(self._on_strata_counted, fields), self._on_count_failed)
 
     def _on_strata_counted(self, fields: tuple[str, ...], populations: dict[str, int]) -> None:
@@ -295,7 +296,7 @@ class DesignPage(QWizardPage):
         self.message.show_problem(text)
         self.completeChanged.emit()
 
-    def _show_preview(self, request: SampleRequest, preview: setup.DesignPreview) -> None:
+    def _show_preview(self, request: SampleRequest, preview: DesignPreview) -> None:
         self._preview, self._request, self._stale = preview, request, False
         self.size_label.setText(f"{preview.n:,} of {preview.frame_size:,} files")
         self.basis_label.setText(_basis_text(request, preview))
@@ -309,7 +310,7 @@ class DesignPage(QWizardPage):
             self.message.clear()
         self.completeChanged.emit()
 
-    def current(self) -> tuple[SampleRequest, setup.DesignPreview] | None:
+    def current(self) -> tuple[SampleRequest, DesignPreview] | None:
         """The design and its preview, when the preview is up to date."""
         if self._stale or self._preview is None or self._request is None:
             return None
@@ -339,7 +340,7 @@ def _percent(rate: float | None) -> str:
     return "" if rate is None else f"{Decimal(repr(rate)) * 100:f}".rstrip("0").rstrip(".")
 
 
-def _basis_text(request: SampleRequest, preview: setup.DesignPreview) -> str:
+def _basis_text(request: SampleRequest, preview: DesignPreview) -> str:
     """How the size was reached, in words, with the method name as the CLI's ``samplesize`` gives it."""
     if request.size is not None:
         return "A fixed size, set by you."

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from audit_app.services import setup
-from audit_app.services.audits import SampleRequest, SampleResult
-from audit_app.ui.wizard.context import WizardContext, without_progress
+from audit_app.services import sampling
+from audit_app.services.sampling import DesignPreview, SampleRequest, SampleResult
+from audit_app.ui.wizard.context import WizardContext
 from audit_app.ui.wizard.design_page import DesignPage
 from audit_app.ui.wizard.widgets import (
     FIELD_LABELS,
@@ -30,6 +30,7 @@ from audit_app.ui.wizard.widgets import (
     read_only_table,
     show_failure,
 )
+from audit_app.ui.workers import on_audit
 
 
 class DrawPage(QWizardPage):
@@ -98,7 +99,7 @@ class DrawPage(QWizardPage):
         self.draw_button.setEnabled(False)
         self.progress.show()
         self.message.show_note("Drawing the sample…")
-        function = without_progress(setup.draw_sample, self._context.audit_path, current[0], self._context.actor)
+        function = on_audit(self._context.audit_path, sampling.draw_sample, current[0], self._context.actor)
         self._context.run(function, self._on_drawn, self._on_draw_failed)
 
     def _on_drawn(self, result: SampleResult) -> None:
@@ -137,7 +138,7 @@ class DrawPage(QWizardPage):
         return self._drawing
 
 
-def _plan_text(request: SampleRequest, preview: setup.DesignPreview) -> str:
+def _plan_text(request: SampleRequest, preview: DesignPreview) -> str:
     """What pressing Draw will do, in words."""
     strata = (f"stratified by {_strata_text(request.strata)} ({len(preview.strata)} strata), "
               f"{'in proportion to stratum size' if request.allocation == 'proportional' else 'equal per stratum'}"

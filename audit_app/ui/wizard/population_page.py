@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 
 from audit_app.core import population as pop
 from audit_app.errors import AuditError
-from audit_app.services import setup
+from audit_app.services import population, setup
+from audit_app.services.audits import Audit
+from audit_app.services.population import ImportResult, PopulationPreview
 from audit_app.services.setup import SetupState
 from audit_app.ui.wizard.context import WizardContext, without_progress
 from audit_app.ui.wizard.widgets import (
@@ -38,7 +40,7 @@ from audit_app.ui.wizard.widgets import (
     read_only_table,
     show_failure,
 )
-from audit_app.ui.workers import Reporter
+from audit_app.ui.workers import on_audit
 
 GROUP_LABELS = {
     "burglary": "Burglar&y (residential)",
@@ -58,8 +60,8 @@ class PopulationPage(QWizardPage):
         super().__init__(parent)
         self._context = context
         self._file: Path | None = None
-        self._base: setup.PopulationPreview | None = None  # as read from the file
-        self._preview: setup.PopulationPreview | None = None  # with the current preset and mapping
+        self._base: PopulationPreview | None = None  # as read from the file
+        self._preview: PopulationPreview | None = None  # with the current preset and mapping
         self._manual: dict[str, str] = {}  # fields the auditor mapped by hand ("" = left unmapped)
         self._reading = 0  # generation of the preview being read, 0 when none
         self._importing = False
@@ -135,9 +137,9 @@ class PopulationPage(QWizardPage):
         box = QGroupBox("Scope: files to sample from", self)
         layout = QVBoxLayout(box)
         self.group_checks: dict[str, QCheckBox] = {}
-        for group in setup.OFFENCE_GROUPS:
+        for group in population.OFFENCE_GROUPS:
             check = QCheckBox(GROUP_LABELS.get(group, group), box)
-            check.setChecked(group in setup.NEIGHBOURHOOD_GROUPS)
+            check.setChecked(group in population.NEIGHBOURHOOD_GROUPS)
             layout.addWidget(check)
             self.group_checks[group] = check
         self.month_check = QCheckBox(box)
@@ -198,10 +200,10 @@ class PopulationPage(QWizardPage):
         self._reading += 1
         self.message.show_note(f"Reading {self._file.name}…")
         self._update_import_button()
-        function = without_progress(setup.preview_population, self._file, self.preset_combo.currentData())
+        function = without_progress(population.preview_population, self._file, self.preset_combo.currentData())
         self._context.run(function, partial(self._on_preview_read, self._reading), self._on_preview_failed)
 
-    def _on_preview_read(self, generation: int, preview: setup.PopulationPreview) -> None:
+    def _on_preview_read(self, generation: int, preview: PopulationPreview) -> None:
         if generation != self._reading:
             return  # another file was chosen meanwhile
         self._reading = 0
@@ -232,7 +234,7 @@ class PopulationPage(QWizardPage):
 
     def _remap(self) -> None:
         assert self._base is not None
-        preview = setup.remap(self._base, self.preset_combo.currentData(), self._manual)
+        preview = population.remap(self._base, self.preset_combo.currentData(), self._manual)
         self._preview = preview
         self._show_mapping(preview)
         self._show_rows(preview)
@@ -243,7 +245,7 @@ class PopulationPage(QWizardPage):
                                    "Check the columns, then Import.")
         self._update_import_button()
 
-    def _show_mapping(self, preview: setup.PopulationPreview) -> None:
+    def _show_mapping(self, preview: PopulationPreview) -> None:
         for name, combo in self.field_combos.items():
             combo.blockSignals(True)
             combo.clear()
@@ -255,7 +257,7 @@ class PopulationPage(QWizardPage):
             combo.blockSignals(False)
             self.how_labels[name].setText(preview.how_text(name))
 
-    def _show_rows(self, preview: setup.PopulationPreview) -> None:
+    def _show_rows(self, preview: PopulationPreview) -> None:
         feeds = {column: name for name, column in preview.fields.items()}
         headings = [f"{column}\n→ {feeds[column]}" if column in feeds else f"{column}\n(extra)" for column in preview.header]
         self.preview_model.set_rows(preview.rows, headings)
@@ -272,8 +274,8 @@ class PopulationPage(QWizardPage):
         assert self._preview is not None
         groups = [group for group, check in self.group_checks.items() if check.isChecked()]
         period = self._context.period
-        months = setup.months_between(*period) if period and self.month_check.isChecked() else []
-        return setup.build_scope(self._preview.fields, groups, months)
+        months = population.months_between(*period) if period and self.month_check.isChecked() else []
+        return population.build_scope(self._preview.fields, groups, months)
 
     def _on_import_clicked(self) -> None:
         if self._preview is None or self._file is None or self._context.audit_path is None:
@@ -285,8 +287,10 @@ class PopulationPage(QWizardPage):
             return
         if not self._confirm_not_imported_before():
             return
-        function = partial(_import, self._context.audit_path, self._file, self.preset_combo.currentData(),
-                           dict(self._manual), scope, self._context.actor)
+        assert self._context.audit_path is not None
+        function = on_audit(self._context.audit_path, _import_then_state, self._file, progress=True,
+                            preset=self.preset_combo.currentData(), mapping=dict(self._manual), scope=scope,
+                            actor=self._context.actor)
         self._importing = True
         self._update_import_button()
         self.completeChanged.emit()
@@ -310,7 +314,7 @@ class PopulationPage(QWizardPage):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def _on_imported(self, outcome: tuple[Any, SetupState]) -> None:
+    def _on_imported(self, outcome: tuple[ImportResult, SetupState]) -> None:
         result, state = outcome
         self._context.state = state
         self.message.show_note(f"Imported {result.imported:,} of {result.rows_read:,} rows from {result.source_name}.")
@@ -335,11 +339,9 @@ class PopulationPage(QWizardPage):
         return bool(state and state.imports) and not self._importing
 
 
-def _import(audit_path: Path, source: Path, preset: str | None, mapping: dict[str, str], scope: dict[str, list[str]],
-            actor: str, reporter: Reporter) -> tuple[Any, SetupState]:
-    # reporter.progress raises Cancelled after a cancel request: the import's transaction rolls back.
-    return setup.import_population(audit_path, source, preset=preset, mapping=mapping, scope=scope, actor=actor,
-                                   progress=reporter.progress)
+def _import_then_state(audit: Audit, source: Path, **options: Any) -> tuple[ImportResult, SetupState]:
+    """The import, then the audit's state after it, on the task's one connection."""
+    return population.import_population(audit, source, **options), setup.setup_state(audit)
 
 
 def _months_text(period: tuple[dt.date, dt.date]) -> str:
@@ -349,7 +351,7 @@ def _months_text(period: tuple[dt.date, dt.date]) -> str:
     return f"{start:%B %Y} to {end:%B %Y}"
 
 
-def _format_text(preview: setup.PopulationPreview) -> str:
+def _format_text(preview: PopulationPreview) -> str:
     if preview.format == "xlsx":
         return "Excel workbook"
     delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(preview.delimiter, repr(preview.delimiter))

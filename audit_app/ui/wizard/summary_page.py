@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.errors import AuditError
-from audit_app.services import setup
+from audit_app.services import population
 from audit_app.services.setup import SetupState
 from audit_app.ui.wizard.context import WizardContext
 from audit_app.ui.wizard.widgets import (
@@ -35,7 +35,7 @@ class SummaryPage(QWizardPage):
     def __init__(self, context: WizardContext, parent: QWidget | None = None):
         super().__init__(parent)
         self._context = context
-        self._summary: setup.ImportSummary | None = None
+        self._summary: population.ImportSummary | None = None
         self._build_ui()
         self._connect_signals()
 
@@ -88,7 +88,7 @@ class SummaryPage(QWizardPage):
             self.message.show_problem("No file is in the sampling frame: go Back and widen the scope, or import "
                                       "another file.")
 
-    def _show_counts(self, summary: setup.ImportSummary) -> None:
+    def _show_counts(self, summary: population.ImportSummary) -> None:
         self.counts["rows_read"].setText(f"{summary.rows_read:,}  (from {summary.source_name})")
         self.counts["imported"].setText(f"{summary.imported:,}")
         self.counts["rejected"].setText(f"{summary.rejected:,}" + ("  (listed below)" if summary.rejected else ""))
@@ -112,7 +112,7 @@ class SummaryPage(QWizardPage):
             return
         path = Path(chosen) if Path(chosen).suffix else Path(chosen + ".csv")
         try:
-            count = setup.write_rejections_csv(path, self._summary.rejections)
+            count = population.write_rejections_csv(path, self._summary.rejections)
         except AuditError as error:
             self.message.show_problem(str(error))
             return

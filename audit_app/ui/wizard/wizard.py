@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from audit_app.services import setup
+from audit_app.services import audits, setup
 from audit_app.services.setup import SetupState
 from audit_app.ui.ui_settings import UiSettings
 from audit_app.ui.wizard.checklist_page import ChecklistPage
@@ -77,7 +77,7 @@ class NewAuditWizard(QWizard):
     def _resume(self, path: Path) -> None:
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            state = setup.setup_state(path)
+            state = audits.run(path, setup.setup_state)
         finally:
             QGuiApplication.restoreOverrideCursor()
         self._context.state = state

@@ -1,0 +1,349 @@
+"""Population services: preview a population file, import it into an audit, and what was imported.
+
+An import is one write transaction with its event: every accepted row, or nothing. The preview
+reads the file with the same reader (``core.population``), so what the wizard shows is what the
+import does.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from audit_app.core import population as pop
+from audit_app.errors import AuditError, PopulationError
+from audit_app.services.audits import Audit, default_actor
+from audit_app.store import events
+from audit_app.store import population as population_store
+from audit_app.store import sampling as sampling_store
+
+Progress = Callable[[int, int], None]
+
+# The offence groups the importer derives (cli.md, "Population fields"), and those a
+# neighbourhood-crime audit covers by default.
+OFFENCE_GROUPS: tuple[str, ...] = (*dict.fromkeys(pop.POLICE_UK_GROUPS.values()), "other")
+NEIGHBOURHOOD_GROUPS: tuple[str, ...] = ("burglary", "robbery", "theft_from_person", "vehicle")
+PREVIEW_ROWS = 10
+PRESET_NAMES: tuple[str, ...] = tuple(sorted(pop.PRESETS))  # the column-mapping presets, by name
+
+# How a field got its column, in words for the mapping table.
+HOW_TEXT = {pop.HOW_PRESET: "from the preset", pop.HOW_MAP: "chosen by you", pop.HOW_HEADER: "matched by its header"}
+
+
+# -- a population file, before it is imported -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PopulationPreview:
+    """A population file's first rows and the mapping it would be imported with.
+
+    :param header: the column names as the importer names them.
+    :param rows: the first data rows, each as wide as the header.
+    :param fields: canonical field → column (unmapped fields are absent).
+    :param how: canonical field → how it was matched (``pop.HOW_*``).
+    :param extras: the other columns, kept as extra fields.
+    :param problem: why the mapping asked for cannot be used ("" when it can); the preview then
+        shows the mapping without the preset, so the auditor can see the columns and fix it.
+    """
+
+    name: str
+    format: str
+    encoding: str
+    delimiter: str
+    sha256: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    fields: dict[str, str]
+    how: dict[str, str]
+    extras: tuple[str, ...]
+    problem: str = ""
+
+    def how_text(self, field_name: str) -> str:
+        """How ``field_name`` is fed, in words ("not mapped" when it is not)."""
+        if field_name in self.how:
+            return HOW_TEXT.get(self.how[field_name], self.how[field_name])
+        if field_name == "offence_group" and "offence" in self.fields:
+            return "derived from the offence"
+        return "not mapped"
+
+
+def preview_population(path: str | Path, preset: str | None = None, mapping: Mapping[str, str] | None = None,
+                       rows: int = PREVIEW_ROWS) -> PopulationPreview:
+    """Read a population file's header and first rows, and resolve its column mapping.
+
+    The whole file is read once (for its hash and encoding), so call this off the GUI thread.
+    When the preset or mapping does not fit the file, the preview is still returned, resolved
+    without them, with the reason in ``problem``.
+
+    :param preset: a key of ``core.population.PRESETS``, or ``None``.
+    :param mapping: canonical field → column; ``""`` leaves a field unmapped on purpose.
+    :raises PopulationError: when the file cannot be read as a population at all.
+    """
+    try:
+        source = pop.open_population(path, preset=preset, mapping=mapping)
+        problem = ""
+    except PopulationError as error:
+        if preset is None and not mapping:
+            raise
+        source = pop.open_population(path)  # raises for an unreadable file: nothing to show then
+        problem = str(error)
+    return PopulationPreview(
+        name=Path(path).name, format=source.format, encoding=source.encoding, delimiter=source.delimiter,
+        sha256=source.sha256, header=tuple(source.header), rows=source.preview(rows),
+        fields=dict(source.mapping.fields), how=dict(source.mapping.how), extras=tuple(source.mapping.extras),
+        problem=problem,
+    )
+
+
+def remap(preview: PopulationPreview, preset: str | None, mapping: Mapping[str, str] | None) -> PopulationPreview:
+    """The same preview with the mapping resolved again for another preset or manual mapping.
+
+    Instant (the file is not read again); a mapping that does not fit is reported in ``problem``.
+    """
+    try:
+        resolved = pop.resolve_mapping(preview.name, preview.header, preset, mapping)
+    except PopulationError as error:
+        return replace(preview, problem=str(error))
+    return replace(preview, fields=dict(resolved.fields), how=dict(resolved.how), extras=tuple(resolved.extras),
+                   problem="")
+
+
+def months_between(start: dt.date, end: dt.date) -> list[str]:
+    """The months ``YYYY-MM`` from ``start``'s month to ``end``'s, inclusive.
+
+    :raises AuditError: when ``end`` is before ``start``.
+    """
+    if end < start:
+        raise AuditError(f"The period ends ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y}).")
+    months = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def build_scope(fields: Mapping[str, str], groups: Sequence[str], months: Sequence[str] = ()) -> dict[str, list[str]]:
+    """The import scope: the offence groups to sample from and, optionally, the months.
+
+    :param fields: the mapping that will be used (canonical field → column).
+    :param groups: offence groups to keep in the sampling frame (see :data:`OFFENCE_GROUPS`).
+    :param months: ``YYYY-MM`` months to keep; empty for any month.
+    :raises AuditError: when no group is chosen, or a field the scope needs has no column.
+    """
+    if not groups:
+        raise AuditError("Choose at least one offence group to sample from.")
+    unknown = [g for g in groups if g not in OFFENCE_GROUPS]
+    if unknown:
+        raise AuditError(f"Unknown offence group '{unknown[0]}' (the groups are {', '.join(OFFENCE_GROUPS)}).")
+    scope: dict[str, list[str]] = {}
+    if set(groups) != set(OFFENCE_GROUPS):
+        if "offence" not in fields and "offence_group" not in fields:
+            raise AuditError("No column gives the offence, so the offence groups cannot be told apart: "
+                             "map the offence column, or tick every group.")
+        scope["offence_group"] = list(groups)
+    if months:
+        if "month" not in fields:
+            raise AuditError("No column gives the month, so the audit period cannot limit the scope: map the month column.")
+        scope["month"] = list(months)
+    return scope
+
+
+# -- importing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch_id: int
+    source_name: str
+    rows_read: int
+    imported: int
+    rejected: int
+    excluded: int
+    in_frame: int
+    rejections: list[tuple[int, str, str]]
+    sha256: str
+    mapping: dict[str, str]
+    mapping_how: dict[str, str]
+    extras: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        """The keys fixed by the CLI contract, plus the mapping used."""
+        return {
+            "rows_read": self.rows_read,
+            "imported": self.imported,
+            "rejected": self.rejected,
+            "excluded": self.excluded,
+            "in_frame": self.in_frame,
+            "rejections": [{"row": row, "ref": ref, "reason": reason} for row, ref, reason in self.rejections],
+            "sha256": self.sha256,
+            "batch": self.batch_id,
+            "source": self.source_name,
+            "mapping": self.mapping,
+            "mapping_how": self.mapping_how,
+            "extra_fields": self.extras,
+        }
+
+
+@dataclass
+class _ImportCounter:
+    rows_read: int = 0
+    imported: int = 0
+    excluded: int = 0
+    rejections: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def import_population(
+    audit: Audit,
+    source: str | Path,
+    *,
+    preset: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    scope: Mapping[str, Sequence[str]] | None = None,
+    actor: str | None = None,
+    progress: Progress | None = None,
+    worker_min_bytes: int | None = None,
+) -> ImportResult:
+    """Import a population file: all accepted rows, or nothing.
+
+    A large file is parsed in a worker process while this one inserts (see
+    :meth:`pop.PopulationSource.row_batches`); the insert stays in this connection's one
+    write transaction, with its event, so an error or an interruption records nothing.
+
+    :param worker_min_bytes: files of this size or more are read in a worker process
+        (default :data:`pop.WORKER_MIN_BYTES`; 0 always uses one, for tests).
+    :raises AuditError: once the sample is drawn (the frame must not change under it).
+    :raises PopulationError: for an unreadable file or a mapping that does not fit it.
+    """
+    if sampling_store.has_plan(audit.db):
+        raise AuditError("The sample has already been drawn: importing more files would change the sampling frame.")
+    reader = pop.open_population(source, preset=preset, mapping=mapping, scope=scope)
+    actor = actor or default_actor()
+    counter = _ImportCounter()
+    # The worker (if any) starts reading before the transaction begins, and is stopped when
+    # the block is left, whatever happens.
+    #
+    # The transaction stays in WAL mode. A rollback journal (journal_mode=DELETE for this one
+    # transaction) would spare the checkpoint, which writes every page a second time (about
+    # 0.5-1 s per million rows), but switching needs the file to itself (no GUI connection
+    # open), and a crash mid-import would leave a hot journal beside a file that may be
+    # shorter than its header says, which the opening checks (store.database) allow for with
+    # a -wal file only and would report as truncated. The target is met without it.
+    with reader.row_batches(progress, worker_min_bytes=worker_min_bytes) as batches, \
+            audit.transaction() as db:
+        known = population_store.existing_refs(db) if population_store.unit_count(db) else set()
+        batch_id = population_store.insert_batch(
+            db, source_name=Path(source).name, sha256="", format=reader.format, encoding=reader.encoding,
+            delimiter=reader.delimiter, mapping={"fields": reader.mapping.fields, "how": reader.mapping.how},
+            extras=list(reader.mapping.extras), scope={k: list(v) for k, v in (scope or {}).items()},
+            rows_read=0, imported=0, rejected=0, excluded=0, imported_at=events.now(), imported_by=actor,
+        )
+        for batch in batches.read(known):
+            population_store.insert_units(db, batch_id, batch.columns)
+            counter.imported += len(batch)
+            counter.excluded += batch.excluded
+            counter.rejections += batch.rejections
+        counter.rows_read = reader.rows_read
+        population_store.insert_rejections(db, batch_id, counter.rejections)
+        population_store.update_batch_counts(db, batch_id, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded)
+        population_store.set_batch_sha256(db, batch_id, reader.sha256)
+        result = ImportResult(
+            batch_id, Path(source).name, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded,
+            counter.imported - counter.excluded, counter.rejections, reader.sha256, dict(reader.mapping.fields),
+            dict(reader.mapping.how), list(reader.mapping.extras),
+        )
+        events.append(db, actor, "population.import", "import_batch", batch_id, {
+            "source": result.source_name, "sha256": result.sha256, "rows_read": result.rows_read,
+            "imported": result.imported, "rejected": result.rejected, "excluded": result.excluded,
+            "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
+        })
+    return result
+
+
+# -- what was imported ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """One import into an audit, with its counts and the rows it rejected."""
+
+    source_name: str
+    rows_read: int
+    imported: int
+    rejected: int
+    excluded: int
+    rejections: list[tuple[int, str, str]]
+    sha256: str = ""
+    scope: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def in_frame(self) -> int:
+        return self.imported - self.excluded
+
+    def exclusion_reason(self) -> str:
+        """Why rows were excluded (imported but kept out of the sampling frame), in words."""
+        parts = []
+        groups = self.scope.get("offence_group")
+        if groups:
+            parts.append("an offence group other than " + _or_list([g.replace("_", " ") for g in groups]))
+        months = self.scope.get("month")
+        if months:
+            parts.append("a month outside " + (months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"))
+        for name, values in self.scope.items():
+            if name not in ("offence_group", "month"):
+                parts.append(f"a {name} other than {_or_list(values)}")
+        return ("outside the scope: " + "; or ".join(parts)) if parts else "outside the scope"
+
+
+def imports(audit: Audit) -> list[ImportSummary]:
+    """Every import into the audit so far, oldest first, with its counts and rejections."""
+    return [
+        ImportSummary(b.source_name, b.rows_read, b.imported, b.rejected, b.excluded,
+                      population_store.rejections(audit.db, b.id), b.sha256, dict(b.scope))
+        for b in population_store.batches(audit.db)
+    ]
+
+
+def strata_fields(audit: Audit) -> list[str]:
+    """The fields a sample may be stratified by: the mapped canonical fields (with the offence group
+    when the offence is mapped), then the extra columns."""
+    mapped: set[str] = set()
+    for batch in population_store.batches(audit.db):
+        mapped.update(batch.mapping.get("fields", {}))
+    if "offence" in mapped:
+        mapped.add("offence_group")
+    fields = [f for f in pop.CANONICAL_FIELDS if f in mapped and f != "ref"]
+    return fields + population_store.extra_columns(audit.db)
+
+
+def in_frame(audit: Audit) -> int:
+    """Files in the sampling frame, over all imports."""
+    return population_store.unit_count(audit.db, in_frame_only=True)
+
+
+def write_rejections_csv(path: str | Path, rejections: Iterable[tuple[int, str, str]]) -> int:
+    """Write rejected rows as CSV (``row``, ``ref``, ``reason``; UTF-8 with a BOM for Excel).
+
+    :returns: the number of rows written.
+    :raises AuditError: when the file cannot be written.
+    """
+    count = 0
+    try:
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "ref", "reason"])
+            for row, ref, reason in rejections:
+                writer.writerow([row, ref, reason])
+                count += 1
+    except OSError as error:
+        raise AuditError(f"Could not write {path}: {error.strerror or error}.") from None
+    return count
+
+
+def _or_list(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
