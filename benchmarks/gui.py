@@ -25,9 +25,10 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableWidget, QTableWidgetItem  # noqa: E402
 from review_data import APPLICABLE, NOTE, PROFILE  # noqa: E402
 
+from audit_app.core.records import Answer  # noqa: E402
 from audit_app.services import population, sampling  # noqa: E402
 from audit_app.services.audits import create_audit, open_audit  # noqa: E402
-from audit_app.services.reviews import AnswerInput, ensure_reviewer, set_answer, set_profile_value, start_review  # noqa: E402
+from audit_app.services.reviews import ensure_reviewer, set_answer, set_profile_value, start_review  # noqa: E402
 from audit_app.services.sampling import SampleRequest  # noqa: E402
 from audit_app.store.database import open_read_only  # noqa: E402
 from audit_app.ui.main_window import MainWindow  # noqa: E402
@@ -68,7 +69,7 @@ def build_audit(work: Path) -> Path:
                 for field, value in PROFILE.items():
                     set_profile_value(audit, review.id, field, value)
                 for item in APPLICABLE:
-                    set_answer(audit, review.id, item, AnswerInput("M", note=NOTE))
+                    set_answer(audit, review.id, item, Answer("M", note=NOTE))
     return path
 
 

@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audit_app.core.checklist import parse_checklist  # noqa: E402
-from audit_app.core.scoring import Answer, score_review  # noqa: E402
+from audit_app.core.records import Answer  # noqa: E402
+from audit_app.core.scoring import score_review  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "audit-app-bench"
 ROWS = 1_000_000
@@ -235,9 +236,10 @@ def bench_sampling(audit_path: Path, repeats: int = 3) -> None:
 
 
 def bench_answer_save(saves: int = 1000) -> None:
+    from audit_app.core.records import Answer
     from audit_app.services import population, sampling
     from audit_app.services.audits import create_audit
-    from audit_app.services.reviews import AnswerInput, ensure_reviewer, set_answer, start_review
+    from audit_app.services.reviews import ensure_reviewer, set_answer, start_review
     from audit_app.services.sampling import SampleRequest
 
     work = Path(tempfile.mkdtemp(prefix="audit-bench-"))
@@ -254,7 +256,7 @@ def bench_answer_save(saves: int = 1000) -> None:
         for index in range(saves):
             code = "M" if index % 2 else "N"
             start = time.perf_counter()
-            set_answer(audit, review.id, items[index % len(items)], AnswerInput(code, note="log 12"))
+            set_answer(audit, review.id, items[index % len(items)], Answer(code, note="log 12"))
             timings.append(time.perf_counter() - start)
         # floor: a bare single-row update and commit with the same settings (WAL, synchronous=FULL)
         conn.execute("CREATE TABLE floor (id INTEGER PRIMARY KEY, v TEXT)")

@@ -7,9 +7,10 @@ import pytest
 from conftest import ROOT
 
 from audit_app.cli import main
+from audit_app.core.records import Answer
 from audit_app.services import demo
 from audit_app.services.audits import create_audit, open_audit
-from audit_app.services.reviews import AnswerInput, review_state, set_answer
+from audit_app.services.reviews import review_state, set_answer
 from audit_app.services.workspace import overview
 
 BUILD = """
@@ -45,7 +46,7 @@ def _practice(path):
     """Record a practice answer in the demo's review in progress; return its review id."""
     with open_audit(path) as audit:
         review_id = next(f.primary_id for f in overview(audit) if f.status == "in_progress")
-        set_answer(audit, review_id, "C1", AnswerInput("M", note="Practice: screened in at log 6"))
+        set_answer(audit, review_id, "C1", Answer("M", note="Practice: screened in at log 6"))
     return review_id
 
 

@@ -19,30 +19,12 @@ from typing import Any, Literal
 
 from audit_app.core.checklist import Checklist
 from audit_app.core.checklist_format import Band
+from audit_app.core.records import Answer
 
 UNGRADABLE = "ungradable"
 FAILING_ALWAYS = ("not_met", "not_recorded")
 
 MissingKind = Literal["profile", "applicability", "answer", "note", "opportunity", "critical_condition"]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A reviewer's answer to one item.
-
-    :param code: an answer code of the item's scale (M, P, N, NR, NA …).
-    :param note: the evidence note (log entry numbers and dates).
-    :param opportunity_known: for items critical on a known opportunity answered Not met: the
-        reviewer's confirmation that the file showed the opportunity was known or available.
-    :param mmo: a material missed opportunity is raised on this item.
-    :param notable_practice: the item shows notable practice.
-    """
-
-    code: str
-    note: str = ""
-    opportunity_known: bool | None = None
-    mmo: bool = False
-    notable_practice: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,7 +215,7 @@ def _score_item(checklist: Checklist, item_id: str, answer: Answer | None, env: 
     assert scale_answer is not None  # checked by answer_problems
     if checklist.note_required(item_id, answer.code) and not answer.note.strip():
         tally.missing.append(Missing("note", item_id, f"{item_id}: an evidence note is required for '{scale_answer.label}'."))
-    if answer.notable_practice:
+    if answer.notable:
         tally.add("notable", item_id)
     if scale_answer.meaning == "not_applicable":
         tally.add("na_overrides", item_id)

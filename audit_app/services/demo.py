@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audit_app.core.records import Answer, Reviewer
 from audit_app.errors import AuditError, AuditFileError
 from audit_app.paths import resources_dir
 from audit_app.services import moderation, population, sampling, workspace
 from audit_app.services.audits import Audit, create_audit, open_audit
 from audit_app.services.reviews import (
-    AnswerInput,
     ensure_reviewer,
     review_result,
     set_answer,
@@ -36,7 +36,6 @@ from audit_app.services.reviews import (
     sign_off,
     start_review,
 )
-from audit_app.store.reviews import Reviewer
 
 Progress = Callable[[int, int], None]
 
@@ -276,7 +275,7 @@ class Design:
     """
 
     profile: dict[str, Any]
-    answers: dict[str, AnswerInput]
+    answers: dict[str, Answer]
     complete: bool = True
 
 
@@ -310,8 +309,8 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return sum(1 for n in range(1, (end - start).days + 1) if _plus(start, n).weekday() < 5)
 
 
-def _a(code: str, note: str = "", evidence: str = "", **flags: Any) -> AnswerInput:
-    return AnswerInput(code, note, evidence, **flags)
+def _a(code: str, note: str = "", evidence: str = "", **flags: Any) -> Answer:
+    return Answer(code, note, evidence, **flags)
 
 
 def _profile(**values: Any) -> dict[str, Any]:
@@ -683,7 +682,7 @@ class _Builder:
             if stray:  # a design error: an answer to an item the profile makes not applicable
                 raise AssertionError(f"demo design for {ref}: {', '.join(stray)} do not apply")
             for item_id in audit.checklist.items:
-                answer = design.answers.get(item_id, AnswerInput("M") if design.complete and item_id in applicable else None)
+                answer = design.answers.get(item_id, Answer("M") if design.complete and item_id in applicable else None)
                 if answer is not None:
                     set_answer(audit, review.id, item_id, answer)
             if design.complete:

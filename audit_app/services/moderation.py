@@ -6,14 +6,14 @@ every difference replaced by the agreed answer (or profile value) recorded here,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from audit_app.core import profile as profile_values
+from audit_app.core.records import Agreed, Answer, Review, Reviewer
 from audit_app.core.scoring import ReviewResult, answer_problems, score_review
 from audit_app.errors import AuditError
 from audit_app.services.audits import Audit
-from audit_app.services.reviews import AnswerInput, scoring_answer
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
@@ -41,20 +41,27 @@ class Difference:
 
     target: str  # an item id, or 'profile.<field>'
     label: str
-    primary: Any  # StoredAnswer | profile value (Python form) | None
+    primary: Any  # Answer | profile value (Python form) | None
     second: Any
-    agreed: store.Agreed | None
+    agreed: Agreed | None
 
     @property
     def is_profile(self) -> bool:
         return self.target.startswith(PROFILE_PREFIX)
 
+    @property
+    def agreed_value(self) -> Any:
+        """What was agreed: an :class:`Answer` for an item, the stored value for a profile field
+        (``None`` before an agreement, or when it leaves the question unanswered)."""
+        value = self.agreed.value if self.agreed is not None else None
+        return Answer.from_json(value) if isinstance(value, dict) else value
+
 
 @dataclass(frozen=True)
 class Comparison:
     ref: str
-    primary: store.Review
-    second: store.Review
+    primary: Review
+    second: Review
     state: str
     differences: tuple[Difference, ...]
 
@@ -63,21 +70,19 @@ class Comparison:
         return tuple(d for d in self.differences if d.agreed is None)
 
 
-def same_answer(a: store.StoredAnswer | None, b: store.StoredAnswer | None) -> bool:
+def same_answer(a: Answer | None, b: Answer | None) -> bool:
     """Two answers agree when their code and flags agree (notes are each reviewer's own words)."""
-    if a is None or b is None:
-        return a is b
-    return (a.code, a.opportunity_known, a.mmo, a.notable) == (b.code, b.opportunity_known, b.mmo, b.notable)
+    return a is b if a is None or b is None else a.same_judgement(b)
 
 
-def _reviews(audit: Audit, ref: str) -> tuple[int, dict[str, store.Review]]:
+def _reviews(audit: Audit, ref: str) -> tuple[int, dict[str, Review]]:
     unit = sampling_store.sampled_unit(audit.db, ref)
     if unit is None:
         raise AuditError(f"File '{ref}' is not in the sample.")
     return unit.unit_id, store.reviews_of_unit(audit.db, unit.unit_id)
 
 
-def moderation_state(primary: store.Review | None, second: store.Review | None, open_differences: int | None) -> str:
+def moderation_state(primary: Review | None, second: Review | None, open_differences: int | None) -> str:
     """The state of a file's moderation from its two reviews (and, once both are done, the open differences)."""
     if second is None or primary is None:
         return NO_SECOND
@@ -119,8 +124,8 @@ def compare(audit: Audit, ref: str) -> Comparison:
     return Comparison(ref, primary, second, moderation_state(primary, second, open_count), tuple(differences))
 
 
-def record_agreed(audit: Audit, ref: str, target: str, value: AnswerInput | Any, reason: str, moderator: store.Reviewer) -> None:
-    """Record the agreed answer (an :class:`AnswerInput` for an item, a value for a profile field).
+def record_agreed(audit: Audit, ref: str, target: str, value: Answer | Any, reason: str, moderator: Reviewer) -> None:
+    """Record the agreed answer (an :class:`Answer` for an item, a value for a profile field).
 
     :raises AuditError: without a reason, when the moderator is not a lead auditor, when the two
         reviews do not differ there, or when the value is not valid for the question.
@@ -158,26 +163,25 @@ def _checked_value(audit: Audit, target: str, value: Any) -> Any:
             raise AuditError(f"{exc}.") from None
     if value is None:
         return None  # agreed: the item is left unanswered
-    if not isinstance(value, AnswerInput):
+    if not isinstance(value, Answer):
         raise AuditError(f"The agreed answer to {target} must be an answer.")
-    problems = answer_problems(checklist, target, scoring_answer(value))
+    problems = answer_problems(checklist, target, value)
     if problems:
         raise AuditError("; ".join(problems) + ".")
-    return store.StoredAnswer(target, value.code, value.note.strip(), value.evidence.strip(), value.opportunity_known,
-                              value.mmo, value.notable).as_dict()
+    return replace(value, note=value.note.strip(), evidence=value.evidence.strip()).to_json(target)
 
 
 def _as_json(value: Any, audit: Audit, target: str) -> Any:
-    if isinstance(value, store.StoredAnswer):
-        return value.as_dict()
+    if isinstance(value, Answer):
+        return value.to_json(target)
     if target.startswith(PROFILE_PREFIX) and value is not None:
         return profile_values.to_json(audit.checklist.fields[target[len(PROFILE_PREFIX):]], value)
     return value
 
 
-def agreed_inputs(audit: Audit, primary_id: int, agreed: dict[str, store.Agreed],
-                  profile: dict[str, Any] | None = None, answers: dict[str, store.StoredAnswer] | None = None
-                  ) -> tuple[dict[str, Any], dict[str, store.StoredAnswer]]:
+def agreed_inputs(audit: Audit, primary_id: int, agreed: dict[str, Agreed],
+                  profile: dict[str, Any] | None = None, answers: dict[str, Answer] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, Answer]]:
     """The primary review's profile (JSON form) and answers with the agreed values laid over them."""
     profile = dict(store.profile_values(audit.db, primary_id) if profile is None else profile)
     answers = dict(store.answers(audit.db, primary_id) if answers is None else answers)
@@ -191,7 +195,7 @@ def agreed_inputs(audit: Audit, primary_id: int, agreed: dict[str, store.Agreed]
         elif decision.value is None:
             answers.pop(target, None)
         else:
-            answers[target] = store.StoredAnswer(**decision.value)
+            answers[target] = Answer.from_json(decision.value)
     return profile, answers
 
 
@@ -202,4 +206,4 @@ def agreed_result(audit: Audit, ref: str) -> ReviewResult:
     profile, answers = agreed_inputs(audit, comparison.primary.id, agreed)
     fields = audit.checklist.fields
     values = {k: profile_values.from_json(fields[k], v) for k, v in profile.items() if k in fields}
-    return score_review(audit.checklist, values, {k: scoring_answer(a) for k, a in answers.items()})
+    return score_review(audit.checklist, values, answers)

@@ -8,39 +8,26 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from audit_app.core import profile as profile_values
-from audit_app.core.scoring import Answer, ReviewResult, answer_problems, score_review
+from audit_app.core.records import REVIEW_ROLES, ROLES, Answer, Review, Reviewer
+from audit_app.core.scoring import ReviewResult, answer_problems, score_review
 from audit_app.errors import AuditError
 from audit_app.services.audits import Audit
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
 
-ROLES = ("primary", "second")
-STATUSES = ("in_progress", "complete", "signed_off")
 RESPONSE_COLUMNS = ("file_ref", "item_id", "answer", "note", "reviewer", "role")
 OPTIONAL_COLUMNS = ("evidence", "opportunity_known", "mmo", "notable_practice", "staff_number")
 _FLAG = {"": None, "yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 
-@dataclass(frozen=True)
-class AnswerInput:
-    """An answer as the GUI or an import gives it."""
-
-    code: str
-    note: str = ""
-    evidence: str = ""
-    opportunity_known: bool | None = None
-    mmo: bool = False
-    notable: bool = False
-
-
 def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str = "reviewer", actor: str | None = None,
-                    *, update_role: bool = False) -> store.Reviewer:
+                    *, update_role: bool = False) -> Reviewer:
     """The reviewer with this name and staff number, added (and logged) the first time.
 
     :param update_role: record ``role`` (and log the change) when the reviewer is known with another
@@ -49,7 +36,7 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
     name, staff_number = name.strip(), staff_number.strip()
     if not name:
         raise AuditError("A reviewer needs a name.")
-    if role not in ("lead", "reviewer"):
+    if role not in ROLES:
         raise AuditError(f"Unknown reviewer role '{role}' (lead or reviewer).")
     with audit.transaction() as db:
         found = store.find_reviewer(db, name, staff_number)
@@ -58,7 +45,7 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
                 store.set_reviewer_role(db, found.id, role)
                 events.append(db, actor or found.display, "reviewer.role", "reviewer", found.id,
                               {"name": name, "staff_number": staff_number, "old": found.role, "new": role})
-                return store.Reviewer(found.id, found.name, found.staff_number, role)
+                return Reviewer(found.id, found.name, found.staff_number, role)
             return found
         reviewer = store.insert_reviewer(db, name, staff_number, role, events.now())
         events.append(db, actor or name, "reviewer.add", "reviewer", reviewer.id,
@@ -66,20 +53,20 @@ def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str =
     return reviewer
 
 
-def reviewers(audit: Audit) -> list[store.Reviewer]:
+def reviewers(audit: Audit) -> list[Reviewer]:
     """Everyone recorded as a reviewer in the audit, by name."""
     return store.reviewers(audit.db)
 
 
-def reviewer(audit: Audit, reviewer_id: int) -> store.Reviewer:
+def reviewer(audit: Audit, reviewer_id: int) -> Reviewer:
     found = store.reviewer_by_id(audit.db, reviewer_id)
     if found is None:
         raise AuditError(f"No reviewer {reviewer_id} in this audit.")
     return found
 
 
-def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "primary", *, training: bool = False,
-                 actor: str | None = None) -> store.Review:
+def start_review(audit: Audit, ref: str, reviewer: Reviewer, role: str = "primary", *, training: bool = False,
+                 actor: str | None = None) -> Review:
     """Open (or return the existing) review of a sampled file by a reviewer in a role.
 
     A second review is independent: it cannot be by the primary reviewer, and neither reviewer
@@ -88,7 +75,7 @@ def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "
     :param training: mark the review as a training example (shown as such everywhere).
     :param actor: who starts it, when not the reviewer (a lead auditor assigning a second review).
     """
-    if role not in ROLES:
+    if role not in REVIEW_ROLES:
         raise AuditError(f"Unknown review role '{role}' (primary or second).")
     with audit.transaction() as db:
         existing = store.find_review(db, ref, role)
@@ -118,7 +105,7 @@ def start_review(audit: Audit, ref: str, reviewer: store.Reviewer, role: str = "
     return review
 
 
-def _editable(db: Any, review_id: int) -> store.Review:
+def _editable(db: Any, review_id: int) -> Review:
     review = store.review_by_id(db, review_id)
     if review is None:
         raise AuditError(f"No review {review_id} in this audit.")
@@ -128,7 +115,7 @@ def _editable(db: Any, review_id: int) -> store.Review:
     return review
 
 
-def _after_change(audit: Audit, db: Any, review: store.Review, actor: str) -> None:
+def _after_change(audit: Audit, db: Any, review: Review, actor: str) -> None:
     """A complete review that a change leaves incomplete goes back to in progress (logged)."""
     if review.status != "complete":
         return
@@ -162,19 +149,19 @@ def set_profile_value(audit: Audit, review_id: int, field_id: str, value: Any, a
         _after_change(audit, db, review, actor)
 
 
-def set_answer(audit: Audit, review_id: int, item_id: str, given: AnswerInput | None, actor: str | None = None,
+def set_answer(audit: Audit, review_id: int, item_id: str, given: Answer | None, actor: str | None = None,
                reason: str = "") -> None:
     """Record (or clear, with ``None``) the answer to one item; checked against its scale.
 
-    Drafts of the item's note and evidence are settled by the answer (deleted).
+    The note and evidence reference are kept without surrounding white space. Drafts of the
+    item's note and evidence are settled by the answer (deleted).
     """
     new = None
     if given is not None:
-        problems = answer_problems(audit.checklist, item_id, scoring_answer(given))
+        problems = answer_problems(audit.checklist, item_id, given)
         if problems:
             raise AuditError("; ".join(problems) + ".")
-        new = store.StoredAnswer(item_id, given.code, given.note.strip(), given.evidence.strip(),
-                                 given.opportunity_known, given.mmo, given.notable)
+        new = replace(given, note=given.note.strip(), evidence=given.evidence.strip())
     elif item_id not in audit.checklist.items:
         raise AuditError(f"Unknown item '{item_id}'.")
     with audit.transaction() as db:
@@ -183,18 +170,13 @@ def set_answer(audit: Audit, review_id: int, item_id: str, given: AnswerInput | 
         store.delete_drafts(db, review_id, item_id)
         if old == new:
             return
-        store.set_answer(db, review_id, new, item_id)
+        store.set_answer(db, review_id, item_id, new)
         store.touch_review(db, review_id, events.now())
         actor = actor or review.reviewer.display
         events.append(db, actor, "answer.set", "review", review_id, {
-            "item": item_id, "old": old.as_dict() if old else None, "new": new.as_dict() if new else None,
+            "item": item_id, "old": old.to_json(item_id) if old else None, "new": new.to_json(item_id) if new else None,
         }, reason=reason)
         _after_change(audit, db, review, actor)
-
-
-def scoring_answer(stored: AnswerInput | store.StoredAnswer) -> Answer:
-    return Answer(code=stored.code, note=stored.note, opportunity_known=stored.opportunity_known,
-                  mmo=stored.mmo, notable_practice=stored.notable)
 
 
 def review_result(audit: Audit, review_id: int) -> ReviewResult:
@@ -203,8 +185,7 @@ def review_result(audit: Audit, review_id: int) -> ReviewResult:
     stored_profile = store.profile_values(db, review_id)
     values = {k: profile_values.from_json(audit.checklist.fields[k], v) for k, v in stored_profile.items()
               if k in audit.checklist.fields}
-    answers = {item: scoring_answer(a) for item, a in store.answers(db, review_id).items()}
-    return score_review(audit.checklist, values, answers)
+    return score_review(audit.checklist, values, store.answers(db, review_id))
 
 
 def set_review_status(audit: Audit, review_id: int, status: str, actor: str | None = None, reason: str = "") -> None:
@@ -227,7 +208,7 @@ def set_review_status(audit: Audit, review_id: int, status: str, actor: str | No
 # -- sign-off, and changes after it
 
 
-def sign_off(audit: Audit, review_id: int, signer: store.Reviewer) -> None:
+def sign_off(audit: Audit, review_id: int, signer: Reviewer) -> None:
     """The lead auditor signs off a complete review, which locks it.
 
     :raises AuditError: when the signer is not a lead auditor, signs their own review, or the
@@ -253,7 +234,7 @@ def sign_off(audit: Audit, review_id: int, signer: store.Reviewer) -> None:
                       {"old": review.status, "new": "signed_off", "signed_off_by": signer.id})
 
 
-def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: store.Reviewer) -> None:
+def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: Reviewer) -> None:
     """Unlock a signed-off review to change it: the reason is recorded, the review is marked
     "changed after sign-off" for good, and the sign-off is void until a lead auditor signs again.
     """
@@ -278,7 +259,7 @@ def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: stor
 # -- who may see a review
 
 
-def view_problem(audit: Audit, review: store.Review, viewer: store.Reviewer | None) -> str | None:
+def view_problem(audit: Audit, review: Review, viewer: Reviewer | None) -> str | None:
     """Why ``viewer`` may not see ``review`` (None when they may).
 
     While a file has both a primary and a second review and either is unfinished, each review is
@@ -297,13 +278,13 @@ def view_problem(audit: Audit, review: store.Review, viewer: store.Reviewer | No
 class ReviewState:
     """Everything a review page shows: the review, its profile values, answers and unsaved drafts."""
 
-    review: store.Review
+    review: Review
     profile: dict[str, Any]
-    answers: dict[str, store.StoredAnswer]
+    answers: dict[str, Answer]
     drafts: dict[tuple[str, str], str]
 
 
-def review_state(audit: Audit, review_id: int, viewer: store.Reviewer | None = None) -> ReviewState:
+def review_state(audit: Audit, review_id: int, viewer: Reviewer | None = None) -> ReviewState:
     """Load a review for showing (refused while it must stay hidden from ``viewer``)."""
     db = audit.db
     review = store.review_by_id(db, review_id)
@@ -448,7 +429,7 @@ def _parse_response(audit: Audit, number: int, get: Any, selected: set[str], res
     problems = []
     if ref not in selected:
         problems.append(f"file '{ref}' is not in the sample")
-    if role not in ROLES:
+    if role not in REVIEW_ROLES:
         problems.append(f"role '{role}' is not primary or second")
     if not reviewer:
         problems.append("reviewer is empty")
@@ -468,9 +449,9 @@ def _parse_response(audit: Audit, number: int, get: Any, selected: set[str], res
         flags = {name: _FLAG.get(get(name).lower(), "bad") for name in ("opportunity_known", "mmo", "notable_practice")}
         bad = [name for name, flag in flags.items() if flag == "bad"]
         problems += [f"{name} must be yes or no" for name in bad]
-        value = AnswerInput(text.upper(), get("note"), get("evidence"), flags["opportunity_known"] if not bad else None,
-                            bool(flags["mmo"]) if not bad else False, bool(flags["notable_practice"]) if not bad else False)
-        problems += answer_problems(audit.checklist, target, scoring_answer(value))
+        value = Answer(text.upper(), get("note"), get("evidence"), flags["opportunity_known"] if not bad else None,
+                       bool(flags["mmo"]) if not bad else False, bool(flags["notable_practice"]) if not bad else False)
+        problems += answer_problems(audit.checklist, target, value)
     if problems:
         result.errors.append(RowError(number, "; ".join(problems)))
         return None

@@ -111,7 +111,8 @@ def _replay_differences(audit: Audit) -> list[str]:
     replayed = _replay(audit)
     reviews = {r.id: r for r in review_store.all_reviews(db)}
     current_profiles = review_store.all_profile_values(db)
-    current_answers = review_store.all_answers(db)
+    current_answers = {review_id: {item: answer.to_json(item) for item, answer in answers.items()}
+                       for review_id, answers in review_store.all_answers(db).items()}
     problems = []
     for review_id in sorted(set(reviews) | set(replayed.statuses)):
         review = reviews.get(review_id)

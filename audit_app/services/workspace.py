@@ -15,11 +15,11 @@ from typing import Any
 
 from audit_app.core import profile as profile_values
 from audit_app.core import statistics
+from audit_app.core.records import Answer
 from audit_app.core.scoring import ReviewResult, score_review
 from audit_app.errors import AuditError, UserFacingError
 from audit_app.services import moderation
 from audit_app.services.audits import Audit
-from audit_app.services.reviews import scoring_answer
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
@@ -163,13 +163,13 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
     return out
 
 
-def _score(audit: Audit, stored_profile: dict[str, Any], answers: dict[str, store.StoredAnswer]) -> ReviewResult:
+def _score(audit: Audit, stored_profile: dict[str, Any], answers: dict[str, Answer]) -> ReviewResult:
     fields = audit.checklist.fields
     values = {k: profile_values.from_json(fields[k], v) for k, v in stored_profile.items() if k in fields}
-    return score_review(audit.checklist, values, {k: scoring_answer(a) for k, a in answers.items()})
+    return score_review(audit.checklist, values, answers)
 
 
-def _differing_targets(audit: Audit, profiles: dict[int, dict[str, Any]], answers: dict[int, dict[str, store.StoredAnswer]],
+def _differing_targets(audit: Audit, profiles: dict[int, dict[str, Any]], answers: dict[int, dict[str, Answer]],
                        first: int, second: int) -> set[str]:
     a_profile, b_profile = profiles.get(first, {}), profiles.get(second, {})
     targets = {moderation.PROFILE_PREFIX + f for f in set(a_profile) | set(b_profile) if a_profile.get(f) != b_profile.get(f)}

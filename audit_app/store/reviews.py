@@ -8,48 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-
-@dataclass(frozen=True)
-class Reviewer:
-    id: int
-    name: str
-    staff_number: str
-    role: str
-
-    @property
-    def display(self) -> str:
-        """How the reviewer is named in the audit trail and on screen."""
-        return f"{self.name} ({self.staff_number})" if self.staff_number else self.name
-
-
-@dataclass(frozen=True)
-class Review:
-    id: int
-    unit_id: int
-    ref: str
-    reviewer: Reviewer
-    role: str
-    status: str
-    created_at: str
-    updated_at: str
-    training: bool = False
-    signed_off_by: Reviewer | None = None
-    signed_off_at: str | None = None
-    changed_after_sign_off: bool = False
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    item: str
-    code: str
-    note: str
-    evidence: str
-    opportunity_known: bool | None
-    mmo: bool
-    notable: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+from audit_app.core.records import Agreed, Answer, Review, Reviewer
 
 
 def find_reviewer(db: Database, name: str, staff_number: str = "") -> Reviewer | None:
@@ -148,27 +107,29 @@ def set_profile_value(db: Database, review_id: int, field: str, value: Any) -> N
                    [review_id, field, json.dumps(value, ensure_ascii=False)])
 
 
-def answers(db: Database, review_id: int) -> dict[str, StoredAnswer]:
-    rows = db.execute(
-        "SELECT item, code, note, evidence, opportunity_known, mmo, notable FROM answer WHERE review_id = ?", [review_id]
-    )
-    return {row[0]: _answer(row) for row in rows}
+def answers(db: Database, review_id: int) -> dict[str, Answer]:
+    """The answers of one review, by item."""
+    rows = db.execute("SELECT item, code, note, evidence, opportunity_known, mmo, notable FROM answer WHERE review_id = ?",
+                      [review_id])
+    return {row[0]: _answer(row[1:]) for row in rows}
 
 
-def answer(db: Database, review_id: int, item: str) -> StoredAnswer | None:
+def answer(db: Database, review_id: int, item: str) -> Answer | None:
     row = db.execute(
-        "SELECT item, code, note, evidence, opportunity_known, mmo, notable FROM answer WHERE review_id = ? AND item = ?",
+        "SELECT code, note, evidence, opportunity_known, mmo, notable FROM answer WHERE review_id = ? AND item = ?",
         [review_id, item],
     ).fetchone()
     return _answer(row) if row else None
 
 
-def _answer(row: tuple[Any, ...]) -> StoredAnswer:
-    known = None if row[4] is None else bool(row[4])
-    return StoredAnswer(row[0], row[1], row[2], row[3], known, bool(row[5]), bool(row[6]))
+def _answer(row: tuple[Any, ...]) -> Answer:
+    """An answer from its columns (code, note, evidence, opportunity_known, mmo, notable)."""
+    known = None if row[3] is None else bool(row[3])
+    return Answer(row[0], row[1], row[2], known, bool(row[4]), bool(row[5]))
 
 
-def set_answer(db: Database, review_id: int, value: StoredAnswer | None, item: str) -> None:
+def set_answer(db: Database, review_id: int, item: str, value: Answer | None) -> None:
+    """Record (or, with ``None``, delete) the answer to one item."""
     if value is None:
         db.execute("DELETE FROM answer WHERE review_id = ? AND item = ?", [review_id, item])
         return
@@ -176,7 +137,7 @@ def set_answer(db: Database, review_id: int, value: StoredAnswer | None, item: s
     db.execute(
         "INSERT OR REPLACE INTO answer (review_id, item, code, note, evidence, opportunity_known, mmo, notable)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [review_id, value.item, value.code, value.note, value.evidence, known, int(value.mmo), int(value.notable)],
+        [review_id, item, value.code, value.note, value.evidence, known, int(value.mmo), int(value.notable)],
     )
 
 
@@ -187,11 +148,12 @@ def all_profile_values(db: Database) -> dict[int, dict[str, Any]]:
     return out
 
 
-def all_answers(db: Database) -> dict[int, dict[str, dict[str, Any]]]:
-    out: dict[int, dict[str, dict[str, Any]]] = {}
+def all_answers(db: Database) -> dict[int, dict[str, Answer]]:
+    """Every answer in the audit: review id → item → answer."""
+    out: dict[int, dict[str, Answer]] = {}
     rows = db.execute("SELECT review_id, item, code, note, evidence, opportunity_known, mmo, notable FROM answer")
     for row in rows:
-        out.setdefault(row[0], {})[row[1]] = _answer(row[1:]).as_dict()
+        out.setdefault(row[0], {})[row[1]] = _answer(row[2:])
     return out
 
 
@@ -217,15 +179,6 @@ def delete_drafts(db: Database, review_id: int, item: str | None = None) -> None
 
 
 # -- moderation: agreed answers where two reviews of a file differ
-
-
-@dataclass(frozen=True)
-class Agreed:
-    target: str  # an item id, or 'profile.<field>'
-    value: Any  # the answer as a dict (StoredAnswer.as_dict), or a profile value (JSON form); None = cleared
-    reason: str
-    decided_by: Reviewer
-    decided_at: str
 
 
 def set_agreed(db: Database, unit_id: int, target: str, value: Any, reason: str, reviewer_id: int, at: str) -> None:
@@ -292,13 +245,13 @@ def sample_file_rows(db: Database) -> list[SampleFileRow]:
     return [SampleFileRow(*row, by_unit.get(row[0], {}).get("primary"), by_unit.get(row[0], {}).get("second")) for row in rows]
 
 
-def answers_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[str, StoredAnswer]]:
+def answers_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[str, Answer]]:
     """Answers of many reviews at once (for grading a whole sample)."""
-    out: dict[int, dict[str, StoredAnswer]] = {review_id: {} for review_id in review_ids}
+    out: dict[int, dict[str, Answer]] = {review_id: {} for review_id in review_ids}
     rows = db.execute("SELECT review_id, item, code, note, evidence, opportunity_known, mmo, notable FROM answer")
     for row in rows:
         if row[0] in out:
-            out[row[0]][row[1]] = _answer(row[1:])
+            out[row[0]][row[1]] = _answer(row[2:])
     return out
 
 

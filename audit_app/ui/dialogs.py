@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audit_app.core.records import Reviewer
 from audit_app.services.workspace import HistoryEntry
-from audit_app.store.reviews import Reviewer
 from audit_app.ui.ui_settings import ROLES, Identity
 
 

@@ -9,12 +9,12 @@ from typing import TypeVar
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
 from audit_app.services import reviews as review_service
 from audit_app.services import sampling, workspace
 from audit_app.services.audits import open_audit
 from audit_app.services.verification import VerifyReport, verify
-from audit_app.store.reviews import Reviewer
 from audit_app.ui.dialogs import HistoryDialog, ReasonDialog, SecondReviewDialog
 from audit_app.ui.session import AuditSession
 from audit_app.ui.ui_settings import UiSettings

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core.checklist import Checklist
-from audit_app.store.reviews import StoredAnswer
+from audit_app.core.records import Answer
 from audit_app.ui.text import answer_words, escape, heading
 
 CRITICAL = {"always": "Critical item", "on_known_opportunity": "Critical when the opportunity was known", "never": ""}
@@ -157,7 +157,7 @@ class ItemPanel(QWidget):
 
     # -- showing an item
 
-    def show_item(self, item_id: str, answer: StoredAnswer | None, note: str, evidence: str, applies: bool | None,
+    def show_item(self, item_id: str, answer: Answer | None, note: str, evidence: str, applies: bool | None,
                   editable: bool, parameters: dict[str, float] | None = None) -> None:
         """Show ``item_id`` with its recorded answer and the text in its fields."""
         checklist = self.checklist
@@ -201,11 +201,11 @@ class ItemPanel(QWidget):
         for check in (self.mmo_check, self.notable_check):
             check.setEnabled(editable and answer is not None)
 
-    def _recorded_text(self, item_id: str, answer: StoredAnswer | None) -> str:
+    def _recorded_text(self, item_id: str, answer: Answer | None) -> str:
         """The recorded answer in words (plain to read whether or not the review can be changed)."""
         return "Not answered yet." if answer is None else "Recorded: " + answer_words(self.checklist, item_id, answer)
 
-    def _show_banner(self, item_id: str, applies: bool | None, answer: StoredAnswer | None) -> None:
+    def _show_banner(self, item_id: str, applies: bool | None, answer: Answer | None) -> None:
         condition = self.checklist.items[item_id].applies_when
         if applies is False:
             kept = " Its answer is kept in the record but not scored; clear it if it was given by mistake." if answer else ""
@@ -243,7 +243,7 @@ class ItemPanel(QWidget):
             button.show()
             self._buttons[answer.code] = button
 
-    def _show_opportunity(self, item_id: str, answer: StoredAnswer | None, editable: bool) -> None:
+    def _show_opportunity(self, item_id: str, answer: Answer | None, editable: bool) -> None:
         item = self.checklist.items[item_id]
         meaning = self.checklist.answer(item_id, answer.code) if answer else None
         show = item.critical == "on_known_opportunity" and meaning is not None and meaning.meaning == "not_met"

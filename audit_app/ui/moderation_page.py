@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core.checklist import Checklist
+from audit_app.core.records import Answer
 from audit_app.core.scoring import ReviewResult
 from audit_app.services.moderation import STATE_LABELS, Comparison, Difference
-from audit_app.services.reviews import AnswerInput
-from audit_app.store.reviews import StoredAnswer
 from audit_app.ui.text import answer_words, escape, heading
 
 TAKE_PRIMARY, TAKE_SECOND, OTHER = "primary", "second", "other"
@@ -39,7 +38,7 @@ def answer_html(answer: Any, checklist: Checklist, target: str) -> str:
     """An answer (or profile value) as shown side by side."""
     if answer is None:
         return "<i>not answered</i>"
-    if not isinstance(answer, StoredAnswer):
+    if not isinstance(answer, Answer):
         return escape(_value_text(checklist, target, answer))
     text = answer_words(checklist, target, answer)
     if answer.note:
@@ -59,7 +58,7 @@ def _value_text(checklist: Checklist, target: str, value: Any) -> str:
 def _plain(answer: Any, checklist: Checklist, target: str) -> str:
     if answer is None:
         return "—"
-    if isinstance(answer, StoredAnswer):
+    if isinstance(answer, Answer):
         flags = "".join(f" +{f}" for f, on in (("MMO", answer.mmo), ("notable", answer.notable)) if on)
         return answer.code + flags
     return _value_text(checklist, target, answer)
@@ -68,7 +67,7 @@ def _plain(answer: Any, checklist: Checklist, target: str) -> str:
 class ModerationPage(QWidget):
     """Shows a :class:`Comparison` and asks for agreed answers."""
 
-    agree_requested = Signal(str, object, str)  # target, AnswerInput or profile value, reason
+    agree_requested = Signal(str, object, str)  # target, Answer or profile value, reason
     back_requested = Signal()
 
     def __init__(self, checklist: Checklist, parent: QWidget | None = None):
@@ -218,10 +217,7 @@ class ModerationPage(QWidget):
         return next((i for i, d in enumerate(self.comparison.differences) if d.agreed is None), 0)
 
     def _agreed_value(self, difference: Difference) -> Any:
-        if difference.agreed is None:
-            return None
-        value = difference.agreed.value
-        return StoredAnswer(**value) if isinstance(value, dict) else value
+        return difference.agreed_value
 
     def _difference(self) -> Difference | None:
         row = self.table.currentRow()
@@ -264,7 +260,7 @@ class ModerationPage(QWidget):
         if difference.is_profile:
             self.value_edit.setText(_value_text(self.checklist, difference.target, value))
             return
-        answer = value if isinstance(value, StoredAnswer) else None
+        answer = value if isinstance(value, Answer) else None
         self.code_combo.setCurrentIndex(max(self.code_combo.findData(answer.code if answer else ""), 0))
         self.opportunity_combo.setCurrentIndex(self.opportunity_combo.findData(answer.opportunity_known if answer else None))
         self.mmo_check.setChecked(bool(answer and answer.mmo))
@@ -298,9 +294,8 @@ class ModerationPage(QWidget):
             value: Any = difference.primary if choice == TAKE_PRIMARY else difference.second
         elif choice in (TAKE_PRIMARY, TAKE_SECOND):
             source = difference.primary if choice == TAKE_PRIMARY else difference.second
-            value = None if source is None else AnswerInput(source.code, source.note, source.evidence,
-                                                              source.opportunity_known, source.mmo, source.notable)
+            value = source
         else:
-            value = AnswerInput(self.code_combo.currentData(), self.note_edit.toPlainText().strip(), "",
-                                self.opportunity_combo.currentData(), self.mmo_check.isChecked(), self.notable_check.isChecked())
+            value = Answer(self.code_combo.currentData(), self.note_edit.toPlainText().strip(), "",
+                           self.opportunity_combo.currentData(), self.mmo_check.isChecked(), self.notable_check.isChecked())
         self.agree_requested.emit(difference.target, value, self.reason_edit.text().strip())

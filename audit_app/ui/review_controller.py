@@ -19,21 +19,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from audit_app.core import profile as profile_values
+from audit_app.core.records import Answer, Reviewer
 from audit_app.core.scoring import ReviewResult
 from audit_app.errors import UserFacingError
 from audit_app.services import reviews as review_service
 from audit_app.services.audits import Audit
-from audit_app.services.reviews import AnswerInput, ReviewState
-from audit_app.store.reviews import Reviewer, StoredAnswer
+from audit_app.services.reviews import ReviewState
 
 TYPING_PAUSE_MS = 1500  # typed text is recorded (an audit-trail event) after this long without a keystroke
 PROFILE = "profile."
-
-
-def _input(answer: StoredAnswer | None) -> AnswerInput | None:
-    if answer is None:
-        return None
-    return AnswerInput(answer.code, answer.note, answer.evidence, answer.opportunity_known, answer.mmo, answer.notable)
 
 
 class _ChangeCommand(QUndoCommand):
@@ -110,7 +104,7 @@ class ReviewController(QObject):
         review = self.state.review
         return review.reviewer.id == self.me.id and review.status != "signed_off"
 
-    def answer(self, item: str) -> StoredAnswer | None:
+    def answer(self, item: str) -> Answer | None:
         return self.state.answers.get(item)
 
     def text(self, item: str, field: str) -> str:
@@ -137,7 +131,7 @@ class ReviewController(QObject):
         if code is None:
             new = None
         else:
-            base = _input(old) or AnswerInput(code)
+            base = old or Answer(code)
             meaning = self.checklist.answer(item, code)
             keeps_opportunity = self.checklist.items[item].critical == "on_known_opportunity" and meaning and meaning.meaning == "not_met"
             opportunity = base.opportunity_known if keeps_opportunity else None
@@ -153,7 +147,7 @@ class ReviewController(QObject):
             self.failed.emit(f"Answer {item} first.")
             self.changed.emit()
             return
-        new = replace(_input(old), **{name: value}, note=self.text(item, "note").strip(), evidence=self.text(item, "evidence").strip())
+        new = replace(old, **{name: value}, note=self.text(item, "note").strip(), evidence=self.text(item, "evidence").strip())
         self._change_answer(item, new, f"{item}: {name.replace('_', ' ')}")
 
     def type_text(self, item: str, field: str, text: str) -> None:
@@ -183,16 +177,16 @@ class ReviewController(QObject):
             if getattr(old, field) == text.strip():
                 review_service.discard_draft(self.audit, self.review_id, item)
                 continue
-            new = replace(_input(old), **{field: text.strip()})
+            new = replace(old, **{field: text.strip()})
             self._change_answer(item, new, f"{item}: {field}", merge_key=field)
 
-    def _change_answer(self, item: str, new: AnswerInput | None, text: str, merge_key: str = "") -> None:
-        old = _input(self.state.answers.get(item))
+    def _change_answer(self, item: str, new: Answer | None, text: str, merge_key: str = "") -> None:
+        old = self.state.answers.get(item)
         if old != new and self._write_answer(item, new):
             key = f"{item}:{merge_key}" if merge_key else ""
             self.undo_stack.push(_ChangeCommand(text, partial(self._write_answer, item), old, new, key))
 
-    def _write_answer(self, item: str, new: AnswerInput | None) -> bool:
+    def _write_answer(self, item: str, new: Answer | None) -> bool:
         return self._record(lambda: review_service.set_answer(self.audit, self.review_id, item, new, actor=self.me.display))
 
     def _record(self, change: Callable[[], None]) -> bool:

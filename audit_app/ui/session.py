@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile
 
+from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
 from audit_app.services.audits import Audit, open_audit
 from audit_app.services.reviews import ensure_reviewer
-from audit_app.store.reviews import Reviewer
 from audit_app.ui.ui_settings import Identity
 
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QWidget
 
 from audit_app.core.checklist import Checklist
-from audit_app.store.reviews import StoredAnswer
+from audit_app.core.records import Answer
 
 
 def escape(text: str) -> str:
@@ -29,7 +29,7 @@ def heading(parent: QWidget, scale: float = 1.3, text: str = "") -> QLabel:
     return label
 
 
-def answer_words(checklist: Checklist, item_id: str, answer: StoredAnswer) -> str:
+def answer_words(checklist: Checklist, item_id: str, answer: Answer) -> str:
     """An answer's label in bold, then its flags, as rich text: "<b>Not met</b> · opportunity known"."""
     label = checklist.answer(item_id, answer.code)
     parts = [f"<b>{escape(label.label if label else answer.code)}</b>"]

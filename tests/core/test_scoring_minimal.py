@@ -11,7 +11,8 @@ import datetime as dt
 import pytest
 
 from audit_app.core.checklist import load_checklist
-from audit_app.core.scoring import UNGRADABLE, Answer, answer_problems, round_half_up, score_review
+from audit_app.core.records import Answer
+from audit_app.core.scoring import UNGRADABLE, answer_problems, round_half_up, score_review
 
 PROFILE = {
     "offence_group": "burglary",

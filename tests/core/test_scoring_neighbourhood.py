@@ -12,7 +12,8 @@ from review_data import APPLICABLE, NOTE, PROFILE
 from ruamel.yaml import YAML
 
 from audit_app.core.checklist import load_checklist, parse_checklist
-from audit_app.core.scoring import UNGRADABLE, Answer, score_review
+from audit_app.core.records import Answer
+from audit_app.core.scoring import UNGRADABLE, score_review
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_all_met_without_notable_practice_is_capped_at_good(checklist):
 
 
 def test_all_met_with_notable_practice_is_outstanding(checklist):
-    result = score_review(checklist, PROFILE, all_met(D5=Answer("M", note=NOTE, notable_practice=True)))
+    result = score_review(checklist, PROFILE, all_met(D5=Answer("M", note=NOTE, notable=True)))
     assert result.grade == "outstanding" and result.grade_label == "Outstanding"
     assert result.needs_moderation is False
 

@@ -10,11 +10,12 @@ from conftest import ROOT
 
 from audit_app.cli import main
 from audit_app.core import sampling
+from audit_app.core.records import Answer
 from audit_app.errors import AuditError
 from audit_app.services import population
 from audit_app.services import sampling as sample_service
 from audit_app.services.audits import create_audit
-from audit_app.services.reviews import AnswerInput, ensure_reviewer, import_responses, set_answer, start_review
+from audit_app.services.reviews import ensure_reviewer, import_responses, set_answer, start_review
 from audit_app.services.sampling import SampleRequest
 from audit_app.services.verification import verify
 from audit_app.store import population as population_store
@@ -70,7 +71,7 @@ def test_verify_finds_an_answer_changed_behind_the_tools_back(audit):
     ref = sample_service.sample(audit).selected[0]
     reviewer = ensure_reviewer(audit, "Ann Reviewer", "R1")
     review = start_review(audit, ref, reviewer)
-    set_answer(audit, review.id, "A1", AnswerInput("P", note="Log 3"))
+    set_answer(audit, review.id, "A1", Answer("P", note="Log 3"))
     assert verify(audit).ok
     conn = sqlite3.connect(audit.path)
     conn.execute("UPDATE answer SET code = 'M' WHERE item = 'A1'")

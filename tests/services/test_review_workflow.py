@@ -7,11 +7,11 @@ import pytest
 from conftest import ROOT
 from review_data import APPLICABLE, NOTE, PROFILE
 
+from audit_app.core.records import Answer
 from audit_app.errors import AuditError
 from audit_app.services import moderation, population, sampling, workspace
 from audit_app.services.audits import create_audit
 from audit_app.services.reviews import (
-    AnswerInput,
     change_after_sign_off,
     ensure_reviewer,
     review_result,
@@ -52,7 +52,7 @@ def fill(audit, review_id, **changes):
     for field, value in PROFILE.items():
         set_profile_value(audit, review_id, field, value)
     for item in APPLICABLE:
-        set_answer(audit, review_id, item, changes.get(item, AnswerInput("M", note=NOTE)))
+        set_answer(audit, review_id, item, changes.get(item, Answer("M", note=NOTE)))
 
 
 def completed(audit, ref, reviewer, role="primary", **changes):
@@ -75,7 +75,7 @@ def test_complete_needs_nothing_missing(audit, people):
 def test_a_change_that_leaves_a_complete_review_incomplete_puts_it_back_in_progress(audit, people):
     ref = sampling.sample(audit).selected[0]
     review = completed(audit, ref, people["ann"])
-    set_answer(audit, review.id, "D4", AnswerInput("N"))  # Not met needs a note
+    set_answer(audit, review.id, "D4", Answer("N"))  # Not met needs a note
     assert review_state(audit, review.id).review.status == "in_progress"
     assert verify(audit).ok
 
@@ -102,13 +102,13 @@ def test_a_signed_off_review_is_locked_until_changed_with_a_reason(audit, people
     review = completed(audit, ref, people["ann"])
     sign_off(audit, review.id, people["lee"])
     with pytest.raises(AuditError, match="locked"):
-        set_answer(audit, review.id, "A1", AnswerInput("P", note="late"))
+        set_answer(audit, review.id, "A1", Answer("P", note="late"))
     with pytest.raises(AuditError, match="reason"):
         change_after_sign_off(audit, review.id, " ", people["ann"])
     with pytest.raises(AuditError, match="Only Ann Reviewer"):
         change_after_sign_off(audit, review.id, "Wrong log entry", people["bob"])
     change_after_sign_off(audit, review.id, "Wrong log entry cited for A1", people["ann"])
-    set_answer(audit, review.id, "A1", AnswerInput("P", note="recorded 30 hours after the report"))
+    set_answer(audit, review.id, "A1", Answer("P", note="recorded 30 hours after the report"))
     state = review_state(audit, review.id).review
     assert (state.status, state.signed_off_by, state.changed_after_sign_off) == ("complete", None, True)
     summary = next(f for f in workspace.overview(audit) if f.ref == ref)
@@ -141,22 +141,22 @@ def test_second_review_is_independent_until_both_are_complete(audit, people):
 
 def test_moderation_records_agreed_answers_and_keeps_both_originals(audit, people):
     ref = sampling.sample(audit).selected[0]
-    first = completed(audit, ref, people["ann"], D4=AnswerInput("N", note="doorbell footage not requested", opportunity_known=True))
-    second = completed(audit, ref, people["bob"], role="second", A1=AnswerInput("P", note="recorded late"))
+    first = completed(audit, ref, people["ann"], D4=Answer("N", note="doorbell footage not requested", opportunity_known=True))
+    second = completed(audit, ref, people["bob"], role="second", A1=Answer("P", note="recorded late"))
     comparison = moderation.compare(audit, ref)
     assert [d.target for d in comparison.differences] == ["A1", "D4"]
     assert comparison.state == moderation.TO_AGREE
     # The primary review has a critical failure on D4 (Not met, known opportunity): capped at Requires improvement.
     assert review_result(audit, first.id).critical_failures == ("D4",)
     with pytest.raises(AuditError, match="reason"):
-        moderation.record_agreed(audit, ref, "D4", AnswerInput("M", note=NOTE), "", people["lee"])
+        moderation.record_agreed(audit, ref, "D4", Answer("M", note=NOTE), "", people["lee"])
     with pytest.raises(AuditError, match="Only a lead auditor"):
-        moderation.record_agreed(audit, ref, "D4", AnswerInput("M", note=NOTE), "x", people["bob"])
+        moderation.record_agreed(audit, ref, "D4", Answer("M", note=NOTE), "x", people["bob"])
     with pytest.raises(AuditError, match="do not differ"):
-        moderation.record_agreed(audit, ref, "B1", AnswerInput("M", note=NOTE), "x", people["lee"])
-    moderation.record_agreed(audit, ref, "D4", AnswerInput("M", note="footage requested at log 12"), "Log 12 shows the request", people["lee"])
+        moderation.record_agreed(audit, ref, "B1", Answer("M", note=NOTE), "x", people["lee"])
+    moderation.record_agreed(audit, ref, "D4", Answer("M", note="footage requested at log 12"), "Log 12 shows the request", people["lee"])
     assert moderation.compare(audit, ref).state == moderation.TO_AGREE
-    moderation.record_agreed(audit, ref, "A1", AnswerInput("M", note=NOTE), "Recorded within 24 hours (log 2)", people["lee"])
+    moderation.record_agreed(audit, ref, "A1", Answer("M", note=NOTE), "Recorded within 24 hours (log 2)", people["lee"])
     assert moderation.compare(audit, ref).state == moderation.AGREED
     agreed = moderation.agreed_result(audit, ref)
     assert agreed.critical_failures == () and agreed.score == 100.0
@@ -171,9 +171,9 @@ def test_moderation_records_agreed_answers_and_keeps_both_originals(audit, peopl
 
 def test_verify_finds_an_agreed_answer_or_a_sign_off_changed_behind_the_tools_back(audit, people):
     ref = sampling.sample(audit).selected[0]
-    completed(audit, ref, people["ann"], A1=AnswerInput("P", note="late"))
+    completed(audit, ref, people["ann"], A1=Answer("P", note="late"))
     review = completed(audit, ref, people["bob"], role="second")
-    moderation.record_agreed(audit, ref, "A1", AnswerInput("M", note=NOTE), "Log 2", people["lee"])
+    moderation.record_agreed(audit, ref, "A1", Answer("M", note=NOTE), "Log 2", people["lee"])
     sign_off(audit, review.id, people["lee"])
     audit.close()
     conn = sqlite3.connect(audit.path)
@@ -195,7 +195,7 @@ def test_drafts_are_kept_until_the_answer_is_recorded(audit, people):
     review = start_review(audit, ref, people["ann"])
     save_draft(audit, review.id, "A1", "note", "Recorded at 09:1")
     assert review_state(audit, review.id).drafts == {("A1", "note"): "Recorded at 09:1"}
-    set_answer(audit, review.id, "A1", AnswerInput("M", note="Recorded at 09:10"))
+    set_answer(audit, review.id, "A1", Answer("M", note="Recorded at 09:10"))
     assert review_state(audit, review.id).drafts == {}
     events_before = audit.db.execute("SELECT count(*) FROM event").fetchone()[0]
     save_draft(audit, review.id, "A2", "note", "typing")
@@ -218,7 +218,7 @@ def test_overview_lists_every_file_with_its_state(audit, people):
 
 def test_results_count_the_finished_reviews(audit, people):
     selected = sampling.sample(audit).selected
-    completed(audit, selected[0], people["ann"], A1=AnswerInput("N", note="recorded a week late"))
+    completed(audit, selected[0], people["ann"], A1=Answer("N", note="recorded a week late"))
     completed(audit, selected[1], people["ann"])
     start_review(audit, selected[2], people["bob"])  # in progress: not counted
     files = workspace.overview(audit)

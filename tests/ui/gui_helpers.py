@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import QSettings
 from review_data import APPLICABLE, NOTE, PROFILE
 
+from audit_app.core.records import Answer
 from audit_app.services import population, sampling
 from audit_app.services.audits import create_audit
 from audit_app.services.reviews import (
-    AnswerInput,
     ensure_reviewer,
     set_answer,
     set_profile_value,
@@ -85,5 +85,5 @@ def finish_review(audit, review_id, identity: Identity, **changes):
     for field, value in PROFILE.items():
         set_profile_value(audit, review_id, field, value)
     for item in APPLICABLE:
-        set_answer(audit, review_id, item, changes.get(item, AnswerInput("M", note=NOTE)))
+        set_answer(audit, review_id, item, changes.get(item, Answer("M", note=NOTE)))
     set_review_status(audit, review_id, "complete")

@@ -11,9 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 from review_data import APPLICABLE, PROFILE
 
+from audit_app.core.records import Answer
 from audit_app.services import moderation, sampling, workspace
 from audit_app.services.audits import open_audit
-from audit_app.services.reviews import AnswerInput, review_result, review_state
+from audit_app.services.reviews import review_result, review_state
 from audit_app.services.verification import verify
 from audit_app.ui import dialogs
 from audit_app.ui.session import AuditInUseError, AuditSession
@@ -211,7 +212,7 @@ def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window,
 def test_second_review_stays_independent_then_is_moderated(qtbot, make_window, audit_path, monkeypatch):
     with open_audit(audit_path) as audit:
         ref = sampling.sample(audit).selected[0]
-        complete_review(audit, ref, ANN, D4=AnswerInput("N", note="Doorbell footage never requested", opportunity_known=True))
+        complete_review(audit, ref, ANN, D4=Answer("N", note="Doorbell footage never requested", opportunity_known=True))
     infos = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: infos.append(text))
     # the lead assigns the second review to Bob, who is new to the audit
@@ -312,7 +313,7 @@ def test_results_show_the_finished_reviews(make_window, audit_path, qtbot):
     with open_audit(audit_path) as audit:
         refs = sampling.sample(audit).selected
         complete_review(audit, refs[0], ANN)
-        complete_review(audit, refs[1], ANN, A1=AnswerInput("N", note="recorded a week late"))
+        complete_review(audit, refs[1], ANN, A1=Answer("N", note="recorded a week late"))
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))
     qtbot.waitUntil(lambda: len(window.grades) == 2)
