@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from audit_app import __version__, services
-from audit_app.core.checklist import Checklist
 from audit_app.errors import UserFacingError
 from audit_app.services.population import PRESET_NAMES
 
@@ -224,21 +223,8 @@ def _checklist_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(checklist.to_json())
     else:
-        print(_outline(checklist))
+        print(services.checklist_outline(checklist))
     return 0
-
-
-def _outline(checklist: Checklist) -> str:
-    """A plain-text outline of a checklist for the terminal."""
-    spec = checklist.spec
-    lines = [f"{spec.title} ({spec.id} {spec.version})", f"sha256 {checklist.sha256}", ""]
-    for section in spec.sections:
-        lines.append(f"{section.id}  {section.title}")
-        for item in section.items:
-            flags = f"w{item.weight} {item.scale}" + ("" if item.critical == "never" else f" critical:{item.critical}")
-            applies = f"  [applies when {item.applies_when}]" if item.applies_when else ""
-            lines.append(f"  {item.id:<4} {item.question}  ({flags}){applies}")
-    return "\n".join(lines)
 
 
 # -- audit commands ------------------------------------------------------------------------------

@@ -14,9 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from audit_app import __version__
 from audit_app.core.checklist import Checklist, checklist_from_document, parse_checklist
@@ -26,6 +24,9 @@ from audit_app.services.checklists import resolve_checklist
 from audit_app.store import events
 from audit_app.store.database import AuditDatabase, create_database, open_database
 from audit_app.store.meta import insert_audit, load_audit
+
+if TYPE_CHECKING:  # the connection's type, for annotations: only the store uses sqlite-utils
+    from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

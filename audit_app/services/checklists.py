@@ -68,3 +68,16 @@ def validate_checklist_files(files: list[str]) -> tuple[list[Checklist], list[Pr
 def checklist_schema() -> dict[str, Any]:
     """The published JSON Schema of the checklist format."""
     return checklist_json_schema()
+
+
+def checklist_outline(checklist: Checklist) -> str:
+    """A plain-text outline of a checklist for the terminal."""
+    spec = checklist.spec
+    lines = [f"{spec.title} ({spec.id} {spec.version})", f"sha256 {checklist.sha256}", ""]
+    for section in spec.sections:
+        lines.append(f"{section.id}  {section.title}")
+        for item in section.items:
+            flags = f"w{item.weight} {item.scale}" + ("" if item.critical == "never" else f" critical:{item.critical}")
+            applies = f"  [applies when {item.applies_when}]" if item.applies_when else ""
+            lines.append(f"  {item.id:<4} {item.question}  ({flags}){applies}")
+    return "\n".join(lines)

@@ -1,8 +1,9 @@
 """The new-audit wizard: details, checklist, population import, sample design, then the draw.
 
-Screen 2 of issue 4. Pages are built in code and call ``services.setup`` (never SQL). Anything
-that reads a file or the audit runs as a background :class:`~audit_app.ui.workers.Task` that
-opens its own audit connection, so the window never freezes.
+Pages are built in code and call the services (``setup``, ``population``, ``sampling``; never
+SQL). Anything that reads a file or the audit runs as a background
+:class:`~audit_app.ui.workers.Task`; one on the audit runs its service call on its own connection
+(:func:`~audit_app.ui.workers.on_audit`), so the window never freezes.
 
 The audit file is created when the auditor leaves the Checklist page (a commit page: there is no
 way back past it). From then on nothing is lost: cancelling keeps the unfinished audit and says
