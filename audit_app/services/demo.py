@@ -15,7 +15,6 @@ import csv
 import datetime as dt
 import hashlib
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_app.errors import AuditError, AuditFileError
-from audit_app.paths import resources_dir
+from audit_app.paths import resources_dir, user_data_dir
 from audit_app.services import moderation, workspace
 from audit_app.services.audits import Audit, SampleRequest, create_audit, open_audit
 from audit_app.services.reviews import (
@@ -81,22 +80,6 @@ IN_PROGRESS = "in_progress"
 
 
 # -- where the demo lives -------------------------------------------------------------------------
-
-
-def user_data_dir() -> Path:
-    """The per-user data folder of audit-app (created by the caller when needed).
-
-    Linux and other Unix: ``$XDG_DATA_HOME/audit-app`` (default ``~/.local/share/audit-app``);
-    Windows: ``%LOCALAPPDATA%\\audit-app``; macOS: ``~/Library/Application Support/audit-app``.
-    """
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = str(Path.home() / "Library" / "Application Support")
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = xdg if os.path.isabs(xdg) else str(Path.home() / ".local" / "share")  # the XDG spec ignores relative paths
-    return Path(base) / "audit-app"
 
 
 def default_demo_path() -> Path:

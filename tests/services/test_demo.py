@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from audit_app import paths
 from audit_app.errors import AuditError
 from audit_app.services import demo, moderation, workspace
 from audit_app.services.audits import create_audit, open_audit
@@ -270,16 +271,16 @@ def test_a_failed_fresh_build_puts_the_old_file_back(tmp_path, monkeypatch):
 
 
 def test_the_default_path_is_in_the_users_data_folder(monkeypatch, tmp_path):
-    monkeypatch.setattr(demo.sys, "platform", "linux")
+    monkeypatch.setattr(paths.sys, "platform", "linux")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert demo.default_demo_path() == tmp_path / "data" / "audit-app" / "demo.audit"
     monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert demo.default_demo_path() == tmp_path / ".local" / "share" / "audit-app" / "demo.audit"
-    monkeypatch.setattr(demo.sys, "platform", "win32")
+    monkeypatch.setattr(paths.sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Local"))
     assert demo.default_demo_path() == tmp_path / "Local" / "audit-app" / "demo.audit"
-    monkeypatch.setattr(demo.sys, "platform", "darwin")
+    monkeypatch.setattr(paths.sys, "platform", "darwin")
     assert demo.default_demo_path() == tmp_path / "Library" / "Application Support" / "audit-app" / "demo.audit"
 
 
