@@ -1,7 +1,9 @@
-"""Where bundled assets live: the only module that knows the package's data folders."""
+"""Where things live: the only module that knows the package's data folders and the user's."""
 
 from __future__ import annotations
 
+import os
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -21,3 +23,19 @@ def resources_dir() -> Path:
 
 def bundled_checklist_files() -> list[Path]:
     return sorted(p for p in checklists_dir().iterdir() if p.suffix in CHECKLIST_SUFFIXES)
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder of audit-app (created by the caller when needed).
+
+    Linux and other Unix: ``$XDG_DATA_HOME/audit-app`` (default ``~/.local/share/audit-app``);
+    Windows: ``%LOCALAPPDATA%\\audit-app``; macOS: ``~/Library/Application Support/audit-app``.
+    """
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME", "")
+        base = xdg if os.path.isabs(xdg) else str(Path.home() / ".local" / "share")  # the XDG spec ignores relative paths
+    return Path(base) / "audit-app"

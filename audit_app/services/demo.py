@@ -15,16 +15,18 @@ import csv
 import datetime as dt
 import hashlib
 import os
-import sys
+import re
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+
 from audit_app.core.records import Answer, Reviewer
 from audit_app.errors import AuditError, AuditFileError
-from audit_app.paths import resources_dir
+from audit_app.paths import resources_dir, user_data_dir
 from audit_app.services import moderation, population, sampling, workspace
 from audit_app.services.audits import Audit, create_audit, open_audit
 from audit_app.services.reviews import (
@@ -70,7 +72,7 @@ REVIEWER_A = ("Demo Reviewer A", "DEMO-2", "reviewer")
 REVIEWER_B = ("Demo Reviewer B", "DEMO-3", "reviewer")
 DEMO_ACTOR = f"{LEAD[0]} ({LEAD[1]})"
 
-# The example reviews, by name (see EXAMPLES for what each one shows).
+# The example reviews, by name (resources/demo/examples.yaml says what each one shows).
 WORKED_EXAMPLE = "worked_example"
 CHARGED_BURGLARY = "charged_burglary"
 ROBBERY = "robbery"
@@ -80,22 +82,6 @@ IN_PROGRESS = "in_progress"
 
 
 # -- where the demo lives -------------------------------------------------------------------------
-
-
-def user_data_dir() -> Path:
-    """The per-user data folder of audit-app (created by the caller when needed).
-
-    Linux and other Unix: ``$XDG_DATA_HOME/audit-app`` (default ``~/.local/share/audit-app``);
-    Windows: ``%LOCALAPPDATA%\\audit-app``; macOS: ``~/Library/Application Support/audit-app``.
-    """
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = str(Path.home() / "Library" / "Application Support")
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = xdg if os.path.isabs(xdg) else str(Path.home() / ".local" / "share")  # the XDG spec ignores relative paths
-    return Path(base) / "audit-app"
 
 
 def default_demo_path() -> Path:
@@ -263,354 +249,183 @@ def enrich(source: Path, target: Path) -> dict[str, FileFacts]:
     return {key: value for key, value in facts.items() if not key.startswith("row ")}
 
 
-# -- the example reviews --------------------------------------------------------------------------
+# -- the example reviews: data in resources/demo/examples.yaml ------------------------------------
+#
+# Each example is one invented investigation told through its log; its dates are placeholders
+# filled in from the facts of the file it takes (the data file's header gives the notation).
+
+EXAMPLES_FILE = "examples.yaml"
+REVIEWER_NAMES = (REVIEWER_A[0], REVIEWER_B[0])
+ANSWER_KEYS = ("code", "note", "evidence", "opportunity_known", "mmo", "notable")
+PLACEHOLDER_FORMS = "{NAME}, {NAME+N}, {NAME-N}, {NAME HH:MM}, {NAME+N HH:MM} or {working_days(NAME, NAME)}"
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_DAY = re.compile(r"(\w+)\s*(?:([+-])\s*(\d+))?(?:\s+([01]\d|2[0-3]):([0-5]\d))?")
+_WORKING_DAYS = re.compile(r"working_days\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+
+
+class DemoDataError(ValueError):
+    """The example data is wrong: a bug in the bundled file, not something a user can fix."""
 
 
 @dataclass(frozen=True)
 class Design:
-    """One review as designed: its file profile and its answers.
+    """One review as designed for one file: its file profile and its answers.
 
     A complete design answers Met (with no note) on every applicable item it does not list; an
-    incomplete one records only the answers it lists.
+    incomplete one records only the answers it lists. ``agreed`` (a second review only): the
+    differences agreed at moderation, by item, with the agreed answer and the reason.
     """
 
     profile: dict[str, Any]
     answers: dict[str, Answer]
     complete: bool = True
-
-
-@dataclass(frozen=True)
-class Example:
-    """An example review: which file it takes (offence group, preferred police.uk outcomes) and by whom."""
-
-    name: str
-    group: str
-    outcomes: tuple[str, ...]
-    reviewer: tuple[str, str, str]
-    design: Callable[[FileFacts], Design]
-    description: str = ""
-
-
-def _d(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def _at(day: dt.date, clock: str) -> dt.datetime:
-    hour, minute = map(int, clock.split(":"))
-    return dt.datetime(day.year, day.month, day.day, hour, minute)
-
-
-def _plus(day: dt.date, days: int) -> dt.date:
-    return day + dt.timedelta(days=days)
+    agreed: dict[str, tuple[Answer, str]] = field(default_factory=dict)
 
 
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days (Monday to Friday) after ``start`` up to and including ``end``."""
-    return sum(1 for n in range(1, (end - start).days + 1) if _plus(start, n).weekday() < 5)
+    return sum(1 for n in range(1, (end - start).days + 1) if (start + dt.timedelta(days=n)).weekday() < 5)
 
 
-def _a(code: str, note: str = "", evidence: str = "", **flags: Any) -> Answer:
+@dataclass
+class _Placeholders:
+    """Fills in one example's placeholders from the dates they may name."""
+
+    where: str
+    names: dict[str, dt.date]
+
+    def text(self, text: str) -> str:
+        """``text`` with each placeholder written out: dd/mm/YYYY, dd/mm/YYYY HH:MM, or a count."""
+        filled = _PLACEHOLDER.sub(lambda match: _as_text(self.evaluate(match[1], text)), text)
+        if "{" in filled or "}" in filled:
+            raise DemoDataError(f"{self.where}: a brace that is not a placeholder in {text!r}")
+        return filled
+
+    def value(self, value: Any) -> Any:
+        """A profile value: a placeholder alone is its date, date and time, or count."""
+        if not isinstance(value, str):
+            return value
+        alone = _PLACEHOLDER.fullmatch(value)
+        return self.evaluate(alone[1], value) if alone else self.text(value)
+
+    def evaluate(self, expression: str, text: str) -> dt.date | int:
+        """The value of one placeholder (given without its braces) found in ``text``."""
+        if match := _WORKING_DAYS.fullmatch(expression.strip()):
+            return working_days_between(self.day(match[1], expression, text), self.day(match[2], expression, text))
+        if not (match := _DAY.fullmatch(expression.strip())):
+            raise self.unknown(expression, text, f"the forms are {PLACEHOLDER_FORMS}")
+        name, sign, days, hour, minute = match.groups()
+        day = self.day(name, expression, text) + dt.timedelta(days=int(sign + days) if sign else 0)
+        return dt.datetime.combine(day, dt.time(int(hour), int(minute))) if hour else day
+
+    def day(self, name: str, expression: str, text: str) -> dt.date:
+        if name not in self.names:
+            raise self.unknown(expression, text, f"no date is called '{name}' (the dates are {', '.join(self.names)})")
+        return self.names[name]
+
+    def unknown(self, expression: str, text: str, why: str) -> DemoDataError:
+        return DemoDataError(f"{self.where}: unknown placeholder {{{expression}}} in {text!r}: {why}")
+
+
+def _as_text(value: dt.date | int) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value)
+
+
+def _answer(code: str, note: str = "", evidence: str = "", **flags: Any) -> Answer:
+    """An answer: the one place in the demo that makes one."""
     return Answer(code, note, evidence, **flags)
 
 
-def _profile(**values: Any) -> dict[str, Any]:
-    """A profile: every opportunity, victim and process flag 'no' unless given."""
-    flags = (
-        "summary_only_offence suspect_arrested suspect_interviewed suspect_released_pending charged oocd_given "
-        "physical_scene potential_video witnesses_exist eyewitness_can_identify residential_setting property_stolen "
-        "identifiable_property property_outstanding tracked_device vehicle_involved suspect_image_obtained phone_taken "
-        "suspect_comms_known online_listing under_18 vulnerable intimidated repeat_or_persistent hate_flag da_flag "
-        "victim_withdrew_support statement_taken property_seized_or_recovered"
-    ).split()
-    return {flag: "no" for flag in flags} | values
+@dataclass(frozen=True)
+class Example:
+    """An example review as the data file gives it: which file it takes (offence group, preferred
+    police.uk outcomes), by whom, and its design, placeholders not yet filled in."""
+
+    name: str
+    group: str
+    outcomes: tuple[str, ...]
+    reviewer: str
+    where: str  # names the example in error messages
+    dates: dict[str, str]
+    profile: dict[str, Any]
+    answers: dict[str, Any]
+    complete: bool = True
+    agreed: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    about: str = ""
+
+    def design(self, facts: FileFacts) -> Design:
+        """The review as designed for the file with these facts."""
+        fill = self.placeholders(facts)
+        profile = {key: fill.value(value) for key, value in self.profile.items()}
+        answers = {item: self.answer(raw, fill) for item, raw in self.answers.items()}
+        agreed = {item: (self.answer(raw["answer"], fill), fill.text(raw["reason"])) for item, raw in self.agreed.items()}
+        return Design(profile, answers, self.complete, agreed)
+
+    def placeholders(self, facts: FileFacts) -> _Placeholders:
+        """The dates a placeholder may name: the file's reported and recorded dates, then the example's."""
+        fill = _Placeholders(self.where, {"reported": facts.reported, "recorded": facts.recorded})
+        for name, offset in self.dates.items():
+            day = fill.evaluate(offset, f"{name}: {offset}")
+            if name in fill.names or type(day) is not dt.date:
+                raise DemoDataError(f"{self.where}: the date '{name}: {offset}' must be a new name and a day offset")
+            fill.names[name] = day
+        return fill
+
+    def answer(self, raw: str | dict[str, Any], fill: _Placeholders) -> Answer:
+        """An answer as the data gives it: a code alone, or a code with a note, evidence and flags."""
+        given = {"code": raw} if isinstance(raw, str) else dict(raw)
+        if "code" not in given or not set(given) <= set(ANSWER_KEYS):
+            raise DemoDataError(f"{self.where}: {raw!r} is not an answer (a code alone, or a code with any of "
+                                f"{', '.join(ANSWER_KEYS[1:])})")
+        note, evidence = fill.text(given.pop("note", "")), fill.text(given.pop("evidence", ""))
+        return _answer(given.pop("code"), note, evidence, **given)
 
 
-# Each design below is one invented investigation told through its log: the dates follow the
-# file's synthetic reported and recorded dates. They are long because they are data.
+def load_examples(path: Path | None = None) -> tuple[tuple[Example, ...], Example]:
+    """The example reviews of the data file, and the second review of one of them.
 
+    Every example is tried on made-up facts here, so that a mistake in the data shows when the
+    file is loaded, not halfway through a build.
 
-def _worked_example(f: FileFacts) -> Design:
-    """The brief's worked example: doorbell footage known but never requested (D4 Not met, known
-    opportunity, material missed opportunity); lines still open at closure (H2 Not met).
-    32 items apply (total weight 66, maximum 132); 102 points: S = 77.3, Adequate, capped at Inadequate.
+    :raises DemoDataError: naming the example, and the text when a placeholder is wrong.
     """
-    r = f.reported
-    allocated, finalised = _plus(f.recorded, 6), _plus(r, 38)
-    late = working_days_between(f.recorded, allocated)
-    profile = _profile(
-        offence_group="burglary_residential", closed="yes", outcome_type=18,
-        occurred_from=_at(_plus(r, -1), "22:30"), occurred_to=_at(r, "06:45"), reported=_at(r, "07:30"),
-        recorded=f.recorded, allocated=allocated, first_victim_contact=r, finalised=finalised,
-        suspect_status="none", physical_scene="yes", potential_video="yes", residential_setting="yes",
-        property_stolen="yes", identifiable_property="yes", statement_taken="yes", screened_in="yes",
-        victim_supports="yes", victim_told_of_closure="yes",
-        investigator_role="response", student_officer="no", pip_level="pip1",
-    )
-    return Design(profile, {
-        "A3": _a("P", f"Log 3 ({_d(r)} 07:34): told not to touch the rear door; no advice to keep doorbell or CCTV "
-                      "footage.", "Log 3"),
-        "A4": _a("M", f"Attended {_d(r)} 09:05 (log 6), 1 h 35 min after the call: within the time for the grade.", "Log 6"),
-        "A5": _a("M", f"Logs 6-8 ({_d(r)}): area search, first account on body-worn video, property list started.", "Logs 6-8"),
-        "B1": _a("M", "Victim 47, no vulnerability, intimidation or repeat factors in the account; standard rights "
-                      "recorded (log 9).", "Log 9"),
-        "B4": _a("P", f"Victim Support referral {_d(_plus(r, 5))} (log 16), outside 2 working days.", "Log 16"),
-        "C1": _a("M", f"Screened in {_d(f.recorded)} (log 10): forensic and CCTV lines listed.", "Log 10"),
-        "C3": _a("P", f"Allocated {_d(allocated)} (log 17), {late} working days after recording; no line lost by the "
-                      "delay itself.", "Log 17"),
-        "D3": _a("P", f"House-to-house {_d(_plus(r, 3))} (log 15): 4 doors, 2 no reply, no return visit; doorbell "
-                      "cameras not asked about.", "Log 15"),
-        "D4": _a("N", f"Log 14 ({_d(_plus(r, 1))}): victim says No. 12's doorbell camera covers the drive. No request made; "
-                      f"log 31 ({_d(_plus(r, 35))}): footage overwritten after 30 days. Time window 22:30-06:45 known: "
-                      "realistic prospect of identifying the offender.", "Logs 14, 31", opportunity_known=True, mmo=True),
-        "D5": _a("M", f"CSI attended {_d(_plus(r, 1))} (log 13): glove marks only, nothing to submit (CSI report, "
-                      "same date).", "Log 13"),
-        "D6": _a("P", f"Property listed {_d(r)} (log 8); laptop serial given by the victim (log 11) never "
-                      "circulated.", "Logs 8, 11"),
-        "F1": _a("P", f"Plan {_d(allocated)} (log 17) reads 'conduct enquiries': no lines or objectives.", "Log 17"),
-        "F2": _a("P", f"One supervisory review, {_d(_plus(allocated, 14))} (log 22): 'progress noted'; the outstanding doorbell "
-                      "request not picked up.", "Log 22"),
-        "G1": _a("P", f"Fortnightly calls agreed (log 9); one update only, {_d(_plus(r, 9))} (log 18).", "Logs 9, 18"),
-        "G2": _a("M", f"Closure phoned to the victim {_d(finalised)} (log 34), with the reason.", "Log 34"),
-        "H1": _a("M", f"Outcome 18 fits: no suspect identified (log 33, {_d(finalised)}).", "Log 33"),
-        "H2": _a("N", f"Closed {_d(finalised)} (log 33) with the doorbell request open since {_d(_plus(r, 1))} (log 14) "
-                      "and the house-to-house unfinished (log 15).", "Logs 14, 15, 33"),
-        "I1": _a("NR", "No rationale anywhere for not pursuing the doorbell footage: nothing between logs 14 and "
-                       "31.", "Logs 14-31"),
-    })
+    path = path or resources_dir() / "demo" / EXAMPLES_FILE
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    examples = tuple(_example(raw, data["profile_defaults"], path.name) for raw in data["examples"])
+    second = _second_review(data["second_review"], examples, path.name)
+    for example in (*examples, second):
+        example.design(FileFacts("trial", dt.date(2025, 1, 1), dt.date(2025, 1, 2), "trial"))
+    return examples, second
 
 
-def _worked_example_second(f: FileFacts) -> Design:
-    """Reviewer B's independent review of the worked example: four genuine differences (A2, D3, H2, I1).
-    103 points of 132: S = 78.0; one critical failure (D4) and the MMO: Inadequate.
-    """
-    r = f.reported
-    first = _worked_example(f)
-    finalised = first.profile["finalised"]
-    return Design(first.profile, first.answers | {
-        "A2": _a("P", f"Log 2 ({_d(r)} 07:31): THRIVE text is the template wording; the repeat-victim question is "
-                      "blank.", "Log 2"),
-        "D3": _a("N", f"Only log 15 ({_d(_plus(r, 3))}): 4 doors three days later, no doorbell or dashcam canvass.", "Log 15"),
-        "H2": _a("P", f"At closure ({_d(finalised)}, log 33) the footage was already lost (log 31); the unfinished "
-                      "house-to-house was the only line left.", "Logs 31, 33"),
-        "I1": _a("M", f"Closure rationale recorded at log 33 ({_d(finalised)}).", "Log 33"),
-    })
+def _example(raw: dict[str, Any], profile_defaults: dict[str, Any], source: str) -> Example:
+    where = f"{source}: example '{raw['name']}'"
+    return Example(raw["name"], raw["group"], tuple(raw["outcomes"]), _reviewer(raw, where), where,
+                   raw.get("dates", {}), profile_defaults | raw["profile"], raw["answers"], raw.get("complete", True),
+                   description=raw["description"], about=raw["about"])
 
 
-def _charged_burglary(f: FileFacts) -> Design:
-    """Forensic hit acted on, doorbell canvass the same morning, suspect charged with 3 offences taken
-    into consideration. 40 items apply (weight 80, maximum 160); 157 points: S = 98.1, Outstanding.
-    """
-    r = f.reported
-    allocated, charged = _plus(f.recorded, 1), _plus(r, 27)
-    profile = _profile(
-        offence_group="burglary_residential", closed="yes", outcome_type=1,
-        occurred_from=_at(r, "01:50"), occurred_to=_at(r, "02:10"), reported=_at(r, "02:14"),
-        recorded=f.recorded, allocated=allocated, first_victim_contact=r, finalised=charged,
-        suspect_status="arrested_or_interviewed", suspect_arrested="yes", suspect_interviewed="yes",
-        suspect_released_pending="yes", charged="yes", physical_scene="yes", potential_video="yes",
-        witnesses_exist="yes", residential_setting="yes", property_stolen="yes", identifiable_property="yes",
-        property_outstanding="yes", suspect_image_obtained="yes", statement_taken="yes",
-        property_seized_or_recovered="yes", screened_in="yes", victim_supports="yes", victim_told_of_closure="yes",
-        investigator_role="dedicated_team", student_officer="no", pip_level="pip1",
-    )
-    return Design(profile, {
-        "A4": _a("M", f"Attended {_d(r)} 02:31 (log 4), 17 minutes after the call.", "Log 4"),
-        "A5": _a("M", f"Logs 4-7 ({_d(r)} 02:31-03:40): dog-unit area search, description circulated, first account on "
-                      "body-worn video, neighbour's details taken.", "Logs 4-7"),
-        "B1": _a("M", "Standard rights; no enhanced-rights factor in the account (log 9).", "Log 9"),
-        "C1": _a("M", f"Screened in {_d(f.recorded)} (log 13): forensic, doorbell and property lines listed.", "Log 13"),
-        "D4": _a("M", f"Doorbell canvass {_d(r)} 09:00-11:30 (log 11): 3 clips seized (DB/1-3), viewed {_d(_plus(r, 1))} "
-                      "(log 14), still circulated the same day.", "Logs 11, 14", notable=True),
-        "D5": _a("M", f"CSI {_d(r)} 08:15 (log 8); blood on the window frame fast-tracked {_d(r)} (log 12); "
-                      f"identification {_d(_plus(r, 5))} (log 19).", "Logs 8, 12, 19", notable=True),
-        "E1": _a("M", f"Identified {_d(_plus(r, 5))} (log 19); arrested {_d(_plus(r, 6))} 07:10 (log 20), within 7 "
-                      "days.", "Logs 19, 20"),
-        "E6": _a("M", f"Three further burglaries taken into consideration at charge (log 41, {_d(charged)}).", "Log 41"),
-        "F2": _a("M", f"Supervisory reviews {_d(_plus(allocated, 2))} (log 15), {_d(_plus(r, 13))} (log 27) and "
-                      f"{_d(_plus(r, 26))} (log 39), each setting actions and dates.", "Logs 15, 27, 39"),
-        "G1": _a("P", f"Weekly updates agreed (log 9); updates {_d(_plus(r, 6))} and {_d(_plus(r, 13))}, then none until "
-                      f"the charge on {_d(charged)}.", "Logs 9, 22, 28, 42"),
-        "G2": _a("M", f"Arrest ({_d(_plus(r, 6))}, log 22), bail ({_d(_plus(r, 7))}, log 25) and charge ({_d(charged)}, "
-                      "log 42) each told to the victim within a working day.", "Logs 22, 25, 42"),
-        "H1": _a("M", f"Outcome 1: charged {_d(charged)} on the CPS decision (log 40).", "Log 40"),
-        "I2": _a("P", "Doorbell clips exhibited (DB/1-3); the search body-worn video is mentioned at log 6 with no "
-                      "reference.", "Log 6"),
-    })
+def _second_review(raw: dict[str, Any], examples: Sequence[Example], source: str) -> Example:
+    """The example the second review is of, with its reviewer, its changed answers and what is agreed."""
+    where = f"{source}: the second review of '{raw['of']}'"
+    first = next((example for example in examples if example.name == raw["of"]), None)
+    if first is None:
+        raise DemoDataError(f"{where}: there is no example called '{raw['of']}'")
+    return replace(first, reviewer=_reviewer(raw, where), where=where, answers=first.answers | raw["answers"],
+                   agreed=raw.get("agreed", {}), description="", about=raw["about"])
 
 
-def _robbery(f: FileFacts) -> Design:
-    """Phone snatched at knifepoint in the street; tracking followed at once, CCTV late, no suspect
-    identified. 34 items apply (weight 69, maximum 138); 118 points: S = 85.5, Good.
-    """
-    r = f.reported
-    allocated, finalised = _plus(r, 2), _plus(r, 50)
-    profile = _profile(
-        offence_group="robbery_personal", closed="yes", outcome_type=18,
-        occurred_from=_at(r, "21:38"), occurred_to=_at(r, "21:40"), reported=_at(r, "21:52"),
-        recorded=f.recorded, allocated=allocated, first_victim_contact=r, finalised=finalised,
-        suspect_status="description_only", potential_video="yes", witnesses_exist="yes", property_stolen="yes",
-        identifiable_property="yes", tracked_device="yes", phone_taken="yes", suspect_image_obtained="yes",
-        statement_taken="yes", screened_in="yes", victim_supports="yes", victim_told_of_closure="yes",
-        investigator_role="cid", student_officer="no", pip_level="pip1",
-    )
-    return Design(profile, {
-        "A4": _a("M", f"Attended {_d(r)} 22:03 (log 5), 11 minutes after the 999 call.", "Log 5"),
-        "B1": _a("M", "Victim 34; threatened, but no intimidation or vulnerability factor recorded or shown (log 9).", "Log 9"),
-        "B2": _a("P", f"Needs assessment {_d(_plus(r, 1))} (log 11): calls after 18:00 asked for; updates made at 10:00 "
-                      "(logs 24, 30).", "Logs 11, 24, 30"),
-        "B4": _a("N", "No referral to victim support and no recorded decline.", ""),
-        "C1": _a("M", f"Screened in {_d(f.recorded)} (log 10): CCTV, tracking and witness lines listed.", "Log 10"),
-        "D2": _a("P", f"Witness 1 statement {_d(_plus(r, 2))} (log 14); witness 2 traced {_d(_plus(r, 3))} (log 16), "
-                      "no statement taken.", "Logs 14, 16"),
-        "D4": _a("P", f"CCTV requested {_d(_plus(r, 5))} (log 19), after 72 hours; seized and viewed {_d(_plus(r, 8))} (log 21).",
-                 "Logs 19, 21"),
-        "D7": _a("M", "Find-my-phone location 22:10 (log 6) followed at once; phone found discarded 22:25 (log 7) and "
-                      "submitted for prints.", "Logs 6, 7"),
-        "D10": _a("NR", "No record that the phone's data or the victim's online accounts were considered.", ""),
-        "D11": _a("P", f"CCTV still ({_d(_plus(r, 8))}, log 21) circulated internally only on {_d(_plus(r, 18))} (log 26); "
-                       f"PND facial search {_d(_plus(r, 49))} (log 29), no match.", "Logs 21, 26, 29"),
-        "F2": _a("M", f"Supervisory reviews {_d(_plus(r, 4))} (log 17) and {_d(_plus(r, 20))} (log 27), each setting actions.",
-                 "Logs 17, 27"),
-        "F4": _a("P", f"Nothing recorded between log 27 ({_d(_plus(r, 20))}) and log 28 ({_d(_plus(r, 48))}): 28 days, "
-                      "no reason given.", "Logs 27, 28"),
-        "G1": _a("P", f"Fortnightly updates agreed (log 11); one update, {_d(_plus(r, 10))} (log 24), before closure.",
-                 "Logs 11, 24"),
-        "G2": _a("M", f"Closure phoned to the victim {_d(finalised)} (log 30) with the reasons.", "Log 30"),
-        "H1": _a("M", f"Outcome 18 fits: suspect not identified; CCTV still unmatched (log 29, {_d(_plus(r, 49))}).", "Log 29"),
-        "H2": _a("M", "At closure (log 29) every line was done or closed with a reason (CCTV, tracking, witnesses, "
-                      "PND).", "Log 29"),
-        "H4": _a("P", f"Closure letter {_d(finalised)} (log 30) gives the outcome but no reasons or reopening "
-                      "triggers.", "Log 30"),
-        "I1": _a("P", "Reason for the 5-day delay in requesting CCTV not recorded; other decisions recorded.", "Log 19"),
-    })
+def _reviewer(raw: dict[str, Any], where: str) -> str:
+    if raw["reviewer"] not in REVIEWER_NAMES:
+        raise DemoDataError(f"{where}: the reviewer is one of {', '.join(REVIEWER_NAMES)}, not {raw['reviewer']!r}")
+    return str(raw["reviewer"])
 
 
-def _theft_named_suspect(f: FileFacts) -> Design:
-    """Phone pickpocketed; suspect named from CCTV but not interviewed for weeks; victim withdrew; no
-    supervisory review at all (F2 Not recorded: a critical failure). 35 items apply (weight 72,
-    maximum 144); 109 points: S = 75.7, Adequate, capped at Requires improvement.
-    """
-    r = f.reported
-    allocated, finalised = _plus(r, 1), _plus(r, 22)
-    profile = _profile(
-        offence_group="theft_from_person", closed="yes", outcome_type=16,
-        occurred_from=_at(r, "17:50"), occurred_to=_at(r, "17:55"), reported=_at(r, "18:30"),
-        recorded=f.recorded, allocated=allocated, first_victim_contact=_plus(r, 1), finalised=finalised,
-        suspect_status="named", potential_video="yes", property_stolen="yes", identifiable_property="yes",
-        tracked_device="yes", phone_taken="yes", suspect_image_obtained="yes", statement_taken="yes",
-        victim_withdrew_support="yes", screened_in="yes", victim_supports="no", victim_told_of_closure="yes",
-        investigator_role="neighbourhood", student_officer="yes", pip_level="none",
-    )
-    return Design(profile, {
-        "A4": _a("M", f"Appointment {_d(_plus(r, 1))} (log 8), as the THRIVE at log 3 decided: no live scene.", "Logs 3, 8"),
-        "A5": _a("P", f"Description circulated {_d(r)} 19:05 (log 5); no area search; tracked location not visited that evening.",
-                 "Log 5"),
-        "B1": _a("M", "Victim 29; no enhanced-rights factor in the account (log 3).", "Log 3"),
-        "B5": _a("N", "No contact preference or update frequency recorded anywhere.", ""),
-        "C1": _a("M", f"Screened in {_d(f.recorded)} (log 6): tracking, CCTV and suspect lines.", "Log 6"),
-        "D4": _a("M", f"Station CCTV requested {_d(_plus(r, 3))} (log 11), within 72 hours; viewed {_d(_plus(r, 4))} "
-                      "(log 12): still of the suspect taken.", "Logs 11, 12"),
-        "D7": _a("P", f"Find-my-phone screenshot {_d(r)} 18:40 (log 4); address visited {_d(_plus(r, 2))} (log 10), "
-                      "phone gone.", "Logs 4, 10"),
-        "D10": _a("NR", "No record of IMEI blocking, resale or online checks.", ""),
-        "D11": _a("P", f"Still from CCTV ({_d(_plus(r, 4))}, log 12) shown to local officers only; no PND facial "
-                       "search.", "Log 12"),
-        "E1": _a("P", f"Suspect named {_d(_plus(r, 5))} (log 13); voluntary interview first arranged for {_d(_plus(r, 21))} "
-                      "(log 17), past the 7-day target.", "Logs 13, 17"),
-        "F1": _a("P", f"Plan {_d(allocated)} (log 7) lists CCTV only; tracking and suspect lines missing.", "Log 7"),
-        "F2": _a("NR", f"No supervisory review anywhere between allocation ({_d(allocated)}) and finalisation "
-                       f"({_d(finalised)}).", "Logs 7-18"),
-        "F4": _a("P", f"Nothing recorded between log 13 ({_d(_plus(r, 5))}) and log 16 ({_d(_plus(r, 19))}) while the named "
-                      "suspect waited for interview.", "Logs 13, 16"),
-        "G1": _a("N", f"No update between {_d(_plus(r, 1))} (log 8) and {_d(_plus(r, 19))} (log 16), and then only because "
-                      "the victim phoned.", "Logs 8, 16"),
-        "G2": _a("M", f"Closure told to the victim {_d(finalised)} (log 19), within 5 working days.", "Log 19"),
-        "G3": _a("P", f"Withdrawal statement {_d(_plus(r, 19))} (log 16) with her reasons; no VRR information given.", "Log 16"),
-        "H1": _a("M", "Outcome 16 fits: suspect named (log 13), victim withdrew support (log 16).", "Logs 13, 16"),
-        "H2": _a("M", "With the victim's withdrawal (log 16) no evidence-led line was realistic: the CCTV does not show "
-                      "the theft (log 12).", "Logs 12, 16"),
-        "H4": _a("P", f"Outcome told by text {_d(finalised)} (log 19), without the reasons or review rights.", "Log 19"),
-        "I1": _a("P", f"Reason for leaving the interview until {_d(_plus(r, 21))} not recorded.", "Log 17"),
-    })
-
-
-def _vehicle(f: FileFacts) -> Design:
-    """Motorcycle stolen from a street bay; ANPR hits left for a week, no plan, victim told late.
-    31 items apply (weight 63, maximum 126); 91 points: S = 72.2, Adequate.
-    """
-    r = f.reported
-    finalised = _plus(r, 26)
-    profile = _profile(
-        offence_group="vehicle_theft_of", closed="yes", outcome_type=18,
-        occurred_from=_at(_plus(r, -3), "18:00"), occurred_to=_at(r, "08:00"), reported=_at(r, "09:00"),
-        recorded=f.recorded, allocated=_plus(r, 2), first_victim_contact=r, finalised=finalised,
-        suspect_status="none", potential_video="yes", property_stolen="yes", identifiable_property="yes",
-        vehicle_involved="yes", statement_taken="yes", screened_in="yes", victim_supports="yes",
-        victim_told_of_closure="yes", investigator_role="response", student_officer="no", pip_level="pip1",
-    )
-    return Design(profile, {
-        "A4": _a("M", "Not attended, as the THRIVE at log 3 decided (no scene, no live lead); seen at the front "
-                      f"counter {_d(r)}.",
-                 "Log 3"),
-        "A5": _a("P", f"Circulated as stolen on PNC {_d(r)} 18:05 (log 5), 9 hours after the report.", "Log 5"),
-        "B1": _a("M", "Victim 52, a courier; no enhanced-rights factor in the account (log 4).", "Log 4"),
-        "B2": _a("NR", "No needs assessment in the file.", ""),
-        "B4": _a("P", f"Referral {_d(_plus(r, 6))} (log 11), outside 2 working days.", "Log 11"),
-        "C1": _a("M", f"Screened in {_d(f.recorded)} (log 6): registration known, ANPR and CCTV lines.", "Log 6"),
-        "D4": _a("P", f"Street CCTV requested {_d(_plus(r, 4))} (log 10), after 72 hours; viewed {_d(_plus(r, 9))} (log 12); "
-                      "exit-route cameras not requested.", "Logs 10, 12"),
-        "D6": _a("P", "VIN and registration recorded (log 5); no marker for the parts or the plates.", "Log 5"),
-        "D8": _a("P", f"ANPR hits {_d(_plus(r, 2))} (log 8) not actioned until {_d(_plus(r, 9))} (log 12).", "Logs 8, 12"),
-        "F1": _a("NR", "No investigation plan recorded.", ""),
-        "F2": _a("P", f"One supervisory review, {_d(_plus(r, 25))} (log 14): 'file for closure', no actions set.", "Log 14"),
-        "F4": _a("P", f"Nothing recorded between log 12 ({_d(_plus(r, 9))}) and log 14 ({_d(_plus(r, 25))}).", "Logs 12, 14"),
-        "G1": _a("P", f"Weekly updates agreed (log 4); one update, {_d(_plus(r, 12))} (log 13).", "Logs 4, 13"),
-        "G2": _a("P", f"Closure ({_d(finalised)}, log 15) told by letter {_d(_plus(finalised, 12))} (log 16), after 5 "
-                      "working days.",
-                 "Logs 15, 16"),
-        "H1": _a("M", "Outcome 18 fits: no suspect identified, vehicle not recovered (log 15).", "Log 15"),
-        "H2": _a("M", "ANPR and CCTV lines finished before closure (logs 12, 14); nothing reasonable left.", "Logs 12, 14"),
-        "H4": _a("P", f"Letter {_d(_plus(finalised, 12))} (log 16) gives the outcome but no reopening triggers.", "Log 16"),
-        "I1": _a("P", "No reason recorded for leaving the ANPR hits for a week.", "Log 12"),
-        "I2": _a("P", "CCTV viewed (log 12) but not exhibited or referenced.", "Log 12"),
-    })
-
-
-def _in_progress(f: FileFacts) -> Design:
-    """Wallet and phone taken in a bar; the profile is recorded and sections A and B answered, the
-    rest still to do (what a reviewer's half-finished review looks like)."""
-    r = f.reported
-    profile = _profile(
-        offence_group="theft_from_person", closed="yes", outcome_type=18,
-        occurred_from=_at(r, "20:15"), occurred_to=_at(r, "21:30"), reported=_at(r, "22:05"),
-        recorded=f.recorded, allocated=_plus(r, 3), first_victim_contact=r, finalised=_plus(r, 30),
-        suspect_status="none", potential_video="yes", property_stolen="yes", identifiable_property="yes",
-        phone_taken="yes", screened_in="yes", victim_supports="yes", victim_told_of_closure="yes",
-    )
-    return Design(profile, {
-        "A1": _a("M"),
-        "A2": _a("P", f"Log 2 ({_d(r)} 22:07): THRIVE recorded, but engagement and repeat victimisation left blank.", "Log 2"),
-        "A3": _a("M"),
-        "A4": _a("M", f"Telephone resolution {_d(r)} 22:40 (log 4), as the THRIVE decided: no scene.", "Log 4"),
-        "A5": _a("N", f"Bar CCTV not requested that night; no action recorded until {_d(_plus(r, 3))} (log 7).", "Log 7"),
-        "B1": _a("M", "No enhanced-rights factor in the account (log 4).", "Log 4"),
-        "B2": _a("M"),
-        "B3": _a("M"),
-    }, complete=False)
-
-
-EXAMPLES: tuple[Example, ...] = (
-    Example(CHARGED_BURGLARY, "burglary", ("Awaiting court outcome",), REVIEWER_A, _charged_burglary,
-            "Outstanding, with notable practice; signed off by the lead auditor"),
-    Example(WORKED_EXAMPLE, "burglary", ("Investigation complete; no suspect identified",), REVIEWER_A, _worked_example,
-            "the brief's worked example: a material missed opportunity makes it Inadequate; double-reviewed"),
-    Example(ROBBERY, "robbery", ("Investigation complete; no suspect identified",), REVIEWER_B, _robbery, "Good"),
-    Example(THEFT_NAMED_SUSPECT, "theft_from_person", ("Unable to prosecute suspect",), REVIEWER_A, _theft_named_suspect,
-            "a critical failure caps an Adequate score at Requires improvement"),
-    Example(VEHICLE, "vehicle", ("Investigation complete; no suspect identified",), REVIEWER_B, _vehicle, "Adequate"),
-    Example(IN_PROGRESS, "theft_from_person", ("Investigation complete; no suspect identified",), REVIEWER_B, _in_progress,
-            "left in progress"),
-)
+EXAMPLES, SECOND_REVIEW = load_examples()
 
 
 def example_files(files: Sequence[workspace.FileSummary]) -> dict[str, str]:
@@ -664,9 +479,9 @@ class _Builder:
         reviews = {}
         for example in EXAMPLES:
             ref = chosen[example.name]
-            reviews[example.name] = self.record(ref, self.people[example.reviewer[0]], "primary", example.design(self.facts[ref]))
+            reviews[example.name] = self.record(ref, self.people[example.reviewer], "primary", example.design(self.facts[ref]))
             self.step()
-        self._double_review(chosen[WORKED_EXAMPLE])
+        self._double_review(chosen[SECOND_REVIEW.name])
         sign_off(self.audit, reviews[CHARGED_BURGLARY], self.people[LEAD[0]])
         self.step()
 
@@ -682,7 +497,7 @@ class _Builder:
             if stray:  # a design error: an answer to an item the profile makes not applicable
                 raise AssertionError(f"demo design for {ref}: {', '.join(stray)} do not apply")
             for item_id in audit.checklist.items:
-                answer = design.answers.get(item_id, Answer("M") if design.complete and item_id in applicable else None)
+                answer = design.answers.get(item_id, _answer("M") if design.complete and item_id in applicable else None)
                 if answer is not None:
                     set_answer(audit, review.id, item_id, answer)
             if design.complete:
@@ -690,11 +505,11 @@ class _Builder:
         return review.id
 
     def _double_review(self, ref: str) -> None:
-        """Reviewer B's independent second review of the worked example, and one difference agreed."""
+        """The second review of one example's file, and the differences agreed at moderation."""
         lead = self.people[LEAD[0]]
-        self.record(ref, self.people[REVIEWER_B[0]], "second", _worked_example_second(self.facts[ref]), actor=lead.display)
+        design = SECOND_REVIEW.design(self.facts[ref])
+        self.record(ref, self.people[SECOND_REVIEW.reviewer], "second", design, actor=lead.display)
         self.step()
-        agreed = _a("P", "Log 2: THRIVE is the template wording; repeat-victim question blank.", "Log 2")
-        moderation.record_agreed(self.audit, ref, "A2", agreed,
-                                 "Both reviewers re-read log 2: an assessment exists but is generic, so Partly met.", lead)
+        for item_id, (agreed, reason) in design.agreed.items():
+            moderation.record_agreed(self.audit, ref, item_id, agreed, reason, lead)
         self.step()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from audit_app import paths
 from audit_app.errors import AuditError
 from audit_app.services import demo, moderation, sampling, workspace
 from audit_app.services.audits import create_audit, open_audit
@@ -203,6 +204,93 @@ def test_the_double_reviewed_file_waits_for_moderation(audit, chosen):
     assert grades.moderation_state == moderation.TO_AGREE
 
 
+def test_the_example_dates_follow_the_files_synthetic_facts(audit, files, chosen):
+    # The worked example's file was reported on Sunday 26/01/2025 and recorded on Monday 27/01/2025;
+    # its data file gives allocated = recorded+6 (Sunday 02/02: 4 working days later) and finalised =
+    # reported+38 (05/03, past the end of February).
+    worked = files[chosen[demo.WORKED_EXAMPLE]].primary_id
+    profile = review_store.profile_values(audit.db, worked)
+    assert [profile[key] for key in ("occurred_from", "reported", "recorded", "allocated", "finalised")] == [
+        "2025-01-25T22:30", "2025-01-26T07:30", "2025-01-27", "2025-02-02", "2025-03-05"]
+    answers = review_store.answers(audit.db, worked)
+    assert answers["C3"].note == ("Allocated 02/02/2025 (log 17), 4 working days after recording; "
+                                  "no line lost by the delay itself.")
+    d4 = answers["D4"]
+    assert d4.note.startswith("Log 14 (27/01/2025): victim says No. 12's doorbell camera covers the drive. "
+                              "No request made; log 31 (02/03/2025): footage overwritten after 30 days.")
+    assert (d4.code, d4.evidence, d4.opportunity_known, d4.mmo, d4.notable) == ("N", "Logs 14, 31", True, True, False)
+    # an offset from one of the example's own dates: closure 24/02/2025 (reported+26), letter finalised+12
+    vehicle = review_store.answers(audit.db, files[chosen[demo.VEHICLE]].primary_id)
+    assert vehicle["G2"].note == "Closure (24/02/2025, log 15) told by letter 08/03/2025 (log 16), after 5 working days."
+    in_progress = review_store.answers(audit.db, files[chosen[demo.IN_PROGRESS]].primary_id)
+    assert in_progress["A2"].note.startswith("Log 2 (06/01/2025 22:07): THRIVE recorded")
+    assert in_progress["A1"].note == "" and in_progress["A1"].code == "M"
+
+
+TINY_DATA = """\
+profile_defaults: {screened_in: "no"}
+examples:
+  - name: tiny
+    about: A test example.
+    description: tiny
+    group: burglary
+    outcomes: []
+    reviewer: Demo Reviewer A
+    dates: {allocated: recorded+6}
+    profile: {occurred_from: "{reported-1 22:30}", recorded: "{recorded}", closed: "yes"}
+    answers:
+      A1: M
+      C3: {code: P, note: "NOTE", evidence: Log 17, mmo: true}
+second_review:
+  of: tiny
+  reviewer: Demo Reviewer B
+  about: Its second review.
+  answers: {A1: N}
+"""
+TINY_FACTS = demo.FileFacts("CL/25/000101", dt.date(2025, 1, 26), dt.date(2025, 1, 27), "DEMO-PC-101")
+
+
+def _tiny(tmp_path, note):
+    path = tmp_path / "examples.yaml"
+    path.write_text(TINY_DATA.replace("NOTE", note), encoding="utf-8")
+    return path
+
+
+def test_the_placeholders_give_dates_times_and_working_days(tmp_path):
+    note = "Allocated {allocated} ({recorded+6}), {working_days(recorded, allocated)} working days after {reported-1 22:30}."
+    (tiny,), second = demo.load_examples(_tiny(tmp_path, note))
+    design = tiny.design(TINY_FACTS)
+    assert design.profile == {"screened_in": "no", "occurred_from": dt.datetime(2025, 1, 25, 22, 30),
+                              "recorded": dt.date(2025, 1, 27), "closed": "yes"}
+    c3 = design.answers["C3"]
+    assert (c3.code, c3.note, c3.evidence, c3.mmo) == (
+        "P", "Allocated 02/02/2025 (02/02/2025), 4 working days after 25/01/2025 22:30.", "Log 17", True)
+    assert (design.answers["A1"].code, design.answers["A1"].note, design.complete) == ("M", "", True)
+    again = second.design(TINY_FACTS)  # the same example with its answers changed
+    assert (second.name, second.reviewer) == ("tiny", "Demo Reviewer B")
+    assert again.answers["A1"].code == "N" and again.answers["C3"] == c3 and again.profile == design.profile
+
+
+@pytest.mark.parametrize("note, why", [
+    ("Seen {reportd+5}.", "no date is called 'reportd' (the dates are reported, recorded, allocated)"),
+    ("Seen {reported + five}.", "the forms are {NAME}, {NAME+N}"),
+    ("Seen {reported+1 25:00}.", "the forms are"),
+    ("Seen {eval(1)}.", "the forms are"),
+])
+def test_an_unknown_placeholder_names_the_example_and_the_text(tmp_path, note, why):
+    start = note.index("{")
+    placeholder = note[start:note.index("}") + 1]
+    message = f"examples.yaml: example 'tiny': unknown placeholder {placeholder} in '{note}': {why}"
+    with pytest.raises(demo.DemoDataError, match=re.escape(message)):
+        demo.load_examples(_tiny(tmp_path, note))
+
+
+def test_a_brace_that_is_not_a_placeholder_is_an_error(tmp_path):
+    message = "examples.yaml: example 'tiny': a brace that is not a placeholder in 'Seen {reported.'"
+    with pytest.raises(demo.DemoDataError, match=re.escape(message)):
+        demo.load_examples(_tiny(tmp_path, "Seen {reported."))
+
+
 def test_notes_cite_the_log_rather_than_narrate(audit):
     answers = [a for r in review_store.all_reviews(audit.db) for a in review_store.answers(audit.db, r.id).values()]
     noted = [a for a in answers if a.code != "M"]
@@ -270,16 +358,16 @@ def test_a_failed_fresh_build_puts_the_old_file_back(tmp_path, monkeypatch):
 
 
 def test_the_default_path_is_in_the_users_data_folder(monkeypatch, tmp_path):
-    monkeypatch.setattr(demo.sys, "platform", "linux")
+    monkeypatch.setattr(paths.sys, "platform", "linux")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert demo.default_demo_path() == tmp_path / "data" / "audit-app" / "demo.audit"
     monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert demo.default_demo_path() == tmp_path / ".local" / "share" / "audit-app" / "demo.audit"
-    monkeypatch.setattr(demo.sys, "platform", "win32")
+    monkeypatch.setattr(paths.sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "Local"))
     assert demo.default_demo_path() == tmp_path / "Local" / "audit-app" / "demo.audit"
-    monkeypatch.setattr(demo.sys, "platform", "darwin")
+    monkeypatch.setattr(paths.sys, "platform", "darwin")
     assert demo.default_demo_path() == tmp_path / "Library" / "Application Support" / "audit-app" / "demo.audit"
 
 
