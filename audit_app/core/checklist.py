@@ -440,10 +440,10 @@ class _Loader:
     def _record(self, node: CommentedMap | CommentedSeq, key: Any, path: Path_, *, is_key: bool) -> None:
         try:
             if is_key:
-                self.positions.key[path] = tuple(node.lc.key(key))  # type: ignore[assignment]
-                self.positions.value[path] = tuple(node.lc.value(key))  # type: ignore[assignment]
+                self.positions.key[path] = tuple(node.lc.key(key))
+                self.positions.value[path] = tuple(node.lc.value(key))
             else:
-                self.positions.value[path] = tuple(node.lc.item(key))  # type: ignore[assignment]
+                self.positions.value[path] = tuple(node.lc.item(key))
         except (KeyError, TypeError, AttributeError, IndexError):
             # merged keys (<<) and some aliases carry no position: use the container's
             self.positions.value.setdefault(path, (node.lc.line or 0, node.lc.col or 0))
@@ -782,7 +782,7 @@ class _CrossChecker:
     def _check_placeholders(self) -> None:
         known = {p.id for p in self.spec.parameters}
         for path, item in self._items_with_paths():
-            texts = [(("question",), item.question)]
+            texts: list[tuple[Path_, str]] = [(("question",), item.question)]
             texts += [(("guidance", name), text) for name, text in item.guidance.model_dump().items()]
             texts += [(("basis", index), text) for index, text in enumerate(item.basis)]
             for where, text in texts:

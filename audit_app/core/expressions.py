@@ -25,7 +25,7 @@ import re
 import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 # Value kinds an expression can have.
 BOOL = "yes/no value"
@@ -178,7 +178,7 @@ def _syntax_message(exc: SyntaxError, source: str) -> str:
     return f"invalid syntax: {message}"
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -11,7 +11,15 @@ import datetime as dt
 import math
 from typing import Any
 
-from audit_app.core.checklist_format import ProfileField
+from audit_app.core.checklist_format import (
+    ChoiceField,
+    DateField,
+    DateTimeField,
+    NumberField,
+    ProfileField,
+    TextField,
+    YesNoField,
+)
 from audit_app.core.expressions import YESNO_VALUES
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y")
@@ -26,23 +34,22 @@ def check_value(field: ProfileField, value: Any) -> Any:
     """
     if value is None:
         return None
-    kind = field.type
-    if kind == "choice":
+    if isinstance(field, ChoiceField):
         allowed = [v.value for v in field.values]
         if value not in allowed or isinstance(value, bool):
             raise ValueError(f"'{value}' is not allowed for {field.id} (allowed: {', '.join(map(str, allowed))})")
-    elif kind == "yesno":
+    elif isinstance(field, YesNoField):
         if value not in YESNO_VALUES:
             raise ValueError(f"'{value}' is not allowed for {field.id} (allowed: yes, no, unknown)")
-    elif kind == "date":
+    elif isinstance(field, DateField):
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
             raise ValueError(f"{field.id} needs a date")
-    elif kind == "datetime":
+    elif isinstance(field, DateTimeField):
         if not isinstance(value, dt.datetime):
             raise ValueError(f"{field.id} needs a date and time")
-    elif kind == "number":
+    elif isinstance(field, NumberField):
         _check_number(field, value)
-    elif kind == "text":
+    elif isinstance(field, TextField):
         if not isinstance(value, str):
             raise ValueError(f"{field.id} needs text")
         if field.max_length is not None and len(value) > field.max_length:
@@ -50,7 +57,7 @@ def check_value(field: ProfileField, value: Any) -> Any:
     return value
 
 
-def _check_number(field: Any, value: Any) -> None:
+def _check_number(field: NumberField, value: Any) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
         raise ValueError(f"{field.id} needs a number")
     if field.integer and not float(value).is_integer():
@@ -69,17 +76,17 @@ def parse_value(field: ProfileField, text: str) -> Any:
     text = text.strip()
     if text == "":
         return None
-    kind = field.type
-    if kind == "choice":
+    value: Any
+    if isinstance(field, ChoiceField):
         allowed = {str(v.value).lower(): v.value for v in field.values}
-        value: Any = allowed.get(text.lower(), text)
-    elif kind == "yesno":
+        value = allowed.get(text.lower(), text)
+    elif isinstance(field, YesNoField):
         value = _YES_NO.get(text.lower(), text)
-    elif kind == "date":
+    elif isinstance(field, DateField):
         value = parse_date(text, field.id)
-    elif kind == "datetime":
+    elif isinstance(field, DateTimeField):
         value = parse_datetime(text, field.id)
-    elif kind == "number":
+    elif isinstance(field, NumberField):
         try:
             value = int(text) if text.lstrip("-").isdigit() else float(text)
         except ValueError:

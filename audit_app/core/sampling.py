@@ -22,7 +22,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import chain, islice, repeat
 from operator import le
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # annotations only: drawing a sample does not need scipy loaded
     from audit_app.core.statistics import SampleSize
@@ -253,7 +253,13 @@ class StratifiedUnits(Sequence[tuple[str, str]]):
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return chain.from_iterable(zip(refs, repeat(key)) for key, refs in self.by_stratum.items())
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[str, str] | list[tuple[str, str]]:
         if self._units is None:
             self._units = list(self)
         return self._units[index]

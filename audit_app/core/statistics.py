@@ -27,13 +27,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
 
 
-def _stats():  # type: ignore[no-untyped-def]
+def _stats() -> Any:
     """scipy.stats, imported on first use: with numpy it costs ~100 MB and a fraction of a second,
     which opening or importing an audit never needs."""
     from scipy import stats
@@ -41,7 +41,7 @@ def _stats():  # type: ignore[no-untyped-def]
     return stats
 
 
-def _array(values):  # type: ignore[no-untyped-def]
+def _array(values: Any) -> np.ndarray:
     import numpy
 
     return numpy.array(values)

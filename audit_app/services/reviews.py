@@ -96,7 +96,7 @@ def start_review(audit: Audit, ref: str, reviewer: Reviewer, role: str = "primar
                 raise AuditError(f"{reviewer.name} does the second review of '{ref}'; the primary review must be by someone else.")
         at = events.now()
         review_id = store.insert_review(db, unit.unit_id, reviewer.id, role, at, training)
-        detail = {"ref": ref, "role": role, "reviewer": reviewer.name, "status": "in_progress"}
+        detail: dict[str, Any] = {"ref": ref, "role": role, "reviewer": reviewer.name, "status": "in_progress"}
         if training:
             detail["training"] = True
         events.append(db, actor or reviewer.display, "review.start", "review", review_id, detail)
@@ -446,11 +446,12 @@ def _parse_response(audit: Audit, number: int, get: Any, selected: set[str], res
     elif target not in audit.checklist.items:
         problems.append(f"unknown item '{target}'")
     else:
-        flags = {name: _FLAG.get(get(name).lower(), "bad") for name in ("opportunity_known", "mmo", "notable_practice")}
-        bad = [name for name, flag in flags.items() if flag == "bad"]
+        names = ("opportunity_known", "mmo", "notable_practice")
+        bad = [name for name in names if get(name).lower() not in _FLAG]
         problems += [f"{name} must be yes or no" for name in bad]
-        value = Answer(text.upper(), get("note"), get("evidence"), flags["opportunity_known"] if not bad else None,
-                       bool(flags["mmo"]) if not bad else False, bool(flags["notable_practice"]) if not bad else False)
+        flags = {} if bad else {name: _FLAG[get(name).lower()] for name in names}
+        value = Answer(text.upper(), get("note"), get("evidence"), flags.get("opportunity_known"), bool(flags.get("mmo")),
+                       bool(flags.get("notable_practice")))
         problems += answer_problems(audit.checklist, target, value)
     if problems:
         result.errors.append(RowError(number, "; ".join(problems)))

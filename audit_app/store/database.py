@@ -200,6 +200,14 @@ def backup_database(database: AuditDatabase, label: str) -> Path:
     return target
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT just gave (SQLite always gives one to a table with a rowid)."""
+    row_id = cursor.lastrowid
+    if row_id is None:
+        raise RuntimeError("the INSERT gave no row id")
+    return row_id
+
+
 def integrity_problems(db: Database) -> list[str]:
     """What SQLite's integrity check finds (empty when the file is sound)."""
     lines = [row[0] for row in db.execute("PRAGMA integrity_check")]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from audit_app.core.records import Agreed, Answer, Review, Reviewer
+from audit_app.store.database import inserted_id
 
 
 def find_reviewer(db: Database, name: str, staff_number: str = "") -> Reviewer | None:
@@ -20,7 +21,7 @@ def find_reviewer(db: Database, name: str, staff_number: str = "") -> Reviewer |
 def insert_reviewer(db: Database, name: str, staff_number: str, role: str, at: str) -> Reviewer:
     cursor = db.execute("INSERT INTO reviewer (name, staff_number, role, created_at) VALUES (?, ?, ?, ?)",
                         [name, staff_number, role, at])
-    return Reviewer(cursor.lastrowid, name, staff_number, role)
+    return Reviewer(inserted_id(cursor), name, staff_number, role)
 
 
 _REVIEW = """
@@ -57,11 +58,11 @@ def reviews_of_unit(db: Database, unit_id: int) -> dict[str, Review]:
 
 
 def insert_review(db: Database, unit_id: int, reviewer_id: int, role: str, at: str, training: bool = False) -> int:
-    return db.execute(
+    return inserted_id(db.execute(
         "INSERT INTO review (unit_id, reviewer_id, role, status, created_at, updated_at, training)"
         " VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
         [unit_id, reviewer_id, role, at, at, int(training)],
-    ).lastrowid
+    ))
 
 
 def set_review_status(db: Database, review_id: int, status: str, at: str) -> None:
@@ -242,7 +243,12 @@ def sample_file_rows(db: Database) -> list[SampleFileRow]:
     by_unit: dict[int, dict[str, Review]] = {}
     for review in map(_review, db.execute(_REVIEW)):
         by_unit.setdefault(review.unit_id, {})[review.role] = review
-    return [SampleFileRow(*row, by_unit.get(row[0], {}).get("primary"), by_unit.get(row[0], {}).get("second")) for row in rows]
+    out = []
+    for unit_id, ref, stratum, rank, status, reason, offence, group, area, month, outcome in rows:
+        reviews = by_unit.get(unit_id, {})
+        out.append(SampleFileRow(unit_id, ref, stratum, rank, status, reason, offence, group, area, month, outcome,
+                                 reviews.get("primary"), reviews.get("second")))
+    return out
 
 
 def answers_of_reviews(db: Database, review_ids: list[int]) -> dict[int, dict[str, Answer]]:
