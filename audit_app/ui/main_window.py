@@ -21,7 +21,7 @@ from audit_app.ui.file_actions import Refused
 from audit_app.ui.moderation_page import ModerationPage
 from audit_app.ui.results_page import ResultsPage
 from audit_app.ui.review_controller import ReviewController
-from audit_app.ui.review_page import ReviewPage
+from audit_app.ui.review_page import OpenReview, ReviewPage
 from audit_app.ui.session import AuditInUseError, AuditSession
 from audit_app.ui.start_page import StartPage
 from audit_app.ui.ui_settings import Identity, Position, UiSettings
@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
         self._save_position(None)
         self.refresh_workspace()
         self.stack.setCurrentWidget(self.workspace_page)
-        self.workspace_page.table.setFocus()
+        self.workspace_page.focus_table()
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
         self.review_page.show_review(controller, title, details, can_sign_off, item)
         self._reviewing = ref
         self.stack.setCurrentWidget(self.review_page)
-        self.review_page.navigator.setFocus()
+        self.review_page.focus_items()
         self._save_position(self.review_page.current_target())
         self._update_actions()
 
@@ -383,13 +383,16 @@ class MainWindow(QMainWindow):
             return summary.primary_id
         return review_service.start_review(session.audit, summary.ref, session.reviewer, actor=session.actor).id
 
+    def _open_review(self) -> OpenReview | None:
+        return self.review_page.current_review() if self.review_page is not None else None
+
     def _open_review_id(self) -> int | None:
-        page = self.review_page
-        return page.controller.review_id if page is not None and page.controller is not None else None
+        shown = self._open_review()
+        return shown.review_id if shown is not None else None
 
     def _open_ref(self) -> str | None:
-        page = self.review_page
-        return page.controller.state.review.ref if page is not None and page.controller is not None else None
+        shown = self._open_review()
+        return shown.ref if shown is not None else None
 
     def _step_file(self, step: int) -> None:
         """Next: the next file to do (mine in progress, else one not started, which this starts).
@@ -406,12 +409,11 @@ class MainWindow(QMainWindow):
         """Remember where the reviewer is, to land there again after a restart."""
         if self.session is None:
             return
-        controller = self.review_page.controller if self.review_page is not None else None
-        if item is None or controller is None:
+        shown = self._open_review()
+        if item is None or shown is None:
             self.settings.set_position(Position(str(self.session.path)))
             return
-        review = controller.state.review
-        self.settings.set_position(Position(str(self.session.path), review.ref, review.role, item))
+        self.settings.set_position(Position(str(self.session.path), shown.ref, shown.role, item))
 
     # -- sign-off, second reviews, moderation and other file actions (each asks first: file_actions)
 
@@ -435,13 +437,10 @@ class MainWindow(QMainWindow):
 
     def _after_review_change(self, review_id: int) -> None:
         """Show a review's new state (reopening it if it is the one on screen)."""
-        page = self.review_page
-        if page is not None and page.controller is not None and page.controller.review_id == review_id:
-            ref, role, item = page.controller.state.review.ref, page.controller.state.review.role, page.current_target()
-            self.refresh_workspace()
-            self.open_review(ref, role, item)
-        else:
-            self.refresh_workspace()
+        shown = self._open_review()
+        self.refresh_workspace()
+        if shown is not None and shown.review_id == review_id:
+            self.open_review(shown.ref, shown.role, shown.target)
 
     def assign_second_review(self, ref: str) -> None:
         summary = next((f for f in self.files if f.ref == ref), None)
@@ -539,23 +538,20 @@ class MainWindow(QMainWindow):
             if screen is not None and screen.width() > 0:
                 self.resize(int(screen.width() * 0.85), int(screen.height() * 0.85))
 
-    def _layout_parts(self) -> dict[str, object]:
-        """The parts whose layout the user adjusts (sizes, column widths, sort), by settings key."""
-        parts: dict[str, object] = {"workspace/header": self.workspace_page}
+    def _laid_out_pages(self) -> dict[str, WorkspacePage | ReviewPage]:
+        """The pages whose layout the user adjusts (sizes, column widths, sort), by settings key."""
+        pages: dict[str, WorkspacePage | ReviewPage] = {"workspace": self.workspace_page}
         if self.review_page is not None:
-            parts["review/splitter"] = self.review_page.splitter
-            parts["review/item_splitter"] = self.review_page.item_panel.splitter
-        return parts
+            pages["review"] = self.review_page
+        return pages
 
     def _restore_splitters(self) -> None:
-        for key, part in self._layout_parts().items():
-            state = self.settings.state(key)
-            if state is not None:
-                part.restoreState(state)  # type: ignore[attr-defined]
+        for part, page in self._laid_out_pages().items():
+            page.restore_layout_state(self.settings.layout(part))
 
     def _save_splitters(self) -> None:
-        for key, part in self._layout_parts().items():
-            self.settings.set_state(key, QByteArray(part.saveState()))  # type: ignore[attr-defined]
+        for part, page in self._laid_out_pages().items():
+            self.settings.set_layout(part, page.layout_state())
 
     def restore_position(self) -> None:
         """On start-up: land where the reviewer was (the audit, file and item), if it still exists."""
