@@ -155,7 +155,8 @@ class HistoryDialog(QDialog):
         self.model = QStandardItemModel(0, 6, self)
         self.model.setHorizontalHeaderLabels(["#", "When (UTC)", "Who", "Review", "What", "Reason"])
         for entry in entries:
-            cells = [str(entry.seq), entry.at[:19].replace("T", " "), entry.actor, entry.role or "file", entry.what, entry.reason]
+            when = entry.at[:19].replace("T", " ")
+            cells = [str(entry.seq), when, entry.actor, entry.role or "file", entry.what, entry.reason]
             items = [QStandardItem(text) for text in cells]
             for item in items:
                 item.setEditable(False)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.checklist import Checklist
 from audit_app.core.scoring import ReviewResult
-from audit_app.services.workspace import STATUS_LABELS
+from audit_app.services.workspace import STATUS_LABELS, FileSummary
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
 from audit_app.ui.review_controller import PROFILE, ReviewController
@@ -56,9 +56,9 @@ class ReviewPage(QWidget):
 
     back_requested = Signal()
     file_step_requested = Signal(int)  # +1 next file, -1 previous file
-    sign_off_requested = Signal()
-    change_requested = Signal()  # change after sign-off
-    history_requested = Signal()
+    sign_off_requested = Signal(int)  # the review's id
+    change_requested = Signal(int)  # change after sign-off: the review's id
+    history_requested = Signal(str)  # the file's ref
     position_changed = Signal(str)  # the item (or "profile") now shown
 
     def __init__(self, checklist: Checklist, parent: QWidget | None = None):
@@ -175,9 +175,9 @@ class ReviewPage(QWidget):
         self.next_button.clicked.connect(lambda: self._step_file(1))
         self.undo_button.clicked.connect(self.undo)
         self.redo_button.clicked.connect(self.redo)
-        self.history_button.clicked.connect(self.history_requested)
-        self.sign_off_button.clicked.connect(self.sign_off_requested)
-        self.change_button.clicked.connect(self.change_requested)
+        self.history_button.clicked.connect(self._on_history_button_clicked)
+        self.sign_off_button.clicked.connect(self._on_sign_off_button_clicked)
+        self.change_button.clicked.connect(self._on_change_button_clicked)
         self.complete_button.clicked.connect(self.complete)
         shortcuts = [
             ("Ctrl+Down", lambda: self.step_item(1)), ("Ctrl+Up", lambda: self.step_item(-1)),
@@ -195,9 +195,8 @@ class ReviewPage(QWidget):
 
     # -- showing a review
 
-    def show_review(self, controller: ReviewController, title: str, details: str, can_sign_off: bool,
-                    item: str | None = None) -> None:
-        """Work on another review; ``item`` (an item id or "profile") is where to start."""
+    def show_review(self, controller: ReviewController, file: FileSummary, can_sign_off: bool, item: str | None = None) -> None:
+        """Work on another review (of ``file``); ``item`` (an item id or "profile") is where to start."""
         if self.controller is not None:
             self.close_review()
         self.controller = controller
@@ -207,8 +206,10 @@ class ReviewPage(QWidget):
         controller.failed.connect(self._on_failed)
         controller.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
-        self.title_label.setText(title)
-        self._details = details
+        review = controller.state.review
+        self.title_label.setText(f"{review.role.capitalize()} review of {file.ref}")
+        self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {file.stratum} · "
+                         f"reviewer {review.reviewer.display}")
         self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
         self._refresh()  # the item list is rebuilt only if another set of items applies
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
@@ -541,6 +542,18 @@ class ReviewPage(QWidget):
         elif target in self._shown:
             self.select(target)
             self.navigator.setFocus()
+
+    def _on_history_button_clicked(self) -> None:
+        if (shown := self.current_review()) is not None:
+            self.history_requested.emit(shown.ref)
+
+    def _on_sign_off_button_clicked(self) -> None:
+        if (shown := self.current_review()) is not None:
+            self.sign_off_requested.emit(shown.review_id)
+
+    def _on_change_button_clicked(self) -> None:
+        if (shown := self.current_review()) is not None:
+            self.change_requested.emit(shown.review_id)
 
     def _on_failed(self, message: str) -> None:
         self.saved_label.setText(f"Not saved: {message}")
