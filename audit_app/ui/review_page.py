@@ -283,8 +283,8 @@ class ReviewPage(QWidget):
     # -- keyboard in the item list
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.navigator and event.type() == QEvent.Type.KeyPress:
-            return self._on_navigator_key(event)  # type: ignore[arg-type]
+        if watched is self.navigator and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self._on_navigator_key(event)
         return super().eventFilter(watched, event)
 
     def _on_navigator_key(self, event: QKeyEvent) -> bool:
