@@ -81,6 +81,7 @@ def run_gui(audit_path: str | Path | None = None) -> int:
     check_display()
     from PySide6.QtWidgets import QApplication
 
+    from audit_app.ui import people_actions
     from audit_app.ui.main_window import MainWindow
     from audit_app.ui.ui_settings import UiSettings
 
@@ -96,7 +97,7 @@ def run_gui(audit_path: str | Path | None = None) -> int:
     install_excepthook()
     window = MainWindow(UiSettings())
     window.show()
-    if window.ensure_identity():
+    if people_actions.ensure_identity(window):
         if audit_path is not None:
             window.open_audit_file(str(audit_path))
         else:

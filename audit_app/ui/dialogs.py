@@ -155,8 +155,9 @@ class HistoryDialog(QDialog):
         self.model = QStandardItemModel(0, 6, self)
         self.model.setHorizontalHeaderLabels(["#", "When (UTC)", "Who", "Review", "What", "Reason"])
         for entry in entries:
-            row = [str(entry.seq), entry.at[:19].replace("T", " "), entry.actor, entry.role or "file", entry.what, entry.reason]
-            items = [QStandardItem(text) for text in row]
+            when = entry.at[:19].replace("T", " ")
+            cells = [str(entry.seq), when, entry.actor, entry.role or "file", entry.what, entry.reason]
+            items = [QStandardItem(text) for text in cells]
             for item in items:
                 item.setEditable(False)
                 item.setToolTip(item.text())

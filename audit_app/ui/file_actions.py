@@ -1,24 +1,25 @@
-"""Actions that ask something first (a confirmation, a reason, a reviewer, a file name), then call a
-service, and say in one sentence why when the service refuses. The main window calls them and
-refreshes what they changed."""
+"""Actions on one sampled file and its reviews: each asks something first (a confirmation, a reason, a
+reviewer), then calls a service, and says in one sentence why when the service refuses. The first
+functions take the dialogs' parent and the session; those at the end are what the window's pages
+and menus run, with the window as their Workbench, and show what changed. The other actions modules
+share :func:`attempt`, :class:`Refused` and :func:`show_failure`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TypeVar
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from audit_app.core.records import Reviewer
+from audit_app.core.scoring import ReviewResult
 from audit_app.errors import UserFacingError
+from audit_app.services import moderation, sampling, workspace
 from audit_app.services import reviews as review_service
-from audit_app.services import sampling, workspace
-from audit_app.services.audits import open_audit
-from audit_app.services.verification import VerifyReport, verify
 from audit_app.ui.dialogs import HistoryDialog, ReasonDialog, SecondReviewDialog
+from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
-from audit_app.ui.ui_settings import UiSettings
-from audit_app.ui.workers import Reporter, Task, run_with_progress
 
 T = TypeVar("T")
 
@@ -34,6 +35,41 @@ def attempt(parent: QWidget, title: str, action: Callable[[], T]) -> T:
     except UserFacingError as error:
         QMessageBox.warning(parent, title, str(error))
         raise Refused() from error
+
+
+def review_to_open(parent: QWidget, session: AuditSession, summary: workspace.FileSummary,
+                   role: str | None) -> review_service.ReviewState:
+    """My review of a file (starting the primary review if nobody has), or the one asked for."""
+    try:
+        review_id = _review_id_to_open(session, summary, role)
+        return review_service.review_state(session.audit, review_id, session.reviewer)
+    except UserFacingError as error:
+        QMessageBox.information(parent, "Review", str(error))
+        raise Refused() from error
+
+
+def _review_id_to_open(session: AuditSession, summary: workspace.FileSummary, role: str | None) -> int:
+    if role == "second" and summary.second_id is not None:
+        return summary.second_id
+    if summary.second_id is not None and summary.second_reviewer == session.actor and role != "primary":
+        return summary.second_id
+    if summary.primary_id is not None:
+        return summary.primary_id
+    return review_service.start_review(session.audit, summary.ref, session.reviewer, actor=session.actor).id
+
+
+def compare_reviews(parent: QWidget, session: AuditSession,
+                    ref: str) -> tuple[moderation.Comparison, ReviewResult, ReviewResult, ReviewResult | None]:
+    """Where a file's two reviews differ, the result of each, and the agreed result once agreed."""
+    try:
+        comparison = moderation.compare(session.audit, ref)
+    except UserFacingError as error:
+        QMessageBox.information(parent, "Moderation", str(error))
+        raise Refused() from error
+    primary = review_service.review_result(session.audit, comparison.primary.id)
+    second = review_service.review_result(session.audit, comparison.second.id)
+    agreed = moderation.agreed_result(session.audit, ref) if comparison.state == moderation.AGREED else None
+    return comparison, primary, second, agreed
 
 
 def sign_off(parent: QWidget, session: AuditSession, review_id: int) -> None:
@@ -84,40 +120,6 @@ def show_history(parent: QWidget, session: AuditSession, ref: str) -> None:
     HistoryDialog(ref, entries, parent).exec()
 
 
-def export_item_table(parent: QWidget, settings: UiSettings, session: AuditSession, results: workspace.Results) -> str:
-    """Write the results' item table to a CSV file the user names; returns its path."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export the item table", settings.last_folder(), "CSV files (*.csv)")
-    if not path:
-        raise Refused()
-    settings.set_last_folder(path)
-    attempt(parent, "Export", lambda: workspace.write_csv(path, workspace.item_table(session.audit, results)))
-    return path
-
-
-def verify_in_background(parent: QWidget, session: AuditSession) -> Task:
-    """Check the audit file and its trail in a background task (its own connection), then report."""
-    path = session.path
-
-    def run(reporter: Reporter) -> VerifyReport:
-        with open_audit(path) as audit:
-            return verify(audit)
-
-    task = run_with_progress(parent, "Verify", "Checking the audit file and its audit trail…", run)
-    task.succeeded.connect(lambda report: _show_verification(parent, report))
-    task.failed.connect(lambda message, details: show_failure(parent, "Verification could not run", message, details))
-    return task
-
-
-def _show_verification(parent: QWidget, report: VerifyReport) -> None:
-    checks = "\n".join(f"• {check}" for check in report.checks)
-    if report.ok:
-        QMessageBox.information(parent, "Verify", f"The audit is intact.\n\nChecked:\n{checks}")
-        return
-    problems = "\n".join(f"• {p}" for p in report.problems[:20])
-    more = f"\n…and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
-    QMessageBox.warning(parent, "Verify", f"The audit file differs from its audit trail:\n{problems}{more}\n\nChecked:\n{checks}")
-
-
 def show_failure(parent: QWidget, title: str, message: str, details: str) -> None:
     """A background task failed: its sentence, and for a bug the traceback under Details."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
@@ -131,4 +133,72 @@ def _ask_reason(parent: QWidget, title: str, explanation: str) -> str:
     if not dialog.exec():
         raise Refused()
     return dialog.reason_text()
+
+
+# -- what the window's pages and menus run
+
+
+def sign_off_file(bench: Workbench, ref: str) -> None:
+    """Sign off the file's review that is complete: the primary review, else the second."""
+    summary = bench.file(ref)
+    if summary is not None:
+        sign_off_review(bench, summary.primary_id if summary.status == "complete" else summary.second_id)
+
+
+def sign_off_review(bench: Workbench, review_id: int | None) -> None:
+    if bench.session is not None and review_id is not None:
+        with suppress(Refused):
+            sign_off(bench.window(), bench.session, review_id)
+            bench.show_review_changed(review_id)
+
+
+def change_review(bench: Workbench, review_id: int) -> None:
+    """Reopen a signed-off review for a change, with a reason."""
+    if bench.session is not None:
+        with suppress(Refused):
+            change_after_sign_off(bench.window(), bench.session, review_id)
+            bench.show_review_changed(review_id)
+
+
+def start_second_review(bench: Workbench, ref: str) -> None:
+    """Assign the file's second review; open it at once when it is mine."""
+    session, summary = bench.session, bench.file(ref)
+    if session is None or summary is None:
+        return
+    with suppress(Refused):
+        reviewer = assign_second_review(bench.window(), session, summary)
+        bench.refresh_workspace()
+        if reviewer.id == session.reviewer.id:
+            bench.open_review(ref, "second")
+
+
+def replace_file(bench: Workbench, ref: str) -> None:
+    """Replace an out-of-scope file by its stratum's next reserve, and select the replacement."""
+    if bench.session is not None:
+        with suppress(Refused):
+            old, new = replace(bench.window(), bench.session, ref)
+            bench.refresh_workspace()
+            bench.select_file(new)
+            bench.show_status(f"{old} was replaced by {new}.")
+
+
+def record_agreed(bench: Workbench, ref: str, target: str, value: object, reason: str) -> None:
+    """Moderation: record the agreed answer for one difference, then show the comparison again."""
+    session = bench.session
+    if session is not None:
+        with suppress(Refused):
+            attempt(bench.window(), "Moderation", lambda: moderation.record_agreed(
+                session.audit, ref, target, value, reason, session.reviewer))
+            bench.moderate(ref)
+
+
+def history(bench: Workbench, ref: str | None = None) -> None:
+    """The history of ``ref``, or of the file on screen (or selected in the workspace)."""
+    ref = ref or bench.current_ref()
+    if bench.session is not None and ref:
+        with suppress(Refused):
+            show_history(bench.window(), bench.session, ref)
+
+
+HISTORY = Command("File &history…", history, "Ctrl+H", needs_audit=True)
 

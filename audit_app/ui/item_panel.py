@@ -3,9 +3,10 @@ the scale's letters), the evidence note and reference, and the item's flags."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QFrame,
@@ -52,7 +53,7 @@ class ItemPanel(QWidget):
         super().__init__(parent)
         self.checklist = checklist
         self.item_id: str | None = None
-        self._buttons: dict[str, QPushButton] = {}
+        self._buttons: dict[str, QAbstractButton] = {}  # answer code -> its button
         self._build_ui()
         self._connect_signals()
 
@@ -146,14 +147,14 @@ class ItemPanel(QWidget):
 
     def _connect_signals(self) -> None:
         self.answer_group.idClicked.connect(self._on_answer_clicked)
-        self.clear_button.clicked.connect(lambda: self.item_id and self.code_chosen.emit(self.item_id, None))
+        self.clear_button.clicked.connect(self._on_clear_button_clicked)
         self.note_edit.textChanged.connect(self._on_note_changed)
         self.note_edit.left.connect(self.left)
-        self.evidence_edit.textEdited.connect(lambda text: self.item_id and self.text_typed.emit(self.item_id, "evidence", text))
-        self.mmo_check.clicked.connect(lambda on: self.item_id and self.flag_set.emit(self.item_id, "mmo", on))
-        self.notable_check.clicked.connect(lambda on: self.item_id and self.flag_set.emit(self.item_id, "notable", on))
-        self.opportunity_yes.clicked.connect(lambda: self.item_id and self.flag_set.emit(self.item_id, "opportunity_known", True))
-        self.opportunity_no.clicked.connect(lambda: self.item_id and self.flag_set.emit(self.item_id, "opportunity_known", False))
+        self.evidence_edit.textEdited.connect(self._on_evidence_edit_text_edited)
+        self.mmo_check.clicked.connect(lambda on: self._set_flag("mmo", on))
+        self.notable_check.clicked.connect(lambda on: self._set_flag("notable", on))
+        self.opportunity_yes.clicked.connect(lambda: self._set_flag("opportunity_known", True))
+        self.opportunity_no.clicked.connect(lambda: self._set_flag("opportunity_known", False))
 
     # -- showing an item
 
@@ -224,10 +225,10 @@ class ItemPanel(QWidget):
         answers = self.checklist.scale_of(item_id).answers
         buttons = self.answer_group.buttons()
         while len(buttons) < len(answers):
-            button = QPushButton(self)
-            button.setCheckable(True)
-            self.answer_group.addButton(button, len(buttons) + 1)
-            self.answer_row.addWidget(button)
+            added = QPushButton(self)
+            added.setCheckable(True)
+            self.answer_group.addButton(added, len(buttons) + 1)
+            self.answer_row.addWidget(added)
             buttons = self.answer_group.buttons()
         self._buttons = {}
         for number, button in enumerate(sorted(buttons, key=self.answer_group.id), start=1):
@@ -248,7 +249,7 @@ class ItemPanel(QWidget):
         meaning = self.checklist.answer(item_id, answer.code) if answer else None
         show = item.critical == "on_known_opportunity" and meaning is not None and meaning.meaning == "not_met"
         self.opportunity_box.setVisible(show)
-        if not show:
+        if not show or answer is None:  # shown only for a Not met answer
             return
         self.opportunity_label.setText(item.opportunity_prompt or "Was the opportunity known or available?")
         self.opportunity_group.setExclusive(False)
@@ -290,6 +291,21 @@ class ItemPanel(QWidget):
         self.note_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self.note_edit.moveCursor(self.note_edit.textCursor().MoveOperation.End)
 
+    def focus_opportunity(self) -> None:
+        """The keyboard to the "was the opportunity known" question (asked after a Not met)."""
+        self.opportunity_yes.setFocus()
+
+    # -- layout
+
+    def layout_state(self) -> QByteArray:
+        """How the user split the answer form and the guidance (to restore in a later session)."""
+        return QByteArray(self.splitter.saveState())
+
+    def restore_layout_state(self, state: QByteArray) -> None:
+        self.splitter.restoreState(state)
+
+    # -- what the reviewer does
+
     def _on_answer_clicked(self, number: int) -> None:
         if self.item_id is None:
             return
@@ -299,3 +315,15 @@ class ItemPanel(QWidget):
     def _on_note_changed(self) -> None:
         if self.item_id is not None and not self.note_edit.isReadOnly():
             self.text_typed.emit(self.item_id, "note", self.note_edit.toPlainText())
+
+    def _on_evidence_edit_text_edited(self, text: str) -> None:
+        if self.item_id is not None:
+            self.text_typed.emit(self.item_id, "evidence", text)
+
+    def _on_clear_button_clicked(self) -> None:
+        if self.item_id is not None:
+            self.code_chosen.emit(self.item_id, None)
+
+    def _set_flag(self, name: str, value: bool) -> None:
+        if self.item_id is not None:
+            self.flag_set.emit(self.item_id, name, value)

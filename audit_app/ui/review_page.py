@@ -8,7 +8,10 @@ next/previous item from anywhere, Ctrl+Return completes the review, Ctrl+Z/Ctrl+
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.checklist import Checklist
 from audit_app.core.scoring import ReviewResult
-from audit_app.services.workspace import STATUS_LABELS
+from audit_app.services.workspace import STATUS_LABELS, FileSummary
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
 from audit_app.ui.review_controller import PROFILE, ReviewController
@@ -38,14 +41,24 @@ TARGET = Qt.ItemDataRole.UserRole
 PROFILE_ENTRY = "profile"
 
 
+@dataclass(frozen=True)
+class OpenReview:
+    """Which review the page shows, and where in it the reviewer is."""
+
+    review_id: int
+    ref: str  # the file
+    role: str  # "primary" or "second"
+    target: str  # "profile" or an item id
+
+
 class ReviewPage(QWidget):
     """Works on the review held by a :class:`ReviewController` (set with :meth:`show_review`)."""
 
     back_requested = Signal()
     file_step_requested = Signal(int)  # +1 next file, -1 previous file
-    sign_off_requested = Signal()
-    change_requested = Signal()  # change after sign-off
-    history_requested = Signal()
+    sign_off_requested = Signal(int)  # the review's id
+    change_requested = Signal(int)  # change after sign-off: the review's id
+    history_requested = Signal(str)  # the file's ref
     position_changed = Signal(str)  # the item (or "profile") now shown
 
     def __init__(self, checklist: Checklist, parent: QWidget | None = None):
@@ -151,22 +164,20 @@ class ReviewPage(QWidget):
         self.navigator.installEventFilter(self)
         self.missing_list.itemActivated.connect(self._on_missing_activated)
         self.item_panel.code_chosen.connect(self._on_code_chosen)
-        self.item_panel.text_typed.connect(lambda item, field, text: self.controller and self.controller.type_text(item, field, text))
-        self.item_panel.flag_set.connect(lambda item, name, value: self.controller and self.controller.set_flag(item, name, value))
+        self.item_panel.text_typed.connect(self._on_item_panel_text_typed)
+        self.item_panel.flag_set.connect(self._on_item_panel_flag_set)
         self.item_panel.left.connect(self._back_to_navigator)
-        self.profile_form.value_chosen.connect(lambda field, value: self.controller and self.controller.set_profile(field, value))
-        self.profile_form.text_typed.connect(
-            lambda field, text: self.controller and self.controller.type_text(PROFILE + field, "value", text))
-        self.profile_form.text_finished.connect(
-            lambda field, text: self.controller and self.controller.set_profile_text(field, text))
+        self.profile_form.value_chosen.connect(self._on_profile_form_value_chosen)
+        self.profile_form.text_typed.connect(self._on_profile_form_text_typed)
+        self.profile_form.text_finished.connect(self._on_profile_form_text_finished)
         self.back_button.clicked.connect(self._leave)
         self.previous_button.clicked.connect(lambda: self._step_file(-1))
         self.next_button.clicked.connect(lambda: self._step_file(1))
         self.undo_button.clicked.connect(self.undo)
         self.redo_button.clicked.connect(self.redo)
-        self.history_button.clicked.connect(self.history_requested)
-        self.sign_off_button.clicked.connect(self.sign_off_requested)
-        self.change_button.clicked.connect(self.change_requested)
+        self.history_button.clicked.connect(self._on_history_button_clicked)
+        self.sign_off_button.clicked.connect(self._on_sign_off_button_clicked)
+        self.change_button.clicked.connect(self._on_change_button_clicked)
         self.complete_button.clicked.connect(self.complete)
         shortcuts = [
             ("Ctrl+Down", lambda: self.step_item(1)), ("Ctrl+Up", lambda: self.step_item(-1)),
@@ -184,9 +195,8 @@ class ReviewPage(QWidget):
 
     # -- showing a review
 
-    def show_review(self, controller: ReviewController, title: str, details: str, can_sign_off: bool,
-                    item: str | None = None) -> None:
-        """Work on another review; ``item`` (an item id or "profile") is where to start."""
+    def show_review(self, controller: ReviewController, file: FileSummary, can_sign_off: bool, item: str | None = None) -> None:
+        """Work on another review (of ``file``); ``item`` (an item id or "profile") is where to start."""
         if self.controller is not None:
             self.close_review()
         self.controller = controller
@@ -196,8 +206,10 @@ class ReviewPage(QWidget):
         controller.failed.connect(self._on_failed)
         controller.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
-        self.title_label.setText(title)
-        self._details = details
+        review = controller.state.review
+        self.title_label.setText(f"{review.role.capitalize()} review of {file.ref}")
+        self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {file.stratum} · "
+                         f"reviewer {review.reviewer.display}")
         self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
         self._refresh()  # the item list is rebuilt only if another set of items applies
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
@@ -217,6 +229,27 @@ class ReviewPage(QWidget):
     def current_target(self) -> str:
         item = self.navigator.currentItem()
         return item.data(0, TARGET) if item is not None and item.data(0, TARGET) else PROFILE_ENTRY
+
+    def current_review(self) -> OpenReview | None:
+        """The review shown, and where in it the reviewer is (None when no review is open)."""
+        if self.controller is None:
+            return None
+        review = self.controller.state.review
+        return OpenReview(review.id, review.ref, review.role, self.current_target())
+
+    def focus_items(self) -> None:
+        """The keyboard to the list of the profile and the items."""
+        self.navigator.setFocus()
+
+    def layout_state(self) -> dict[str, QByteArray]:
+        """How the user divided the page (to restore in a later session), by name."""
+        return {"splitter": QByteArray(self.splitter.saveState()), "item_splitter": self.item_panel.layout_state()}
+
+    def restore_layout_state(self, states: Mapping[str, QByteArray]) -> None:
+        if "splitter" in states:
+            self.splitter.restoreState(states["splitter"])
+        if "item_splitter" in states:
+            self.item_panel.restore_layout_state(states["item_splitter"])
 
     def select(self, target: str) -> None:
         """Show the profile ("profile") or an item."""
@@ -250,8 +283,8 @@ class ReviewPage(QWidget):
     # -- keyboard in the item list
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.navigator and event.type() == QEvent.Type.KeyPress:
-            return self._on_navigator_key(event)  # type: ignore[arg-type]
+        if watched is self.navigator and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self._on_navigator_key(event)
         return super().eventFilter(watched, event)
 
     def _on_navigator_key(self, event: QKeyEvent) -> bool:
@@ -282,12 +315,32 @@ class ReviewPage(QWidget):
         if self.checklist.note_required(item, code) and not answer.note:
             self.item_panel.focus_note()
         elif self._needs_opportunity(item):
-            self.item_panel.opportunity_yes.setFocus()
+            self.item_panel.focus_opportunity()
         else:
             self.step_item(1)
 
     def _needs_opportunity(self, item: str) -> bool:
         return any(m.kind == "opportunity" and m.target == item for m in (self.controller.result.missing if self.controller else ()))
+
+    def _on_item_panel_text_typed(self, item: str, field: str, text: str) -> None:
+        if self.controller is not None:
+            self.controller.type_text(item, field, text)
+
+    def _on_item_panel_flag_set(self, item: str, name: str, value: object) -> None:
+        if self.controller is not None:
+            self.controller.set_flag(item, name, value)
+
+    def _on_profile_form_value_chosen(self, field: str, value: object) -> None:
+        if self.controller is not None:
+            self.controller.set_profile(field, value)
+
+    def _on_profile_form_text_typed(self, field: str, text: str) -> None:
+        if self.controller is not None:
+            self.controller.type_text(PROFILE + field, "value", text)
+
+    def _on_profile_form_text_finished(self, field: str, text: str) -> None:
+        if self.controller is not None:
+            self.controller.set_profile_text(field, text)
 
     def _back_to_navigator(self) -> None:
         if self.controller is not None:
@@ -337,14 +390,12 @@ class ReviewPage(QWidget):
         result = controller.result
         missing = {m.target for m in result.missing}
         profile_missing = any(m.kind == "profile" for m in result.missing)
-        for index in range(self.navigator.topLevelItemCount()):
-            top = self.navigator.topLevelItem(index)
+        for top, children in self._entries():
             if top.data(0, TARGET) == PROFILE_ENTRY:
                 top.setText(1, "to complete" if profile_missing else "✓")
                 continue
             answered = 0
-            for row in range(top.childCount()):
-                child = top.child(row)
+            for child in children:
                 item_id = child.data(0, TARGET)
                 answer = controller.answer(item_id)
                 applies = result.applicability.get(item_id)
@@ -364,7 +415,7 @@ class ReviewPage(QWidget):
                     font.setBold(item_id in missing)
                     child.setFont(0, font)
                     child.setFont(1, font)
-            count = f"{answered}/{top.childCount()}"
+            count = f"{answered}/{len(children)}"
             if top.text(1) != count:
                 top.setText(1, count)
 
@@ -441,14 +492,20 @@ class ReviewPage(QWidget):
 
     # -- navigation internals
 
-    def _entry(self, target: str) -> QTreeWidgetItem | None:
+    def _entries(self) -> Iterator[tuple[QTreeWidgetItem, list[QTreeWidgetItem]]]:
+        """The navigator's top-level entries (the profile, then each section) with their children."""
         for index in range(self.navigator.topLevelItemCount()):
             top = self.navigator.topLevelItem(index)
+            if top is not None:
+                yield top, [child for row in range(top.childCount()) if (child := top.child(row)) is not None]
+
+    def _entry(self, target: str) -> QTreeWidgetItem | None:
+        for top, children in self._entries():
             if top.data(0, TARGET) == target:
                 return top
-            for row in range(top.childCount()):
-                if top.child(row).data(0, TARGET) == target:
-                    return top.child(row)
+            for child in children:
+                if child.data(0, TARGET) == target:
+                    return child
         return None
 
     def _nearest(self, target: str) -> str:
@@ -467,8 +524,9 @@ class ReviewPage(QWidget):
 
     def _on_navigator_moved(self, current: QTreeWidgetItem | None, previous: QTreeWidgetItem | None) -> None:
         if current is not None and not current.data(0, TARGET):  # a section heading: go to its first item
-            if current.childCount():
-                self.navigator.setCurrentItem(current.child(0))
+            first = current.child(0)
+            if first is not None:
+                self.navigator.setCurrentItem(first)
             return
         self.profile_form.commit_choice()
         if self.controller is not None:
@@ -484,6 +542,18 @@ class ReviewPage(QWidget):
         elif target in self._shown:
             self.select(target)
             self.navigator.setFocus()
+
+    def _on_history_button_clicked(self) -> None:
+        if (shown := self.current_review()) is not None:
+            self.history_requested.emit(shown.ref)
+
+    def _on_sign_off_button_clicked(self) -> None:
+        if (shown := self.current_review()) is not None:
+            self.sign_off_requested.emit(shown.review_id)
+
+    def _on_change_button_clicked(self) -> None:
+        if (shown := self.current_review()) is not None:
+            self.change_requested.emit(shown.review_id)
 
     def _on_failed(self, message: str) -> None:
         self.saved_label.setText(f"Not saved: {message}")

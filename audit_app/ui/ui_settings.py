@@ -6,6 +6,7 @@ between sessions. Tests isolate it by pointing XDG_CONFIG_HOME at a temporary fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,19 @@ class UiSettings:
 
     def set_state(self, key: str, value: QByteArray) -> None:
         self._settings.setValue(f"state/{key}", value)
+
+    def layout(self, part: str) -> dict[str, QByteArray]:
+        """The saved layout of one part of the window (splitter sizes, column widths…), by name."""
+        self._settings.beginGroup(f"state/{part}")
+        try:
+            names = self._settings.childKeys()
+        finally:
+            self._settings.endGroup()
+        return {name: state for name in names if (state := self.state(f"{part}/{name}")) is not None}
+
+    def set_layout(self, part: str, states: Mapping[str, QByteArray]) -> None:
+        for name, state in states.items():
+            self.set_state(f"{part}/{name}", state)
 
     def sync(self) -> None:
         self._settings.sync()

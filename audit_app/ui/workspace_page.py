@@ -6,7 +6,9 @@ through the services.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Signal
+from collections.abc import Mapping
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -226,8 +228,8 @@ class WorkspacePage(QWidget):
                 order = order[start:] + order[:start]
         mine = [f for f in order if f.status == "in_progress" and f.reviewer == self._me and f.ref != after]
         fresh = [f for f in order if f.status == "not_started" and f.ref != after]
-        chosen = (mine or fresh or [None])[0]
-        return chosen.ref if chosen else None
+        chosen = mine or fresh
+        return chosen[0].ref if chosen else None
 
     def select_next_to_do(self) -> None:
         ref = self.next_to_do(self.current_ref())
@@ -235,15 +237,21 @@ class WorkspacePage(QWidget):
             self.select_ref(ref)
             self.table.setFocus()
 
-    def saveState(self) -> QByteArray:  # noqa: N802 (the same interface as the splitters it is saved with)
-        return self.table.horizontalHeader().saveState()
+    def focus_table(self) -> None:
+        """The keyboard to the table of files."""
+        self.table.setFocus()
 
-    def restoreState(self, state: QByteArray) -> bool:  # noqa: N802
+    def layout_state(self) -> dict[str, QByteArray]:
+        """The table's column widths, order and sort as the user left them (to restore in a later session)."""
+        return {"header": QByteArray(self.table.horizontalHeader().saveState())}
+
+    def restore_layout_state(self, states: Mapping[str, QByteArray]) -> None:
         """Column widths and order as the user left them (kept through later model resets)."""
+        if "header" not in states:
+            return
         header = self.table.horizontalHeader()
-        restored = header.restoreState(state)
+        header.restoreState(states["header"])
         self._widths.update({column: header.sectionSize(column) for column in self._widths})
-        return restored
 
     # -- internals
 
@@ -270,7 +278,7 @@ class WorkspacePage(QWidget):
         self.stratum_combo.setCurrentIndex(max(index, 0))
         self.stratum_combo.blockSignals(False)
 
-    def _emit_for_current(self, signal: Signal) -> None:
+    def _emit_for_current(self, signal: SignalInstance) -> None:
         ref = self.current_ref()
         if ref is not None:
             signal.emit(ref)
@@ -282,10 +290,14 @@ class WorkspacePage(QWidget):
 
     def _update_buttons(self) -> None:
         file = self.current_file()
-        active = file is not None and file.status != REPLACED
-        self.open_button.setEnabled(active)
-        self.second_button.setEnabled(active and file.status in DONE)
-        self.moderate_button.setEnabled(active and file.second_status in DONE and file.status in DONE)
-        self.sign_off_button.setEnabled(active and (file.status == "complete" or file.second_status == "complete"))
-        self.replace_button.setEnabled(active and file.status in ("not_started", "in_progress"))
         self.history_button.setEnabled(file is not None)
+        if file is None or file.status == REPLACED:  # nothing to do but read its history
+            for button in (self.open_button, self.second_button, self.moderate_button, self.sign_off_button,
+                           self.replace_button):
+                button.setEnabled(False)
+            return
+        self.open_button.setEnabled(True)
+        self.second_button.setEnabled(file.status in DONE)
+        self.moderate_button.setEnabled(file.second_status in DONE and file.status in DONE)
+        self.sign_off_button.setEnabled(file.status == "complete" or file.second_status == "complete")
+        self.replace_button.setEnabled(file.status in ("not_started", "in_progress"))

@@ -303,7 +303,7 @@ def test_start_page_lists_recent_audits_with_their_progress(make_window, audit_p
     window.close_audit()
     missing = tmp_path / "gone.audit"
     window.settings.add_recent_audit(missing)
-    window._show_start()
+    window.show_start()
     texts = [window.start_page.recent_list.item(i).text() for i in range(window.start_page.recent_list.count())]
     assert texts[0].startswith("gone.audit — cannot be opened: No audit file")
     assert texts[1].startswith("GUI test audit — 1 of 8 files reviewed")

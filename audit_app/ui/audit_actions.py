@@ -1,0 +1,95 @@
+"""Actions on the open audit as a whole: verify the file against its trail and grade the sample (both
+in the background), export the results' item table, and the help (the checklist browser, the
+keyboard). Each asks what it needs first, then calls one service and says in one sentence why when
+the service refuses; their menu commands are declared at the end."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from audit_app.services import workspace
+from audit_app.services.verification import VerifyReport, verify
+from audit_app.ui.file_actions import Refused, attempt, show_failure
+from audit_app.ui.menu_actions import Command, Workbench
+from audit_app.ui.session import AuditSession
+from audit_app.ui.ui_settings import UiSettings
+from audit_app.ui.workers import Task, on_audit, run_with_progress
+
+
+def verify_in_background(parent: QWidget, session: AuditSession) -> Task:
+    """Check the audit file and its trail in a background task (its own connection), then report."""
+    task = run_with_progress(parent, "Verify", "Checking the audit file and its audit trail…", on_audit(session.path, verify))
+    task.succeeded.connect(lambda report: _show_verification(parent, report))
+    task.failed.connect(lambda message, details: show_failure(parent, "Verification could not run", message, details))
+    return task
+
+
+def _show_verification(parent: QWidget, report: VerifyReport) -> None:
+    checks = "\n".join(f"• {check}" for check in report.checks)
+    if report.ok:
+        QMessageBox.information(parent, "Verify", f"The audit is intact.\n\nChecked:\n{checks}")
+        return
+    problems = "\n".join(f"• {p}" for p in report.problems[:20])
+    more = f"\n…and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
+    QMessageBox.warning(parent, "Verify", f"The audit file differs from its audit trail:\n{problems}{more}\n\nChecked:\n{checks}")
+
+
+def grading(session: AuditSession) -> Task:
+    """A background task (not started yet) that grades every review of the sample on its own connection."""
+    return Task(on_audit(session.path, workspace.grade_sample))
+
+
+def export_item_table(parent: QWidget, settings: UiSettings, session: AuditSession, results: workspace.Results) -> str:
+    """Write the results' item table to a CSV file the user names; returns its path."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Export the item table", settings.last_folder(), "CSV files (*.csv)")
+    if not path:
+        raise Refused()
+    settings.set_last_folder(path)
+    attempt(parent, "Export", lambda: workspace.write_csv(path, workspace.item_table(session.audit, results)))
+    return path
+
+
+# -- what the window's menus and pages run
+
+
+def verify_audit(bench: Workbench) -> None:
+    if bench.session is not None:
+        verify_in_background(bench.window(), bench.session)
+
+
+def export_results(bench: Workbench) -> None:
+    """The results page's item table, as a CSV file."""
+    results = bench.current_results()
+    if bench.session is not None and results is not None:
+        with suppress(Refused):
+            path = export_item_table(bench.window(), bench.settings, bench.session, results)
+            bench.show_status(f"Saved {path}")
+
+
+def show_checklists(bench: Workbench) -> None:
+    from audit_app.ui.checklist_window import ChecklistWindow
+
+    window = ChecklistWindow(bench.window())
+    window.setWindowFlag(Qt.WindowType.Window)
+    window.show()
+
+
+def show_keys(bench: Workbench) -> None:
+    QMessageBox.information(bench.window(), "Keyboard", KEYS_HELP)
+
+
+KEYS_HELP = """Workspace: Enter opens the selected file; Ctrl+J selects the next file to do; Ctrl+F filters.
+
+Review page, in the item list: Up/Down move between items; 1–5 or M, P, N, R, A answer the item; Enter goes to its \
+note and Escape comes back. From anywhere on the page: Ctrl+Down/Ctrl+Up next/previous item; Ctrl+Page Down/Up \
+next/previous file; Ctrl+Return completes the review; Ctrl+Z/Ctrl+Y undo and redo; Alt+W back to the workspace.
+
+Everywhere: Ctrl+1 workspace, Ctrl+2 results, Ctrl+H the file's history, Ctrl+Shift+U who is working."""
+
+VERIFY = Command("&Verify this audit", verify_audit, needs_audit=True)
+CHECKLISTS = Command("&Checklist browser", show_checklists)
+KEYBOARD = Command("&Keyboard", show_keys, QKeySequence.StandardKey.HelpContents)

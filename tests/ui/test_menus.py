@@ -1,0 +1,104 @@
+"""The menu bar as declared by the actions modules (audit_app/ui/menu_actions.py): the menus the
+window builds, their shortcuts, the commands that wait for an open audit, the audit-level commands
+run from them, and a menu of one's own."""
+
+from __future__ import annotations
+
+from gui_helpers import ANN, audit_path, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenuBar, QMessageBox
+
+from audit_app.ui import audit_actions, dialogs
+from audit_app.ui.checklist_window import ChecklistWindow
+from audit_app.ui.menu_actions import SEPARATOR, Command, Menu, build_menus
+
+
+def menu_texts(window) -> dict[str, list[str]]:
+    return {top.text(): [a.text() or "—" for a in top.menu().actions()] for top in window.menuBar().actions()}
+
+
+def action(window, text: str):
+    return next(a for top in window.menuBar().actions() for a in top.menu().actions() if a.text() == text)
+
+
+def test_the_window_builds_its_menus_from_the_table(make_window):
+    window = make_window(ANN)
+    assert menu_texts(window) == {
+        "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "&Close audit", "—",
+                  "&Quit"],
+        "&Go": ["&Workspace", "&Results", "&Start page", "File &history…"],
+        "&People": ["&Who is working…"],
+        "&Help": ["&Checklist browser", "&Keyboard"],
+    }
+    assert action(window, "&Workspace").shortcut() == QKeySequence("Ctrl+1")
+    assert action(window, "&Keyboard").shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
+
+
+def test_audit_commands_wait_for_an_open_audit(make_window, audit_path):
+    window = make_window(ANN)
+    needing = ["&Verify this audit", "&Close audit", "&Workspace", "&Results", "File &history…"]
+    assert not any(action(window, text).isEnabled() for text in needing)
+    assert action(window, "&Start page").isEnabled() and action(window, "&New audit…").isEnabled()
+    window.open_audit_file(str(audit_path))
+    assert all(action(window, text).isEnabled() for text in needing)
+    window.close_audit()
+    assert not any(action(window, text).isEnabled() for text in needing)
+
+
+def test_shortcuts_move_between_pages(qtbot, make_window, audit_path):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.start_page
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.workspace_page
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.results_page
+
+
+def test_a_menu_of_ones_own_is_a_module_level_declaration(qtbot):
+    """What a new storey adds: its commands run with the workbench they were built for."""
+    ran = []
+    reports = Menu("&Reports", (Command("&Draft report", lambda bench: ran.append(("draft", bench))), SEPARATOR,
+                                Command("&Publish…", lambda bench: ran.append(("publish", bench)), "Ctrl+P",
+                                        needs_audit=True)))
+    bar = QMenuBar()
+    qtbot.addWidget(bar)
+    bench = object()
+    needing = build_menus(bench, bar, [reports])
+    entries = bar.actions()[0].menu().actions()
+    assert [a.text() for a in entries] == ["&Draft report", "", "&Publish…"] and entries[1].isSeparator()
+    assert needing == [entries[2]] and entries[2].shortcut() == QKeySequence("Ctrl+P")
+    entries[0].trigger()
+    entries[2].trigger()
+    assert ran == [("draft", bench), ("publish", bench)]
+
+
+def test_the_audit_commands_run_from_the_menus(qtbot, make_window, audit_path, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: shown.append((title, text)))
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    action(window, "&Verify this audit").trigger()  # in the background, then a message
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1][0] == "Verify")
+    assert shown[-1][1].startswith("The audit is intact.")
+    action(window, "&Keyboard").trigger()
+    assert shown[-1] == ("Keyboard", audit_actions.KEYS_HELP)
+    histories = []
+    monkeypatch.setattr(dialogs.HistoryDialog, "exec", lambda dialog: histories.append(dialog.windowTitle()) or 0)
+    action(window, "File &history…").trigger()  # of the file selected in the workspace
+    assert histories == [f"History of {window.workspace_page.current_ref()}"]
+    action(window, "&Checklist browser").trigger()
+    assert [w.isVisible() for w in window.findChildren(ChecklistWindow)] == [True]
+
+
+def test_the_results_table_is_exported_where_the_user_says(qtbot, make_window, audit_path, tmp_path, monkeypatch):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    window.show_results()
+    target = tmp_path / "items.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    qtbot.mouseClick(window.results_page.export_button, Qt.MouseButton.LeftButton)
+    assert target.read_text(encoding="utf-8-sig").startswith("item,question,applicable,")
+    assert window.statusBar().currentMessage() == f"Saved {target}"

@@ -1,0 +1,169 @@
+"""The open review behind the review page (audit_app/ui/review_controller.py), driven without a page:
+each change is checked against what the audit file then holds, read on a connection of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from gui_helpers import ANN, LEE, audit_path, complete_review, no_task_left_running  # noqa: F401 (fixtures)
+from review_data import APPLICABLE, NOTE, PROFILE
+
+from audit_app.core.records import Answer
+from audit_app.services import reviews as review_service
+from audit_app.services import sampling, workspace
+from audit_app.services.audits import open_audit
+from audit_app.services.reviews import ensure_reviewer, review_state, set_answer, set_profile_value, start_review
+from audit_app.ui.review_controller import TYPING_PAUSE_MS, ReviewController
+
+TYPED = "No needs assessment on file, log 4"
+
+
+@pytest.fixture
+def audit(audit_path):
+    with open_audit(audit_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def ann(audit):
+    return ensure_reviewer(audit, ANN.name, ANN.staff_number, ANN.role)
+
+
+@pytest.fixture
+def ref(audit):
+    return sampling.sample(audit).selected[0]
+
+
+@pytest.fixture
+def review(audit, ann, ref):
+    return start_review(audit, ref, ann)
+
+
+@pytest.fixture
+def controller(audit, ann, review):
+    return ReviewController(audit, review_state(audit, review.id, ann), ann)
+
+
+def stored(audit_path, review_id):
+    """The review as the audit file holds it."""
+    with open_audit(audit_path) as other:
+        return review_state(other, review_id)
+
+
+def trail(audit_path, ref) -> list[str]:
+    with open_audit(audit_path) as other:
+        return [entry.what for entry in workspace.file_history(other, ref)]
+
+
+def test_an_answer_is_recorded_at_once(qtbot, controller, review, audit_path):
+    with qtbot.waitSignal(controller.saved) as saved, qtbot.waitSignal(controller.changed):
+        controller.set_code("A1", "M")
+    assert saved.args[0].startswith("Saved at ")
+    assert stored(audit_path, review.id).answers["A1"].code == "M"
+    assert controller.answer("A1").code == "M"
+    assert "A1" not in {m.target for m in controller.result.missing}  # rescored: nothing more needed for A1
+
+
+def test_undo_and_redo_are_ordinary_recorded_changes(qtbot, controller, review, ref, audit_path):
+    controller.set_code("A1", "M")
+    controller.set_code("A1", "P")
+    assert controller.undo_stack.count() == 2
+    with qtbot.waitSignal(controller.saved):
+        controller.undo_stack.undo()
+    assert stored(audit_path, review.id).answers["A1"].code == "M"
+    controller.undo_stack.undo()
+    assert "A1" not in stored(audit_path, review.id).answers and controller.answer("A1") is None
+    controller.undo_stack.redo()
+    controller.undo_stack.redo()
+    assert stored(audit_path, review.id).answers["A1"].code == "P"
+    assert trail(audit_path, ref).count("A1: — → M") == 2 and trail(audit_path, ref).count("A1: M → P") == 2
+
+
+def test_typing_is_kept_as_a_draft_then_recorded_after_flush(qtbot, controller, review, ref, audit_path):
+    controller.set_code("B2", "N")
+    for end in range(1, len(TYPED) + 1):  # keystroke by keystroke
+        controller.type_text("B2", "note", TYPED[:end])
+    held = stored(audit_path, review.id)
+    assert held.drafts == {("B2", "note"): TYPED} and held.answers["B2"].note == ""  # safe, not yet recorded
+    assert controller.text("B2", "note") == TYPED and controller.has_unrecorded_text()
+    with qtbot.waitSignal(controller.saved):
+        controller.flush()
+    held = stored(audit_path, review.id)
+    assert held.answers["B2"].note == TYPED and held.drafts == {}
+    assert not controller.has_unrecorded_text()
+    assert trail(audit_path, ref).count(f"B2: N → N — “{TYPED}”") == 1  # the typing is one recorded change...
+    controller.undo_stack.undo()  # ...and one undo step
+    assert stored(audit_path, review.id).answers["B2"].note == ""
+
+
+def test_typing_is_recorded_after_a_pause(qtbot, controller, review, audit_path):
+    controller.set_code("B2", "N")
+    controller.type_text("B2", "note", TYPED)
+    with qtbot.waitSignal(controller.saved, timeout=TYPING_PAUSE_MS + 5000):
+        pass  # the controller's own timer
+    assert stored(audit_path, review.id).answers["B2"].note == TYPED
+
+
+@pytest.mark.xfail(reason="ReviewController.flush drops typing for an unanswered item from _pending while state.drafts "
+                          "is stale, so the answer chosen next is recorded without the note and the draft is deleted")
+def test_a_note_typed_before_the_answer_stays_a_draft_and_goes_with_it(qtbot, controller, review, audit_path):
+    controller.type_text("B2", "note", TYPED)
+    with qtbot.assertNotEmitted(controller.saved):
+        controller.flush()  # nothing to attach the note to yet
+    assert stored(audit_path, review.id).drafts == {("B2", "note"): TYPED}
+    controller.set_code("B2", "N")
+    held = stored(audit_path, review.id)
+    assert held.answers["B2"].note == TYPED and held.drafts == {}
+
+
+def test_reload_shows_what_was_recorded_elsewhere(qtbot, controller, review, audit_path):
+    with open_audit(audit_path) as other:  # e.g. responses imported on another connection
+        set_profile_value(other, review.id, "closed", "yes")
+        set_answer(other, review.id, "A1", Answer("M"))
+    assert "closed" not in controller.state.profile
+    with qtbot.waitSignal(controller.changed):
+        controller.reload()
+    assert controller.state.profile["closed"] == "yes" and controller.answer("A1").code == "M"
+
+
+def test_a_profile_value_typed_as_text_is_recorded_when_it_parses(qtbot, controller, review, audit_path):
+    with qtbot.waitSignal(controller.failed) as failed:
+        assert not controller.set_profile_text("recorded", "32/13/2025")
+    assert failed.args[0] == "'32/13/2025' is not a date for recorded (use e.g. 15/01/2025 or 2025-01-15)."
+    assert "recorded" not in stored(audit_path, review.id).profile
+    with qtbot.waitSignal(controller.saved):
+        assert controller.set_profile_text("recorded", "10/01/2025")
+    assert stored(audit_path, review.id).profile["recorded"] == dt.date(2025, 1, 10)
+    assert controller.text("profile.recorded", "value") == "10/01/2025"
+
+
+def test_a_refused_change_emits_failed_and_changes_nothing(qtbot, audit, ref, audit_path):
+    done = complete_review(audit, ref, ANN)
+    review_service.sign_off(audit, done.id, ensure_reviewer(audit, LEE.name, LEE.staff_number, LEE.role))
+    ann = ensure_reviewer(audit, ANN.name, ANN.staff_number, ANN.role)
+    controller = ReviewController(audit, review_state(audit, done.id, ann), ann)
+    assert not controller.editable
+    with qtbot.waitSignal(controller.failed) as failed, qtbot.assertNotEmitted(controller.saved):
+        controller.set_code("A1", "N")
+    assert "signed off and locked" in failed.args[0]
+    assert stored(audit_path, done.id).answers["A1"].code == "M"
+    assert controller.answer("A1").code == "M" and controller.undo_stack.count() == 0
+
+
+def test_completing_is_refused_until_nothing_is_missing(qtbot, controller, review, audit_path):
+    with qtbot.waitSignal(controller.failed) as failed:
+        assert not controller.complete()
+    assert failed.args[0].startswith("The review is not complete:")
+    assert stored(audit_path, review.id).review.status == "in_progress"
+    for field, value in PROFILE.items():
+        controller.set_profile(field, value)
+    for item in APPLICABLE:
+        controller.set_code(item, "M")
+        controller.type_text(item, "note", NOTE)
+    completed = lambda message: message.startswith("Completed at ")  # noqa: E731 (after the typing is recorded)
+    with qtbot.waitSignal(controller.saved, check_params_cb=completed):
+        assert controller.complete()
+    held = stored(audit_path, review.id)
+    assert held.review.status == "complete" and held.answers["D4"].note == NOTE
+    assert controller.undo_stack.count() == 0  # undoing past "complete" would reopen it silently
