@@ -177,7 +177,7 @@ class ReviewController(QObject):
             if getattr(old, field) == text.strip():
                 review_service.discard_draft(self.audit, self.review_id, item)
                 continue
-            new = replace(old, **{field: text.strip()})
+            new = replace(old, note=text.strip()) if field == "note" else replace(old, evidence=text.strip())
             self._change_answer(item, new, f"{item}: {field}", merge_key=field)
 
     def _change_answer(self, item: str, new: Answer | None, text: str, merge_key: str = "") -> None:

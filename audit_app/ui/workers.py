@@ -93,6 +93,7 @@ class Task(QObject):
         self._function = function
         self._cancel = threading.Event()
         self._running = False
+        self.dialog: QProgressDialog | None = None  # the progress dialog of run_with_progress, if any
         self.finished.connect(self._on_finished)
 
     @property
@@ -161,6 +162,6 @@ def run_with_progress(parent: QWidget, title: str, label: str, function: Callabl
     dialog.canceled.connect(task.cancel)
     task.finished.connect(dialog.reset)
     task.finished.connect(dialog.deleteLater)
-    task.dialog = dialog  # type: ignore[attr-defined]  (tests reach it to press Cancel)
+    task.dialog = dialog  # tests reach it to press Cancel
     task.start()
     return task

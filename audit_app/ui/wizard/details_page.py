@@ -127,7 +127,9 @@ class DetailsPage(QWizardPage):
     def period(self) -> tuple[dt.date, dt.date] | None:
         if not self.period_check.isChecked():
             return None
-        return self.start_edit.date().toPython(), self.end_edit.date().toPython()
+        start, end = self.start_edit.date().toPython(), self.end_edit.date().toPython()
+        assert isinstance(start, dt.date) and isinstance(end, dt.date)  # a QDate converts to a date
+        return start, end
 
     def path(self) -> Path:
         path = Path(self.path_edit.text().strip()).expanduser()

@@ -178,9 +178,9 @@ class PopulationPage(QWizardPage):
             self.month_check.setText("Only months in the audit perio&d (no period was set)")
             self.month_check.setChecked(False)
             self.month_check.setEnabled(False)
-        imports = self._context.state.imports if self._context.state else []
-        if imports and not self._file:
-            self.message.show_note(f"{len(imports)} file(s) imported so far; {self._context.state.in_frame:,} in the "
+        state = self._context.state
+        if state is not None and state.imports and not self._file:
+            self.message.show_note(f"{len(state.imports)} file(s) imported so far; {state.in_frame:,} in the "
                                    "sampling frame. Import another file, or go on.")
 
     # -- choosing the file and the mapping

@@ -77,7 +77,7 @@ class SummaryPage(QWizardPage):
         self.message.clear()
         self._summary = state.imports[-1] if state and state.imports else None
         summary = self._summary
-        if summary is None:
+        if state is None or summary is None:
             return
         self._show_counts(summary)
         self.frame_label.setText(self._frame_text(state))
