@@ -304,7 +304,7 @@ def reference_read(header: list[str], rows: list[list[str]]) -> list[PopulationR
 def test_batches_agree_with_the_reference(tmp_path, monkeypatch, seed):
     # Small batches, few distinct refs: repeats within a batch, across batches, after a
     # rejected row, empty refs and blank rows all occur many times.
-    monkeypatch.setattr(pop, "BATCH_ROWS", [1, 3, 7, 64][seed % 4])
+    monkeypatch.setattr(pop.rows, "BATCH_ROWS", [1, 3, 7, 64][seed % 4])
     rng = random.Random(seed)
     header = ["ref", "offence", "month", "note"]
     rows = []
@@ -594,7 +594,7 @@ def test_preview_shows_raw_rows(tmp_path):
 
 
 def test_progress_reaches_the_total(tmp_path, monkeypatch):
-    monkeypatch.setattr(pop, "BATCH_ROWS", 50)
+    monkeypatch.setattr(pop.rows, "BATCH_ROWS", 50)
     path = tmp_path / "big.csv"
     path.write_text("ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(20_000)), encoding="utf-8")
     calls: list[tuple[int, int]] = []
@@ -702,7 +702,7 @@ def test_row_batches_on_a_messy_file(tmp_path, in_worker):
 @pytest.mark.parametrize("batch_rows", [1, 3, 7, 64])
 def test_row_batches_decide_runs_a_batch_at_a_time(tmp_path, monkeypatch, batch_rows):
     # Runs of many batches with a problem somewhere are decided a batch at a time.
-    monkeypatch.setattr(pop, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(pop.rows, "BATCH_ROWS", batch_rows)
     rng = random.Random(batch_rows)
     path = tmp_path / "messy.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -779,7 +779,7 @@ def test_encoded_extras_of_a_batch_match_encode_extras():
     values = ["", "a", "a\x1fb", "\x1e", "x\x1e\x1fy", "é", " "]
     for width in (1, 2, 3):
         columns = [[values[(i * 7 + j * 3) % len(values)] for i in range(40)] for j in range(width)]
-        assert pop._encoded_extras(columns, 40) == [pop.encode_extras(row) for row in zip(*columns)]
+        assert pop.rows._encoded_extras(columns, 40) == [pop.encode_extras(row) for row in zip(*columns)]
         for row in zip(*columns):
             assert pop.decode_extras(pop.encode_extras(row), width) == list(row)
-    assert pop._encoded_extras([], 3) == ["", "", ""] == [pop.encode_extras(()) for _ in range(3)]
+    assert pop.rows._encoded_extras([], 3) == ["", "", ""] == [pop.encode_extras(()) for _ in range(3)]

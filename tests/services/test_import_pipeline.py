@@ -60,7 +60,7 @@ def assert_no_worker_left() -> None:
 
 
 def test_worker_imports_the_police_uk_file_as_in_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(pop, "CHUNK_ROWS", 100)  # several batches, sent one by one
+    monkeypatch.setattr(pop.worker, "CHUNK_ROWS", 100)  # several batches, sent one by one
     outcome = import_both_ways(tmp_path, [POLICE_UK], preset="police-uk", scope=SCOPE)
     assert outcome["worker"] == outcome["in-process"]
     [result], recorded = outcome["worker"]
@@ -90,7 +90,7 @@ def messy_file(path, seed: int):
 
 def test_worker_imports_messy_files_and_repeats_as_in_process(tmp_path, monkeypatch):
     # The second and third files repeat refs of the first: rejected as already imported.
-    monkeypatch.setattr(pop, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(pop.worker, "CHUNK_ROWS", 500)
     files = [messy_file(tmp_path / f"messy{seed}.csv", seed) for seed in range(3)]
     outcome = import_both_ways(tmp_path, files, scope={"area": ["north", "south"]})
     assert outcome["worker"] == outcome["in-process"]
@@ -144,7 +144,7 @@ def big_file(path, rows: int):
 
 
 def test_a_failure_while_inserting_records_nothing_and_stops_the_worker(tmp_path, monkeypatch):
-    monkeypatch.setattr(pop, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(pop.worker, "CHUNK_ROWS", 1000)
     source = big_file(tmp_path / "big.csv", 50_000)
     insert = population_store.insert_units
     calls = []
@@ -168,7 +168,7 @@ def test_a_failure_while_inserting_records_nothing_and_stops_the_worker(tmp_path
 
 
 def test_an_interrupted_import_records_nothing_and_stops_the_worker(tmp_path, monkeypatch):
-    monkeypatch.setattr(pop, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(pop.worker, "CHUNK_ROWS", 1000)
     source = big_file(tmp_path / "big.csv", 50_000)
     path = tmp_path / "a.audit"
     before = empty_audit_tables(path)
@@ -184,7 +184,7 @@ def test_an_interrupted_import_records_nothing_and_stops_the_worker(tmp_path, mo
 
 def test_a_worker_that_dies_is_an_error_and_records_nothing(tmp_path, monkeypatch):
     # 200 batches: the worker is at most a few batches ahead when it is killed.
-    monkeypatch.setattr(pop, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(pop.worker, "CHUNK_ROWS", 1000)
     source = big_file(tmp_path / "big.csv", 200_000)
     path = tmp_path / "a.audit"
     before = empty_audit_tables(path)
