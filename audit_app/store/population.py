@@ -21,6 +21,7 @@ from audit_app.core.population import (  # noqa: F401
     decode_extras,
     encode_extras,
 )
+from audit_app.store.database import inserted_id
 
 UNIT_COLUMNS = ("batch_id", *ROW_COLUMNS)
 CANONICAL = ("ref", "offence", "offence_group", "area", "month", "outcome", "officer")
@@ -50,7 +51,7 @@ def insert_batch(db: Database, **values: Any) -> int:
         values[key] = json.dumps(values[key], ensure_ascii=False, sort_keys=True)
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
-    return db.execute(f"INSERT INTO import_batch ({columns}) VALUES ({marks})", list(values.values())).lastrowid
+    return inserted_id(db.execute(f"INSERT INTO import_batch ({columns}) VALUES ({marks})", list(values.values())))
 
 
 def update_batch_counts(db: Database, batch_id: int, rows_read: int, imported: int, rejected: int, excluded: int) -> None:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from audit_app.core.population.fields import CANONICAL_FIELDS, HEADER_NAMES, HOW_HEADER, HOW_MAP, HOW_PRESET, MONTH_HINT, PRESETS, parse_month
+from audit_app.core.population.fields import (
+    CANONICAL_FIELDS,
+    HEADER_NAMES,
+    HOW_HEADER,
+    HOW_MAP,
+    HOW_PRESET,
+    MONTH_HINT,
+    PRESETS,
+    parse_month,
+)
 from audit_app.errors import PopulationError
 
 
