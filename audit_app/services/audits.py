@@ -163,9 +163,12 @@ class Audit:
         return self._database.db
 
     @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """One write transaction (or a savepoint inside an open one): all of it, or none of it."""
-        with self._database.transaction() as db:
+    def transaction(self, *, bulk: bool = False) -> Iterator[Database]:
+        """One write transaction (or a savepoint inside an open one): all of it, or none of it.
+
+        :param bulk: it writes a great deal (see ``store.database.AuditDatabase.transaction``).
+        """
+        with self._database.transaction(bulk=bulk) as db:
             yield db
 
     def close(self) -> None:

@@ -53,28 +53,53 @@ class AuditDatabase:
         self.db = Database(conn)
 
     @contextmanager
-    def transaction(self) -> Iterator[Database]:
+    def transaction(self, *, bulk: bool = False) -> Iterator[Database]:
         """One write transaction (``BEGIN IMMEDIATE``), or a savepoint inside an open one.
 
         IMMEDIATE takes the write lock up front, so a second writer waits (busy timeout) instead
         of failing later when a deferred transaction tries to upgrade its lock.
+
+        :param bulk: the transaction writes a great deal (a population import). When this is the
+            only connection to the file, it then runs with a rollback journal instead of the
+            write-ahead log: new pages are written once, not to the log and then again into the
+            file (about a second per million rows). The file is back in WAL mode afterwards.
+            With another connection open the mode cannot change, and the transaction runs in
+            WAL as usual. A crash mid-way leaves a hot journal, which SQLite rolls back when the
+            file is next opened (see :func:`_check_header`).
         """
         if self.conn.in_transaction:
             with self.db.atomic():
                 yield self.db
             return
+        journaled = bulk and self._journal_mode("delete")
+        try:
+            with self._immediate():
+                yield self.db
+        finally:
+            if journaled and not self._journal_mode("wal"):
+                log.warning("%s could not go back to WAL mode after a bulk write; it will when next opened", self.path)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise AuditFileError(f"Cannot write to {self.path.name}: {_describe(exc)}.") from None
         try:
-            yield self.db
+            yield
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
         else:
             self.conn.execute("COMMIT")
+
+    def _journal_mode(self, mode: str) -> bool:
+        """Switch the file's journal mode; False when it cannot (another connection is open)."""
+        try:
+            return str(self.conn.execute(f"PRAGMA journal_mode = {mode}").fetchone()[0]).lower() == mode
+        except sqlite3.OperationalError:
+            return False
 
     def close(self) -> None:
         self.conn.close()
@@ -165,10 +190,12 @@ def _check_header(path: Path) -> None:
         what = "empty" if not header else "truncated or not an audit file"
         raise AuditFileError(f"{path} is {what}; it was left untouched.")
     expected = _expected_size(header)
-    wal = path.with_name(path.name + "-wal")
-    has_wal = wal.exists() and wal.stat().st_size > 0  # pages may still be in the write-ahead log
+    # Pages may still be in the write-ahead log, or a bulk write that was cut short left a hot
+    # rollback journal (SQLite rolls it back on opening): the file's size then proves nothing.
+    pending = any(side.exists() and side.stat().st_size > 0
+                  for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")))
     actual = path.stat().st_size
-    if expected is not None and not has_wal and actual < expected:
+    if expected is not None and not pending and actual < expected:
         raise AuditFileError(f"{path} is truncated ({actual:,} of {expected:,} bytes); it was left untouched. "
                              "Use a backup copy.")
 

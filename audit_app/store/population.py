@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -100,6 +101,34 @@ def insert_units(db: Database, batch_id: int, columns: Sequence[Sequence[Any]]) 
                             [values[start:start + step] for start in range(0, whole * width, step)])
     if whole < count:
         db.conn.executemany(insert + one, zip(*[column[whole:] for column in columns]))
+
+
+# The unique index on unit(ref), exactly as the first migration (store.schema) creates it.
+REF_INDEX = "unit_ref"
+REF_INDEX_SQL = "CREATE UNIQUE INDEX unit_ref ON unit(ref)"
+SORT_THREADS = 2  # helper threads SQLite may use to sort the refs: about halves the index build
+
+
+@contextmanager
+def bulk_load(db: Database) -> Iterator[None]:
+    """Within the open write transaction: make many inserts into ``unit`` cheap.
+
+    The unique index on the refs is dropped for the load and built again at its end, in the same
+    transaction: one sort of every ref, instead of a B-tree insert per row at a random place (real
+    refs are hashes in no order), which reads and writes a page of the index for nearly every row.
+    The sort may use helper threads (``PRAGMA threads``). A larger page cache does not help:
+    with the index kept it only moves the work into the CPU, and it slows the sort. Building the index again checks once more that no
+    ref was inserted twice: a repeat raises ``sqlite3.IntegrityError`` and the caller's
+    transaction rolls back whole.
+    """
+    db.execute(f"DROP INDEX {REF_INDEX}")
+    yield
+    threads = db.execute("PRAGMA threads").fetchone()[0]
+    db.execute(f"PRAGMA threads = {SORT_THREADS}")  # the reader is done by now: its core is free
+    try:
+        db.execute(REF_INDEX_SQL)
+    finally:
+        db.execute(f"PRAGMA threads = {int(threads)}")
 
 
 def insert_rejections(db: Database, batch_id: int, rejections: Iterable[tuple[int, str, str]]) -> None:
