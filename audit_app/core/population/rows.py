@@ -18,7 +18,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import partial
 from itertools import compress, repeat
-from operator import and_, itemgetter
+from operator import and_, is_, is_not, itemgetter, ne
 from typing import Any
 
 from audit_app.core.population.fields import EXTRA_SEPARATOR, JSON_MARKER, MONTH_HINT, encode_extras, offence_group, parse_month
@@ -74,9 +74,9 @@ class PopulationRow:
 #
 # This is the hot path of an import. A Python statement per cell or per row costs about a
 # tenth of a second per million rows, so a batch is worked column by column with C-level
-# map() calls (strip, cache look-ups), and a clean batch (no empty, repeated or known ref, no
-# bad month: the usual case) records its refs in one dict update and is accepted without
-# per-row checks. Anything else is decided one row at a time.
+# map() calls (strip, cache look-ups), and the rows of a run take their refs in one pass
+# (dict.setdefault over the rows that can be accepted): only the rows that are not accepted
+# (an empty, repeated or known ref, a bad month: a few in a real file) are looked at one by one.
 #
 # The rules are applied in two steps, each written once and used by read() (PopulationRow
 # objects, for the tests and the preview) and by row_batches() (insert-ready columns):
@@ -229,66 +229,54 @@ def _problems(batch: list[list[str]], refs: list[str], months: list[Any], month_
     return problems
 
 
-def _decide(state: _ReadState, parsed: _Parsed) -> list[Any] | None:
-    """Step 2: None when every row is accepted (their refs are then taken), else per row: None
-    (accepted, ref taken), a :class:`Rejection`, or ``_BLANK`` (a blank record, skipped).
+def _decide(state: _ReadState, parsed: _Parsed) -> dict[int, Any] | None:
+    """Step 2: None when every row is accepted, else the rows that are not, by their index in
+    the run (in no particular order): a :class:`Rejection`, or ``_BLANK`` (a blank record,
+    skipped). The refs of the accepted rows are taken either way.
 
-    A long run with a problem somewhere is decided a batch at a time, so only the batches with
-    one are decided row by row.
+    The rules, row by row in file order: skip a blank record; reject a row without a ref, then a
+    row whose ref an earlier accepted row took, then a row whose month is not a date; accept the
+    rest, each taking its ref. Only accepted rows take refs, and the rows that can be accepted
+    are known from step 1 (those without a problem), so all of them take their refs in one pass
+    with ``dict.setdefault``, which keeps the first row to take a ref: a row it returns another
+    row for is a repeat of that row. A row with a bad month is then a repeat exactly when its
+    ref was taken by a row before it. Only the rows that are not accepted are looked at one by
+    one: the dict holds a million refs by the end of a large file, each look-up is a cache miss,
+    and a Python statement per row would cost a tenth of a second per million rows.
     """
-    refs, problems, first = parsed.columns[0], parsed.problems, parsed.first
-    if problems is None and _take_refs(state.seen, refs, parsed.numbers()):
-        return None
-    decisions: list[Any] = []
-    for start in range(0, parsed.count, BATCH_ROWS):
-        part = refs[start : start + BATCH_ROWS]
-        numbers = range(first + start, first + start + len(part))
-        noted = None if problems is None else problems[start : start + BATCH_ROWS]
-        if noted is not None and noted.count(None) == len(noted):
-            noted = None
-        if noted is None and _take_refs(state.seen, part, numbers):
-            decisions += repeat(None, len(part))
-        else:
-            decisions += _decide_rows(state, part, noted, numbers)
-    return decisions
-
-
-def _decide_rows(state: _ReadState, refs: list[str], problems: list[Any] | None, numbers: range) -> list[Any]:
-    """Row by row: skip blank records, reject rows without a ref, with a repeated ref or a bad
-    month (in that order of precedence), and accept (and take the ref of) the rest."""
+    refs, problems, count = parsed.columns[0], parsed.problems, parsed.count
     seen = state.seen
-    decisions: list[Any] = []
-    add = decisions.append
-    for ref, problem, number in zip(refs, repeat(None) if problems is None else problems, numbers):
-        if problem == _BLANK_RECORD:
-            state.blank += 1
-            add(_BLANK)
-        elif problem == _EMPTY_REF:
-            add(Rejection(number, "", "empty ref"))
-        elif (first := seen.get(ref)) is not None:
-            add(Rejection(number, ref, f"duplicate ref (first seen in row {first})"))
-        elif problem is not None:
-            add(Rejection(number, ref, f"Month '{problem}' is not a recognised date ({MONTH_HINT})"))
-        else:
-            seen[ref] = number
-            add(None)
-    return decisions
-
-
-def _take_refs(seen: dict[str, int], refs: list[str], numbers: range) -> bool:
-    """Record a batch's refs as taken, if none is empty, repeated or already taken (else: no change).
-
-    One look-up per ref (setdefault keeps the row that took a ref first): the dict holds a
-    million refs by the end of a large file, and each look-up is a cache miss.
-    """
+    numbers = parsed.numbers()
+    if problems is None:
+        candidates: Sequence[str] = refs
+        candidate_numbers: Sequence[int] = numbers
+        indexes: Sequence[int] = range(count)
+    else:
+        free = list(map(is_, problems, repeat(None)))
+        candidates = list(compress(refs, free))
+        candidate_numbers = list(compress(numbers, free))
+        indexes = list(compress(range(count), free))
     before = len(seen)
-    taken = list(map(seen.setdefault, refs, numbers))  # the row holding each ref now
-    if len(seen) == before + len(refs) and "" not in seen:
-        return True
-    for ref, number, row in zip(refs, numbers, taken):  # undo: drop the refs this batch added
-        if row == number:
-            del seen[ref]
-    return False
+    taken = list(map(seen.setdefault, candidates, candidate_numbers))  # the row that holds each ref now
+    if problems is None and len(seen) == before + count:
+        return None
+    out: dict[int, Any] = {}
+    if len(seen) != before + len(candidates):  # some candidates repeat a ref
+        for index, number, first in compress(zip(indexes, candidate_numbers, taken), map(ne, taken, candidate_numbers)):
+            out[index] = Rejection(number, refs[index], f"duplicate ref (first seen in row {first})")
+    if problems is not None:
+        for index in compress(range(count), map(is_not, problems, repeat(None))):
+            problem, number = problems[index], parsed.first + index
+            if problem == _BLANK_RECORD:
+                state.blank += 1
+                out[index] = _BLANK
+            elif problem == _EMPTY_REF:
+                out[index] = Rejection(number, "", "empty ref")
+            elif (holder := seen.get(ref := refs[index])) is not None and holder < number:
+                out[index] = Rejection(number, ref, f"duplicate ref (first seen in row {holder})")
+            else:
+                out[index] = Rejection(number, ref, f"Month '{problem}' is not a recognised date ({MONTH_HINT})")
+    return out
 
 
 def _month_value(text: str) -> Any:
@@ -381,10 +369,12 @@ def _row_batch(state: _ReadState, parsed: _Parsed, known: AbstractSet[str]) -> R
     columns: list[list[Any]] = [list(parsed.numbers()), *parsed.columns, parsed.extras,
                                 [1] * parsed.count if parsed.flags is None else parsed.flags]
     rejections: list[tuple[int, str, str]] = []
-    if decisions is not None:
-        accepted = [decision is None for decision in decisions]
+    if decisions:
+        accepted = [True] * parsed.count
+        for index in decisions:
+            accepted[index] = False
         columns = [list(compress(column, accepted)) for column in columns]
-        rejections = [(d.row, d.ref, d.reason) for d in decisions if d is not None and d is not _BLANK]
+        rejections = [(d.row, d.ref, d.reason) for _, d in sorted(decisions.items()) if d is not _BLANK]  # file order
     if known and not known.isdisjoint(columns[1]):
         fresh = [ref not in known for ref in columns[1]]
         rejections += [(row, ref, ALREADY_IMPORTED) for row, ref, new in zip(columns[0], columns[1], fresh) if not new]

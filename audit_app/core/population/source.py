@@ -123,7 +123,7 @@ class PopulationSource:
             rows = zip(parsed.numbers(), refs, offences, groups, areas, months, outcomes, officers,
                        zip(*parsed.extras) if parsed.extras else repeat(()),
                        repeat(True) if parsed.flags is None else map(bool, parsed.flags))
-            for values, decision in zip(rows, repeat(None) if decisions is None else decisions):
+            for values, decision in zip(rows, repeat(None) if decisions is None else map(decisions.get, range(parsed.count))):
                 if decision is not None:
                     if decision is not _BLANK:
                         yield decision
