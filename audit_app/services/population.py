@@ -189,6 +189,11 @@ class ImportResult:
         }
 
 
+# The unique index on unit(ref) is dropped for an import and built again after the rows are in
+# (see _rebuild_ref_index) unless the audit holds this many times more units than the file has bytes.
+REBUILD_BYTES_PER_UNIT = 16
+
+
 @dataclass
 class _ImportCounter:
     rows_read: int = 0
@@ -215,7 +220,7 @@ def import_population(
     write transaction, with its event, so an error or an interruption records nothing.
 
     :param worker_min_bytes: files of this size or more are read in a worker process
-        (default :data:`pop.WORKER_MIN_BYTES`; 0 always uses one, for tests).
+        (default :data:`pop.worker.WORKER_MIN_BYTES`; 0 always uses one, for tests).
     :raises AuditError: once the sample is drawn (the frame must not change under it).
     :raises PopulationError: for an unreadable file or a mapping that does not fit it.
     """
@@ -235,7 +240,9 @@ def import_population(
     # a -wal file only and would report as truncated. The target is met without it.
     with reader.row_batches(progress, worker_min_bytes=worker_min_bytes) as batches, \
             audit.transaction() as db:
-        known = population_store.existing_refs(db) if population_store.unit_count(db) else set()
+        units = population_store.unit_count(db)
+        known = population_store.existing_refs(db) if units else set()
+        ref_index = population_store.drop_ref_index(db) if _rebuild_ref_index(units, reader.size_bytes) else None
         batch_id = population_store.insert_batch(
             db, source_name=Path(source).name, sha256="", format=reader.format, encoding=reader.encoding,
             delimiter=reader.delimiter, mapping={"fields": reader.mapping.fields, "how": reader.mapping.how},
@@ -247,6 +254,10 @@ def import_population(
             counter.imported += len(batch)
             counter.excluded += batch.excluded
             counter.rejections += batch.rejections
+        if ref_index is not None:
+            # The reader rejected every repeated ref, so this cannot fail; if it ever does (a
+            # bug), the IntegrityError rolls the whole import back, the index with it.
+            population_store.create_index(db, ref_index)
         counter.rows_read = reader.rows_read
         population_store.insert_rejections(db, batch_id, counter.rejections)
         population_store.update_batch_counts(db, batch_id, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded)
@@ -262,6 +273,20 @@ def import_population(
             "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
         })
     return result
+
+
+def _rebuild_ref_index(units: int, size_bytes: int) -> bool:
+    """Whether an import into an audit of ``units`` units, from a file of ``size_bytes``, should
+    drop the unique index on unit(ref) while it inserts, and build it again once the rows are in.
+
+    Refs come in no particular order (police.uk's are hashes), so once the index outgrows
+    SQLite's page cache every insert into it misses the cache (and the pages it evicts go to
+    the WAL and are read back): about 15 s per million rows. Building the index again sorts
+    every ref, old and new: under a second per million units. So it pays unless the audit
+    already holds many more units than the file adds (taking a row to be at most 256 bytes;
+    a police.uk row is about 250): :data:`REBUILD_BYTES_PER_UNIT`.
+    """
+    return units * REBUILD_BYTES_PER_UNIT <= size_bytes
 
 
 # -- what was imported ------------------------------------------------------------------------

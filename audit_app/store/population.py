@@ -121,6 +121,30 @@ def existing_refs(db: Database) -> set[str]:
     return {row[0] for row in db.execute("SELECT ref FROM unit")}
 
 
+REF_INDEX = "unit_ref"  # the unique index on unit(ref) (migration m001)
+
+
+def drop_ref_index(db: Database) -> str:
+    """Drop the unique index on unit(ref) for a bulk insert, and return its definition (the
+    ``CREATE UNIQUE INDEX`` statement stored in the schema) for :func:`create_index`.
+
+    Inside a transaction, as DDL is in SQLite: a rollback puts the index back.
+    """
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [REF_INDEX]).fetchone()
+    if row is None:
+        raise RuntimeError(f"the audit has no index {REF_INDEX} on unit(ref)")
+    db.execute(f"DROP INDEX {REF_INDEX}")
+    return row[0]
+
+
+def create_index(db: Database, definition: str) -> None:
+    """Create an index from its definition (as :func:`drop_ref_index` returned it).
+
+    :raises sqlite3.IntegrityError: for a unique index that the rows in the table break.
+    """
+    db.execute(definition)
+
+
 def extra_columns(db: Database) -> list[str]:
     """Every extra column name over all batches, in first-seen order."""
     names: list[str] = []
