@@ -308,7 +308,7 @@ def bench_import(label: str, source: Path, options: list[str], rejected: int, re
     others = (_busy_seconds() - busy) - (_own_seconds() - own)
     seconds = [run.seconds for run in runs]
     ratios = [run.seconds / floor for run, floor in zip(runs, floors)]
-    report(f"import 1M rows: {label} (median of {repeats})", statistics.median(seconds),
+    report(f"import 1M {label} (median of {repeats})", statistics.median(seconds),
            statistics.median(floors), "sqlite3 CLI .import (floor), same runs", unit="s")
     print(f"{'  ratio per run (target <= 2.0, goal 1.5)':<46} {'  '.join(f'{r:.2f}' for r in ratios)}"
           f"   median {statistics.median(ratios):.2f}", flush=True)
@@ -327,12 +327,12 @@ def bench_import(label: str, source: Path, options: list[str], rejected: int, re
 def bench_import_police_uk(repeats: int = 5) -> Path:
     """The import that counts: a police.uk-shaped file (random 64-hex Crime IDs), --preset police-uk."""
     source, rejected = police_uk_csv()
-    return bench_import("police.uk, random refs, --preset police-uk", source, ["--preset", "police-uk"], rejected, repeats)
+    return bench_import("police.uk rows, random refs", source, ["--preset", "police-uk"], rejected, repeats)
 
 
 def bench_import_force(repeats: int = 3) -> Path:
     """A force export's shape (sequential refs, day-first dates to parse, columns matched by header)."""
-    return bench_import("force export, sequential refs", population_csv(), [], 0, repeats)
+    return bench_import("force rows, sequential refs", population_csv(), [], 0, repeats)
 
 
 def bench_sampling(audit_path: Path, strata: str = "offence_group", repeats: int = 3) -> None:
@@ -359,9 +359,9 @@ def bench_sampling(audit_path: Path, strata: str = "offence_group", repeats: int
 
 
 def bench_answer_save(saves: int = 1000) -> None:
-    from audit_app.core.records import Answer
     from audit_app.services import population, sampling
     from audit_app.services.audits import create_audit
+    from audit_app.core.records import Answer
     from audit_app.services.reviews import ensure_reviewer, set_answer, start_review
     from audit_app.services.sampling import SampleRequest
 

@@ -29,7 +29,7 @@ Progress = Callable[[int, int], None]
 OFFENCE_GROUPS: tuple[str, ...] = (*dict.fromkeys(pop.POLICE_UK_GROUPS.values()), "other")
 NEIGHBOURHOOD_GROUPS: tuple[str, ...] = ("burglary", "robbery", "theft_from_person", "vehicle")
 PREVIEW_ROWS = 10
-BULK_MIN_BYTES = 8 * 1024 * 1024  # a file this large is imported as a bulk load (see import_population)
+BULK_MIN_BYTES = 8 * 1024 * 1024  # a file this large is written with a rollback journal (see import_population)
 PRESET_NAMES: tuple[str, ...] = tuple(sorted(pop.PRESETS))  # the column-mapping presets, by name
 
 # How a field got its column, in words for the mapping table.
@@ -191,6 +191,11 @@ class ImportResult:
         }
 
 
+# The unique index on unit(ref) is dropped for an import and built again after the rows are in
+# (see _rebuild_ref_index) unless the audit holds this many times more units than the file has bytes.
+REBUILD_BYTES_PER_UNIT = 16
+
+
 @dataclass
 class _ImportCounter:
     rows_read: int = 0
@@ -216,14 +221,15 @@ def import_population(
     :meth:`pop.PopulationSource.row_batches`); the insert stays in this connection's one
     write transaction, with its event, so an error or an interruption records nothing.
 
-    A file of :data:`BULK_MIN_BYTES` or more is a bulk load: the refs' unique index is built
-    once at the end instead of row by row (``store.population.bulk_load``), and the transaction
-    uses a rollback journal when this connection has the file to itself
-    (``Audit.transaction(bulk=True)``). Real refs are hashes in no order: kept row by row, the
-    index alone made a million-row import take seven times the sqlite3 shell's own.
+    Real refs are hashes in no order: kept up row by row, their unique index alone made a
+    million-row import take seven times the sqlite3 shell's own. So the index is built once, after
+    the rows are in (``store.population.ref_index_rebuilt``), unless the audit already holds far
+    more units than the file adds (:func:`_rebuild_ref_index`); and a file of
+    :data:`BULK_MIN_BYTES` or more is written with a rollback journal when this connection has the
+    audit to itself (``Audit.transaction(bulk=True)``), so that its pages are written once.
 
     :param worker_min_bytes: files of this size or more are read in a worker process
-        (default :data:`pop.WORKER_MIN_BYTES`; 0 always uses one, for tests).
+        (default :data:`pop.worker.WORKER_MIN_BYTES`; 0 always uses one, for tests).
     :raises AuditError: once the sample is drawn (the frame must not change under it).
     :raises PopulationError: for an unreadable file or a mapping that does not fit it.
     """
@@ -237,14 +243,16 @@ def import_population(
     # the block is left, whatever happens.
     with reader.row_batches(progress, worker_min_bytes=worker_min_bytes) as batches, \
             audit.transaction(bulk=bulk) as db:
-        known = population_store.existing_refs(db) if population_store.unit_count(db) else set()
+        units = population_store.unit_count(db)
+        known = population_store.existing_refs(db) if units else set()
         batch_id = population_store.insert_batch(
             db, source_name=Path(source).name, sha256="", format=reader.format, encoding=reader.encoding,
             delimiter=reader.delimiter, mapping={"fields": reader.mapping.fields, "how": reader.mapping.how},
             extras=list(reader.mapping.extras), scope={k: list(v) for k, v in (scope or {}).items()},
             rows_read=0, imported=0, rejected=0, excluded=0, imported_at=events.now(), imported_by=actor,
         )
-        with population_store.bulk_load(db) if bulk else nullcontext():
+        rebuild = _rebuild_ref_index(units, reader.size_bytes)
+        with population_store.ref_index_rebuilt(db) if rebuild else nullcontext():
             for batch in batches.read(known):
                 population_store.insert_units(db, batch_id, batch.columns)
                 counter.imported += len(batch)
@@ -265,6 +273,20 @@ def import_population(
             "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
         })
     return result
+
+
+def _rebuild_ref_index(units: int, size_bytes: int) -> bool:
+    """Whether an import into an audit of ``units`` units, from a file of ``size_bytes``, should
+    drop the unique index on unit(ref) while it inserts, and build it again once the rows are in.
+
+    Refs come in no particular order (police.uk's are hashes), so once the index outgrows
+    SQLite's page cache every insert into it misses the cache (and the pages it evicts go to
+    the WAL and are read back): about 15 s per million rows. Building the index again sorts
+    every ref, old and new: under a second per million units. So it pays unless the audit
+    already holds many more units than the file adds (taking a row to be at most 256 bytes;
+    a police.uk row is about 250): :data:`REBUILD_BYTES_PER_UNIT`.
+    """
+    return units * REBUILD_BYTES_PER_UNIT <= size_bytes
 
 
 # -- what was imported ------------------------------------------------------------------------

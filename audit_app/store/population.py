@@ -103,30 +103,32 @@ def insert_units(db: Database, batch_id: int, columns: Sequence[Sequence[Any]]) 
         db.conn.executemany(insert + one, zip(*[column[whole:] for column in columns]))
 
 
-# The unique index on unit(ref), exactly as the first migration (store.schema) creates it.
-REF_INDEX = "unit_ref"
-REF_INDEX_SQL = "CREATE UNIQUE INDEX unit_ref ON unit(ref)"
+REF_INDEX = "unit_ref"  # the unique index on unit(ref) (migration m001)
 SORT_THREADS = 2  # helper threads SQLite may use to sort the refs: about halves the index build
 
 
 @contextmanager
-def bulk_load(db: Database) -> Iterator[None]:
-    """Within the open write transaction: make many inserts into ``unit`` cheap.
+def ref_index_rebuilt(db: Database) -> Iterator[None]:
+    """Within the open write transaction: many inserts into ``unit`` without the refs' index.
 
-    The unique index on the refs is dropped for the load and built again at its end, in the same
-    transaction: one sort of every ref, instead of a B-tree insert per row at a random place (real
-    refs are hashes in no order), which reads and writes a page of the index for nearly every row.
-    The sort may use helper threads (``PRAGMA threads``). A larger page cache does not help:
-    with the index kept it only moves the work into the CPU, and it slows the sort. Building the index again checks once more that no
-    ref was inserted twice: a repeat raises ``sqlite3.IntegrityError`` and the caller's
-    transaction rolls back whole.
+    The unique index on unit(ref) is dropped for the block and built again from its own stored
+    definition at its end, in the same transaction: one sort of every ref instead of a B-tree
+    insert per row at a random place (real refs are hashes in no order), which, once the index
+    outgrows SQLite's page cache, reads and writes a page of it for nearly every row. The sort
+    may use helper threads (``PRAGMA threads``). A larger page cache does not help: with the
+    index kept it only moves the work into the CPU, and it slows the sort. Building the index
+    again checks once more that no ref was inserted twice: a repeat raises
+    ``sqlite3.IntegrityError``, and the caller's transaction rolls back whole, the index with it.
     """
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [REF_INDEX]).fetchone()
+    if row is None:
+        raise RuntimeError(f"the audit has no index {REF_INDEX} on unit(ref)")
     db.execute(f"DROP INDEX {REF_INDEX}")
     yield
     threads = db.execute("PRAGMA threads").fetchone()[0]
     db.execute(f"PRAGMA threads = {SORT_THREADS}")  # the reader is done by now: its core is free
     try:
-        db.execute(REF_INDEX_SQL)
+        db.execute(row[0])
     finally:
         db.execute(f"PRAGMA threads = {int(threads)}")
 

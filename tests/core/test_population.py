@@ -700,8 +700,8 @@ def test_row_batches_on_a_messy_file(tmp_path, in_worker):
 
 
 @pytest.mark.parametrize("batch_rows", [1, 3, 7, 64])
-def test_row_batches_decide_runs_a_batch_at_a_time(tmp_path, monkeypatch, batch_rows):
-    # Runs of many batches with a problem somewhere are decided a batch at a time.
+def test_row_batches_agree_with_read_whatever_the_batch_and_chunk_sizes(tmp_path, monkeypatch, batch_rows):
+    # Runs of one to many batches, with repeats and problems within a run and across runs.
     monkeypatch.setattr(pop.rows, "BATCH_ROWS", batch_rows)
     rng = random.Random(batch_rows)
     path = tmp_path / "messy.csv"
@@ -709,6 +709,30 @@ def test_row_batches_decide_runs_a_batch_at_a_time(tmp_path, monkeypatch, batch_
         csv.writer(handle).writerows([["ref", "offence", "month", "note", "area"], *messy_rows(rng, 800, 300)])
     for chunk_rows in (1, 5, 100, 10_000):
         assert_batches_agree_with_read(open_population(path), False, chunk_rows)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 100])
+@pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])
+def test_a_bad_month_is_a_repeat_only_of_a_row_before_it(tmp_path, in_worker, chunk_rows):
+    # The rows that can be accepted take their refs in one pass over a run: a row with a bad
+    # month is a repeat of the row that took its ref only if that row comes before it.
+    path = tmp_path / "m.csv"
+    path.write_text("ref,month\nA,nope\nA,2025-01\nA,bad\nB,2025-01\nB,2025-02\n,2025-01\n,\nC,x\nC,2025-01\nC,2025-03\n",
+                    encoding="utf-8")
+    source = open_population(path)
+    expected = [
+        (2, "A", f"Month 'nope' {MONTH_HINT}"),
+        (4, "A", "duplicate ref (first seen in row 3)"),
+        (6, "B", "duplicate ref (first seen in row 5)"),
+        (7, "", "empty ref"),
+        (9, "C", f"Month 'x' {MONTH_HINT}"),
+        (11, "C", "duplicate ref (first seen in row 10)"),
+    ]
+    rows, rejections, _, rows_read = read_batches(source, in_worker, chunk_rows=chunk_rows)
+    assert [row[:2] for row in rows] == [(3, "A"), (5, "B"), (10, "C")]
+    assert rejections == expected
+    assert rows_read == 9  # the blank record (row 8) is neither read nor rejected
+    assert [(r.row, r.ref, r.reason) for r in read_all(source) if isinstance(r, Rejection)] == expected
 
 
 @pytest.mark.parametrize("in_worker", [False, True], ids=["in-process", "worker"])

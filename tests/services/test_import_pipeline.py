@@ -39,6 +39,7 @@ def tables(path) -> dict[str, list[tuple]]:
                 "SELECT id, source_name, sha256, format, encoding, delimiter, mapping, extras, scope, rows_read, imported, "
                 "rejected, excluded, imported_by FROM import_batch ORDER BY id").fetchall(),
             "events": [row for row in conn.execute("SELECT action, entity, entity_id, detail FROM event ORDER BY seq")],
+            "indexes": conn.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall(),
         }
     finally:
         conn.close()
@@ -198,3 +199,83 @@ def test_a_worker_that_dies_is_an_error_and_records_nothing(tmp_path, monkeypatc
         population.import_population(audit, source, worker_min_bytes=WORKER, progress=kill_worker)
     assert_no_worker_left()
     assert tables(path) == before
+
+
+# -- the unique index on unit(ref), dropped for an import and built again after the rows are in --
+
+
+def ref_index(path) -> tuple[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        [(sql,)] = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'unit_ref'").fetchall()
+        [(unique,)] = conn.execute("SELECT \"unique\" FROM pragma_index_list('unit') WHERE name = 'unit_ref'").fetchall()
+        return sql, unique
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("rebuild", [True, False], ids=["rebuilt", "kept"])
+@pytest.mark.parametrize("threshold", [NEVER, WORKER], ids=["in-process", "worker"])
+def test_after_an_import_the_ref_index_is_the_schemas_and_unique(tmp_path, monkeypatch, rebuild, threshold):
+    monkeypatch.setattr(population, "_rebuild_ref_index", lambda units, size_bytes: rebuild)
+    fresh = tmp_path / "fresh.audit"
+    empty_audit_tables(fresh)
+    path = tmp_path / "a.audit"
+    with create_audit(path, "neighbourhood-crime", "t") as audit:
+        population.import_population(audit, POLICE_UK, preset="police-uk", worker_min_bytes=threshold)
+    assert ref_index(path) == ref_index(fresh) == ("CREATE UNIQUE INDEX unit_ref ON unit(ref)", 1)
+    conn = sqlite3.connect(path)
+    try:
+        [plan] = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM unit WHERE ref = 'x'").fetchall()
+        assert "USING COVERING INDEX unit_ref" in plan[-1]
+        ref = conn.execute("SELECT ref FROM unit LIMIT 1").fetchone()[0]
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            conn.execute("INSERT INTO unit (batch_id, row, ref, offence, offence_group, area, month, outcome, officer, "
+                         "extras, in_frame) SELECT batch_id, 0, ref, '', '', '', '', '', '', '', 1 FROM unit WHERE ref = ?", [ref])
+    finally:
+        conn.close()
+
+
+def test_the_index_is_rebuilt_unless_the_audit_holds_many_more_units_than_the_file_adds():
+    assert population._rebuild_ref_index(0, 10)  # a first import: always
+    assert population._rebuild_ref_index(1_000_000, 250_000_000)  # a police.uk month of a large force into a year
+    assert not population._rebuild_ref_index(1_000_000, 60_000)  # a few hundred rows into a million units
+
+
+def test_an_import_into_an_audit_with_units_rejects_already_imported_refs_either_way(tmp_path, monkeypatch):
+    # The second file repeats some refs of the first, and one of its own: rejected alike
+    # whether the index is kept or built again (the worker and in-process alike).
+    header, *rows = POLICE_UK.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    second = tmp_path / "second.csv"
+    fresh = ["f" * 63 + str(i) + rows[i][64:] for i in range(1, 9)]
+    second.write_text(header + "".join(rows[:5] + fresh + rows[20:22] + fresh[:1]), encoding="utf-8")
+    outcomes = {}
+    for rebuild in (True, False):
+        monkeypatch.setattr(population, "_rebuild_ref_index", lambda units, size_bytes, rebuild=rebuild: rebuild)
+        folder = tmp_path / ("rebuilt" if rebuild else "kept")
+        folder.mkdir()
+        outcomes[rebuild] = import_both_ways(folder, [POLICE_UK, second], preset="police-uk")
+    assert outcomes[True] == outcomes[False]
+    assert outcomes[True]["worker"] == outcomes[True]["in-process"]
+    [_, result], recorded = outcomes[True]["worker"]
+    reasons = [(r["row"], r["reason"]) for r in result["rejections"]]
+    assert reasons == [(row, pop.ALREADY_IMPORTED) for row in (2, 3, 4, 5, 6, 15, 16)] + [
+        (17, "duplicate ref (first seen in row 7)")]
+    assert result["imported"] == 8
+    assert len(recorded["unit"]) == 614 + 8
+
+
+@pytest.mark.parametrize("threshold", [NEVER, WORKER], ids=["in-process", "worker"])
+def test_a_repeated_ref_that_slips_through_aborts_the_import_and_records_nothing(tmp_path, monkeypatch, threshold):
+    # If the reader ever let a repeated ref through, building the unique index again fails:
+    # the whole import is rolled back, the dropped index with it.
+    monkeypatch.setattr(pop.rows, "_decide", lambda state, parsed: None)  # accept every row, take no ref
+    path = tmp_path / "a.audit"
+    before = empty_audit_tables(path)
+    with open_audit(path) as audit:
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: unit.ref"):
+            population.import_population(audit, POLICE_UK, preset="police-uk", worker_min_bytes=threshold)
+        assert not audit.db.conn.in_transaction
+    assert_no_worker_left()
+    assert tables(path) == before
+    assert ref_index(path)[1] == 1
