@@ -46,7 +46,8 @@ from audit_app.core.checklist import parse_checklist  # noqa: E402
 from audit_app.core.records import Answer  # noqa: E402
 from audit_app.core.scoring import score_review  # noqa: E402
 
-CACHE = Path(tempfile.gettempdir()) / "audit-app-bench"
+CACHE = Path(tempfile.gettempdir()) / "audit-app-bench"  # the generated files, shared by every checkout
+WORK = CACHE / f"run-{os.getpid()}"  # this run's audits and databases (another checkout may be benchmarking too)
 ROWS = 1_000_000
 BOROUGHS = ["Barking", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "Croydon", "Ealing", "Enfield", "Greenwich",
             "Hackney", "Hammersmith", "Haringey", "Harrow", "Havering", "Hillingdon", "Hounslow", "Islington",
@@ -83,7 +84,8 @@ def population_csv() -> Path:
     borough_weights = [1 / (i + 1) ** 0.6 for i in range(len(BOROUGHS))]
     outcome_weights = [30, 12, 10, 9, 8, 6, 5, 4, 3, 2]
     start = dt.date(2024, 4, 1)
-    with (CACHE / "population.tmp").open("w", newline="", encoding="utf-8") as handle:
+    tmp = CACHE / f"population-{os.getpid()}.tmp"  # renamed when complete: another checkout may be writing one too
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["crime_ref", "offence", "offence_category", "occurred_date", "occurred_time", "borough", "ward",
                          "outcome_code", "officer_id", "latitude", "longitude", "reported_date"])
@@ -97,7 +99,7 @@ def population_csv() -> Path:
                 f"Ward {rng.randrange(600):03d}", rng.choices(OUTCOMES, outcome_weights)[0], f"PC{rng.randrange(9000):04d}",
                 f"{51.3 + rng.random() * 0.4:.6f}", f"{-0.5 + rng.random() * 0.7:.6f}", f"{reported:%d/%m/%Y}",
             ])
-    (CACHE / "population.tmp").rename(path)
+    tmp.rename(path)
     return path
 
 
@@ -141,7 +143,7 @@ def police_uk_csv() -> tuple[Path, int]:
     crime_names, crime_weights = zip(*CRIME_TYPES)
     outcome_names, outcome_weights = zip(*POLICE_UK_OUTCOMES)
     refs: list[str] = []
-    tmp = CACHE / "police-uk.tmp"
+    tmp = CACHE / f"police-uk-{os.getpid()}.tmp"
     with tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -291,7 +293,7 @@ def bench_import(label: str, source: Path, options: list[str], rejected: int, re
         raise SystemExit("the sqlite3 command-line shell is needed for the import floor: apt-get install sqlite3 (make system-deps)")
     audit_app = _audit_app()
     floors, runs = [], []
-    work = CACHE / "run"
+    work = WORK
     busy, own = _busy_seconds(), _own_seconds()
     for _ in range(repeats):
         shutil.rmtree(work, ignore_errors=True)
@@ -403,8 +405,11 @@ BENCHES = {"checklist": bench_checklist_load, "scoring": bench_scoring, "answer"
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "import", "import-force"]
-    for name in wanted:
-        if name == "import":
-            bench_sampling(bench_import_police_uk())
-        else:
-            BENCHES[name]()
+    try:
+        for name in wanted:
+            if name == "import":
+                bench_sampling(bench_import_police_uk())
+            else:
+                BENCHES[name]()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)

@@ -18,7 +18,9 @@ import queue
 import sys
 import threading
 import traceback
+import types
 from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Self
 
@@ -105,7 +107,8 @@ class RowBatches:
             target=_worker_main, args=(self._source, sender, self._chunk_rows), name="population reader", daemon=True
         )
         try:
-            process.start()
+            with _main_module_blanked():
+                process.start()
         except OSError as exc:  # no process to be had (resource limits): read in this process instead
             log.warning("population worker process could not start (%s); reading in-process", exc)
             self._receiver.close()
@@ -142,6 +145,28 @@ class RowBatches:
                 progress(done, total)
             if self._finished:
                 return
+
+
+@contextmanager
+def _main_module_blanked() -> Iterator[None]:
+    """While a worker is spawned, an empty module stands in for the main one.
+
+    A spawned child runs the parent's main script again (as ``__mp_main__``) before it unpickles
+    its target, in case the target or its arguments come from that script. The worker's come
+    from this package only, and the application's main script (the CLI's or the GUI's) imports
+    nearly all of it: about 0.2 s before the child reads a row, and tens of MB. A main module
+    with neither a file nor a spec is left alone by the child (see multiprocessing.spawn's
+    get_preparation_data). The stand-in is there only while the child's start is prepared.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is None:
+            del sys.modules["__main__"]
+        else:
+            sys.modules["__main__"] = main
 
 
 _MESSAGE_ROWS, _MESSAGE_END, _MESSAGE_ERROR = b"R", b"Z", b"E"
