@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -85,23 +86,50 @@ def insert_units(db: Database, batch_id: int, columns: Sequence[Sequence[Any]]) 
 
     Rows go up to ROWS_PER_INSERT to a statement: binding one statement per row costs the
     sqlite3 module more than SQLite's own work, and many rows per statement nearly halve the
-    time of a large import. The batch id is written into the statement, not bound.
+    time of a large import. Binding is still about half of it, so a column holding one value in
+    every row (an unmapped field, the in-frame flag when there is no scope, the month of a
+    month's file) is bound once per statement, not once per row. The batch id is written into
+    the statement, not bound.
     """
     count = len(columns[0])
-    width = len(columns)
-    per = max(1, min(ROWS_PER_INSERT, db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
-    one = f"({int(batch_id)}, {', '.join('?' for _ in columns)})"
-    insert = f"INSERT INTO unit ({', '.join(UNIT_COLUMNS)}) VALUES "
+    if not count:
+        return
+    shared = tuple(index for index, column in enumerate(columns)
+                   if count > 1 and column[0] == column[-1] and column.count(column[0]) == count)
+    varying = [column for index, column in enumerate(columns) if index not in shared]
+    fixed = [columns[index][0] for index in shared]
+    width = len(varying)
+    limit = db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(shared)
+    per = max(1, min(ROWS_PER_INSERT, limit // width))
     whole = count - count % per
     if whole:
         values: list[Any] = [None] * (count * width)  # row by row: filled a column at a time, in C
-        for index, column in enumerate(columns):
+        for index, column in enumerate(varying):
             values[index::width] = column
         step = per * width
-        db.conn.executemany(insert + ", ".join([one] * per),
-                            [values[start:start + step] for start in range(0, whole * width, step)])
+        db.conn.executemany(_insert_units_sql(int(batch_id), len(columns), shared, per),
+                            [fixed + values[start:start + step] for start in range(0, whole * width, step)])
     if whole < count:
-        db.conn.executemany(insert + one, zip(*[column[whole:] for column in columns]))
+        db.conn.executemany(_insert_units_sql(int(batch_id), len(columns), shared, 1),
+                            [fixed + list(row) for row in zip(*[column[whole:] for column in varying])])
+
+
+@lru_cache(maxsize=64)
+def _insert_units_sql(batch_id: int, width: int, shared: tuple[int, ...], rows: int) -> str:
+    """INSERT of ``rows`` unit rows of ``width`` columns, the ``shared`` ones bound once (as
+    ?1, ?2, …, first), the others row by row after them."""
+    number = len(shared)
+    values = []
+    for _ in range(rows):
+        marks = []
+        for index in range(width):
+            if index in shared:
+                marks.append(f"?{shared.index(index) + 1}")
+            else:
+                number += 1
+                marks.append(f"?{number}")
+        values.append(f"({batch_id}, {', '.join(marks)})")
+    return f"INSERT INTO unit ({', '.join(UNIT_COLUMNS)}) VALUES {', '.join(values)}"
 
 
 REF_INDEX = "unit_ref"  # the unique index on unit(ref) (migration m001)

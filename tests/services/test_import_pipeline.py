@@ -305,3 +305,21 @@ def test_the_worker_does_not_run_the_main_script_again(tmp_path):
     result = subprocess.run([sys.executable, str(script), str(POLICE_UK)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["main script ran", "rows 614"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 99, 100, 101, 250])
+def test_insert_units_stores_every_value_whether_bound_per_row_or_shared(tmp_path, count):
+    # Columns with one value in every row are bound once per statement; the rows read back are
+    # the rows given, in order, whatever the mix.
+    rows = [(10 + i, f"R{i}", "Burglary", "burglary", f"A{i % 3}", "2025-01", "", "", f"x{i}\x1fy", 1) for i in range(count)]
+    columns = [list(column) for column in zip(*rows)]
+    columns[2][-1] = "Robbery"  # the same value but in the last row: not shared
+    rows[-1] = rows[-1][:2] + ("Robbery",) + rows[-1][3:]
+    with create_audit(tmp_path / "a.audit", "neighbourhood-crime", "t") as audit, audit.transaction() as db:
+        batch_id = population_store.insert_batch(
+            db, source_name="s", sha256="", format="csv", encoding="utf-8", delimiter=",", mapping={}, extras=[],
+            scope={}, rows_read=0, imported=0, rejected=0, excluded=0, imported_at="t", imported_by="me")
+        population_store.insert_units(db, batch_id, columns)
+        stored = db.execute(f"SELECT {', '.join(pop.ROW_COLUMNS)} FROM unit ORDER BY id").fetchall()
+        assert stored == rows
+        assert {row[0] for row in db.execute("SELECT batch_id FROM unit")} == {batch_id}
