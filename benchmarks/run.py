@@ -1,8 +1,9 @@
 """Benchmarks: each figure is printed beside a baseline measured in the same run, as a ratio.
 
 Run with ``make bench`` (or ``python benchmarks/run.py [NAME ...]`` for some of them). Timings are
-medians of several repeats unless the line says otherwise. Targets (issue 3): import ≤ 2.0× the
-sqlite3 CLI's own ``.import`` of the same file, peak memory < 300 MB; stratified sampling of 400
+medians of several repeats unless the line says otherwise. Targets (issues 3 and 8): import ≤ 2.0×
+the sqlite3 CLI's own ``.import`` of the same file (the goal after that: 1.5×), peak memory < 300 MB
+in each of its processes; stratified sampling of 400
 from a 1,000,000-row frame < 2 s; saving one answer (transaction + event, synchronous=FULL)
 median < 1 ms.
 
