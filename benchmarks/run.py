@@ -385,9 +385,9 @@ def bench_sampling(audit_path: Path, strata: str = "offence_group", repeats: int
 
 
 def bench_answer_save(saves: int = 1000) -> None:
+    from audit_app.core.records import Answer
     from audit_app.services import population, sampling
     from audit_app.services.audits import create_audit
-    from audit_app.core.records import Answer
     from audit_app.services.reviews import ensure_reviewer, set_answer, start_review
     from audit_app.services.sampling import SampleRequest
 

@@ -20,8 +20,8 @@ import threading
 import traceback
 import types
 from collections.abc import Iterator
-from contextlib import contextmanager
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
 from audit_app.core.population.rows import Progress, RowBatch, _chunks, _Parsed, _ReadState, _row_batch
