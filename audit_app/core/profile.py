@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from audit_app.core.checklist_format import (
@@ -125,6 +126,11 @@ def to_json(field: ProfileField, value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat(timespec="minutes") if isinstance(value, dt.datetime) else value.isoformat()
     return value
+
+
+def values_from_json(fields: Mapping[str, ProfileField], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The Python values of a review's stored (JSON) profile; fields the checklist lacks are left out."""
+    return {name: from_json(fields[name], value) for name, value in stored.items() if name in fields}
 
 
 def from_json(field: ProfileField, value: Any) -> Any:

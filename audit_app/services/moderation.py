@@ -11,9 +11,10 @@ from typing import Any
 
 from audit_app.core import profile as profile_values
 from audit_app.core.records import Agreed, Answer, Review, Reviewer
-from audit_app.core.scoring import ReviewResult, answer_problems, score_review
+from audit_app.core.scoring import ReviewResult, answer_problems
 from audit_app.errors import AuditError
 from audit_app.services.audits import Audit
+from audit_app.services.reviews import score_stored
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
@@ -204,6 +205,4 @@ def agreed_result(audit: Audit, ref: str) -> ReviewResult:
     comparison = compare(audit, ref)
     agreed = {d.target: d.agreed for d in comparison.differences if d.agreed is not None}
     profile, answers = agreed_inputs(audit, comparison.primary.id, agreed)
-    fields = audit.checklist.fields
-    values = {k: profile_values.from_json(fields[k], v) for k, v in profile.items() if k in fields}
-    return score_review(audit.checklist, values, answers)
+    return score_stored(audit, profile, answers)

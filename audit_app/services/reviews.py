@@ -7,7 +7,7 @@ the current answers.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -181,11 +181,12 @@ def set_answer(audit: Audit, review_id: int, item_id: str, given: Answer | None,
 
 def review_result(audit: Audit, review_id: int) -> ReviewResult:
     """The scoring engine's view of a review: score, grade, critical failures, what is missing."""
-    db = audit.db
-    stored_profile = store.profile_values(db, review_id)
-    values = {k: profile_values.from_json(audit.checklist.fields[k], v) for k, v in stored_profile.items()
-              if k in audit.checklist.fields}
-    return score_review(audit.checklist, values, store.answers(db, review_id))
+    return score_stored(audit, store.profile_values(audit.db, review_id), store.answers(audit.db, review_id))
+
+
+def score_stored(audit: Audit, stored_profile: Mapping[str, Any], answers: Mapping[str, Answer]) -> ReviewResult:
+    """The scoring engine's view of a profile in its stored (JSON) form and answers."""
+    return score_review(audit.checklist, profile_values.values_from_json(audit.checklist.fields, stored_profile), answers)
 
 
 def set_review_status(audit: Audit, review_id: int, status: str, actor: str | None = None, reason: str = "") -> None:
@@ -293,8 +294,7 @@ def review_state(audit: Audit, review_id: int, viewer: Reviewer | None = None) -
     problem = view_problem(audit, review, viewer)
     if problem:
         raise AuditError(problem)
-    fields = audit.checklist.fields
-    profile = {k: profile_values.from_json(fields[k], v) for k, v in store.profile_values(db, review_id).items() if k in fields}
+    profile = profile_values.values_from_json(audit.checklist.fields, store.profile_values(db, review_id))
     return ReviewState(review, profile, store.answers(db, review_id), store.drafts(db, review_id))
 
 

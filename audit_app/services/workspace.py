@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit_app.core import profile as profile_values
 from audit_app.core import statistics
 from audit_app.core.records import Answer
-from audit_app.core.scoring import ReviewResult, score_review
+from audit_app.core.scoring import ReviewResult
 from audit_app.errors import AuditError, UserFacingError
 from audit_app.services import moderation
 from audit_app.services.audits import Audit
+from audit_app.services.reviews import score_stored
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
@@ -144,8 +144,8 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
     agreed = store.all_agreed(db)
     out = {}
     for row in rows:
-        primary = _score(audit, profiles.get(row.primary.id, {}), answers[row.primary.id]) if row.primary else None
-        second = _score(audit, profiles.get(row.second.id, {}), answers[row.second.id]) if row.second else None
+        primary = score_stored(audit, profiles.get(row.primary.id, {}), answers[row.primary.id]) if row.primary else None
+        second = score_stored(audit, profiles.get(row.second.id, {}), answers[row.second.id]) if row.second else None
         state, final = moderation.NO_SECOND, primary
         if row.primary and row.second:
             open_count = None
@@ -157,16 +157,10 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
                     laid = {t: decided[t] for t in differing}
                     profile, merged = moderation.agreed_inputs(audit, row.primary.id, laid, profiles.get(row.primary.id, {}),
                                                                answers[row.primary.id])
-                    final = _score(audit, profile, merged)
+                    final = score_stored(audit, profile, merged)
             state = moderation.moderation_state(row.primary, row.second, open_count)
         out[row.ref] = FileGrades(row.ref, primary, second, state, final)
     return out
-
-
-def _score(audit: Audit, stored_profile: dict[str, Any], answers: dict[str, Answer]) -> ReviewResult:
-    fields = audit.checklist.fields
-    values = {k: profile_values.from_json(fields[k], v) for k, v in stored_profile.items() if k in fields}
-    return score_review(audit.checklist, values, answers)
 
 
 def _differing_targets(audit: Audit, profiles: dict[int, dict[str, Any]], answers: dict[int, dict[str, Answer]],
