@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QLocale
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -67,7 +68,7 @@ class DetailsPage(QWizardPage):
         self.registerField("path*", self.path_edit)
 
     def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit(self)
+        edit = TypedDateEdit(self)
         edit.setCalendarPopup(True)
         edit.setDisplayFormat(numeric_date_format(QLocale()))  # digits typed straight through: 01/04/2025
         edit.setCurrentSection(QDateTimeEdit.Section.DaySection if edit.displayFormat().startswith("d")
@@ -168,6 +169,25 @@ class DetailsPage(QWizardPage):
         if period and period[1] < period[0]:
             return f"The period ends ({period[1]:%d %b %Y}) before it starts ({period[0]:%d %b %Y})."
         return ""
+
+
+class TypedDateEdit(QDateEdit):
+    """A date edit that takes a date typed straight through, with or without separators.
+
+    Qt moves on to the next section once one is full ("01" → the month), so the separator typed
+    next would skip the month as well: a separator typed at the very start of a section is
+    taken as already done.
+    """
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text = event.text()
+        if text and not text.isdigit() and text.isprintable() and not text.isspace():
+            line = self.lineEdit()
+            at = line.selectionStart() if line.hasSelectedText() else line.cursorPosition()
+            if at > 0 and not line.text()[at - 1].isdigit():
+                event.accept()
+                return
+        super().keyPressEvent(event)
 
 
 def numeric_date_format(locale: QLocale) -> str:
