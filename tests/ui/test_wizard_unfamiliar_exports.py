@@ -331,3 +331,28 @@ def test_no_raw_group_code_or_control_character_on_any_wizard_page(qtbot, settin
         assert "theft_from_person" not in text and "offence_group" not in text, text
         for part in text.split(" / "):
             assert part not in GROUP_CODES, text
+
+
+def test_the_workspace_and_the_results_show_strata_in_words(qtbot):
+    from collections import Counter
+
+    from audit_app.core.checklist import parse_checklist
+    from audit_app.services.workspace import FileSummary, ItemTally, Results
+    from audit_app.ui.file_table_model import FileTableModel
+    from audit_app.ui.results_page import ResultsPage
+
+    file = FileSummary(ref="r1", stratum="theft_from_person / North", offence="Theft from the person",
+                       offence_group="theft_from_person", area="North", month="2025-01", outcome="", status="not_started",
+                       reviewer="", primary_id=None, second_id=None, second_status="", second_reviewer="",
+                       training=False, changed_after_sign_off=False, replaced_reason=None)
+    model = FileTableModel()
+    model.set_rows([file])
+    assert model.data(model.index(0, FileTableModel.COL_STRATUM)) == "Theft from the person / North"
+
+    checklist = parse_checklist((TESTS / "checklists" / "minimal.yaml").read_bytes())
+    page = ResultsPage(checklist)
+    qtbot.addWidget(page)
+    page.show_results(Results(files=1, training=0, confidence=0.95, grades=Counter({"Good": 1}),
+                              grades_by_stratum={"other": Counter({"Good": 1})},
+                              items={item: ItemTally(met=1) for item in checklist.items}))
+    assert page.strata_table.item(0, 0).text() == "Other offences"

@@ -157,6 +157,7 @@ class DesignPage(QWizardPage):
         self.basis_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.strata_model = RowsTableModel(["Stratum", "In the frame", "Sample", "Reserve", "Chance"])
         self.strata_view = read_only_table(self.strata_model, "Sample per stratum", self, stretch=0)
+        self.strata_view.setWordWrap(True)  # a long stratum name wraps rather than being cut short
         self.message = MessageLabel(self)
         self.scope_warning = MessageLabel(self)
         column = QVBoxLayout()

@@ -206,7 +206,8 @@ class PopulationPage(QWizardPage):
             for group, check in self.group_checks.items():
                 check.setChecked(group in state.offence_groups)
             if set(state.offence_groups) != set(population.OFFENCE_GROUPS):
-                groups = ", ".join(pop.group_label(g).lower() for g in state.offence_groups)
+                labels = [pop.group_label(g).lower() for g in state.offence_groups]
+                groups = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
                 self.scope_note.setText(f"The checklist is for: {groups}. Files outside the scope are imported "
                                         "but not sampled.")
         if state is not None and state.imports and not self._file:
