@@ -285,9 +285,9 @@ class PopulationPage(QWizardPage):
         earlier = next((i for i in state.imports if i.sha256 == sha256), None) if state else None
         if earlier is None:
             return ""
+        called = f", as {earlier.source_name}" if self._file is None or earlier.source_name != self._file.name else ""
         return (f"This file was already imported on {population.imported_on(earlier.imported_at)} (batch "
-                f"{earlier.batch}, as {earlier.source_name}): its rows are in the audit already. Choose another "
-                "file, or go on.")
+                f"{earlier.batch}{called}): its rows are in the audit already. Choose another file, or go on.")
 
     def _on_scope_changed(self) -> None:
         if self._preview is not None and not self._preview.problem:
