@@ -83,7 +83,7 @@ class ItemPanel(QWidget):
         self.opportunity_label = QLabel(self.opportunity_box)
         self.opportunity_label.setWordWrap(True)
         self.opportunity_yes = QRadioButton("&Yes, it was known or available", self.opportunity_box)
-        self.opportunity_no = QRadioButton("No, it was no&t", self.opportunity_box)
+        self.opportunity_no = QRadioButton("&No", self.opportunity_box)
         self.opportunity_group = QButtonGroup(self)
         self.opportunity_group.addButton(self.opportunity_yes)
         self.opportunity_group.addButton(self.opportunity_no)
