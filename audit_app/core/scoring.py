@@ -57,7 +57,9 @@ class Missing:
         """The profile field to go to for this entry, or ``None`` when it is about an item itself."""
         if self.kind == "profile":
             return self.target
-        return self.fields[0] if self.fields and self.kind in ("applicability", "critical_condition", "check") else None
+        if self.kind == "check" and self.fields:
+            return self.fields[-1]  # the form shows a broken check under the last field it compares
+        return self.fields[0] if self.fields and self.kind in ("applicability", "critical_condition") else None
 
 
 def grouped_missing(missing: tuple[Missing, ...] | list[Missing]) -> list[tuple[str, str, list[Missing]]]:

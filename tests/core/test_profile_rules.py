@@ -68,7 +68,7 @@ def test_a_broken_check_is_missing_with_its_message_and_fields(checklist):
     assert [(m.kind, m.target, m.message, m.fields) for m in result.missing] == [
         ("check", "allocated_after_reported", "Allocated is before Reported.", ("reported", "allocated")),
     ]
-    assert result.missing[0].field == "reported"
+    assert result.missing[0].field == "allocated"  # where the form shows it: under the last field it compares
     assert not result.complete
 
 
