@@ -71,6 +71,9 @@ class ProfileForm(QScrollArea):
     def _build_ui(self) -> None:
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # The form fits its pane's width (labels wrap, long choices are shown in full in their list):
+        # nothing is hidden to the right at 1280 px or at 150 % text size.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget(self)
         layout = QVBoxLayout(body)
         heading = QLabel("<b>File profile</b> — record what the file shows first: it decides which items apply.", body)
@@ -85,7 +88,7 @@ class ProfileForm(QScrollArea):
                 groups[name] = QGridLayout(box)
                 groups[name].setColumnStretch(0, 3)
                 groups[name].setColumnStretch(1, 4)
-                groups[name].setColumnMinimumWidth(0, self.fontMetrics().averageCharWidth() * 34)
+                groups[name].setColumnMinimumWidth(0, self.fontMetrics().averageCharWidth() * 20)
                 layout.addWidget(box)
             editor = self._editor(field, body)
             label = QLabel(self._label_text(field, prefilled=False), body)
@@ -128,11 +131,17 @@ class ProfileForm(QScrollArea):
             options = YES_NO if field.type == "yesno" else (("", ""), *((v.value, v.label) for v in field.values))
             for value, label in options:
                 combo.addItem(label, value)
+                combo.setItemData(combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+            # As narrow as the pane needs; the open list is as wide as its longest choice.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+            combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + combo.fontMetrics().averageCharWidth() * 4)
             combo.setAccessibleName(field.label)
             combo.activated.connect(lambda index, f=field.id, c=combo: self._on_chosen(f, c))
             combo.installEventFilter(self)
             return combo
         edit = QLineEdit(parent)
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("dd/mm/yyyy hh:mm") + edit.fontMetrics().averageCharWidth() * 4)
         edit.setPlaceholderText(PLACEHOLDERS[field.type])
         edit.setAccessibleName(field.label)
         if field.type == "text" and field.max_length:

@@ -451,12 +451,12 @@ class ReviewPage(QWidget):
         warnings = [(heading, list(entries)) for heading, entries in (("Checks to look at (not blocking)", result.warnings),) if entries]
         for _, heading, entries in [*grouped_missing(result.missing), *(("", h, e) for h, e in warnings)]:
             header = QListWidgetItem(f"{heading} ({len(entries)})", self.missing_list)
-            header.setFlags(Qt.ItemFlag.NoItemFlags)  # a heading: not selectable, skipped by the keyboard
+            header.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable, skipped by the keyboard
             font = header.font()
             font.setBold(True)
             header.setFont(font)
             for missing in entries:
-                entry = QListWidgetItem(f"    {missing.message}", self.missing_list)
+                entry = QListWidgetItem(missing.message, self.missing_list)
                 entry.setToolTip(missing.message)
                 entry.setData(TARGET, PROFILE + missing.field if missing.field else missing.target)
         count = len(result.missing)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Signal, SignalInstance
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -102,6 +102,7 @@ class WorkspacePage(QWidget):
         metrics = self.table.fontMetrics()
         self._widths = {column: metrics.horizontalAdvance(text) + metrics.averageCharWidth() * 3
                         for column, text in samples.items()}
+        self._initial_widths = dict(self._widths)  # a column whose width differs was sized by the user
 
         self.open_button = QPushButton("&Open review", self)
         self.next_button = QPushButton("&Next file to do", self)
@@ -139,6 +140,7 @@ class WorkspacePage(QWidget):
         self.mine_check.toggled.connect(lambda on: self.proxy.set_filters(reviewer=self._me if on else ""))
         self.table.activated.connect(self._on_table_activated)
         self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
         self.open_button.clicked.connect(lambda: self._emit_for_current(self.open_requested))
         self.next_button.clicked.connect(self.select_next_to_do)
@@ -256,12 +258,40 @@ class WorkspacePage(QWidget):
     # -- internals
 
     def _apply_widths(self) -> None:
-        """Column widths survive a model reset (which would set them back to the default)."""
+        """Column widths survive a model reset (which would set them back to the default), fitted to the table."""
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        for column, width in self._widths.items():
+        for column, width in self.fitted_widths().items():
             self.table.setColumnWidth(column, width)
         header.blockSignals(False)
+
+    def fitted_widths(self) -> dict[int, int]:
+        """The columns' widths shrunk, where they are wider than the table, to fit it without scrolling.
+
+        Each column keeps at least its heading's width (headings are never cut); the room above that
+        is shared in proportion to what each column would like. A cell narrower than its text is
+        elided in the middle, its whole text in its tooltip.
+        """
+        metrics = self.table.horizontalHeader().fontMetrics()
+        pad = metrics.averageCharWidth() * 3
+        heads = {column: metrics.horizontalAdvance(FileTableModel.HEADERS[column]) + pad for column in self._widths}
+        wanted = {column: max(width, heads[column]) for column, width in self._widths.items()}
+        last = max(metrics.horizontalAdvance(FileTableModel.HEADERS[FileTableModel.COL_MODERATION]) + pad,
+                   self.table.horizontalHeader().minimumSectionSize(), self.table.horizontalHeader().defaultSectionSize())
+        available = self.table.viewport().width() - last
+        over = sum(wanted.values()) - available
+        # A width the user chose is kept; the others give way.
+        slack = {column: 0 if self._widths[column] != self._initial_widths[column] else wanted[column] - heads[column]
+                 for column in wanted}
+        if over <= 0 or not sum(slack.values()):
+            return wanted
+        share = min(1.0, over / sum(slack.values()))
+        return {column: wanted[column] - int(slack[column] * share + 0.999) for column in wanted}
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._apply_widths()  # the table got wider or narrower: fit the columns again
+        return super().eventFilter(watched, event)
 
     def _on_section_resized(self, column: int, old: int, new: int) -> None:
         if column != FileTableModel.COL_MODERATION:  # the last column stretches

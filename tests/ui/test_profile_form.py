@@ -196,3 +196,25 @@ def test_what_the_population_settles_is_prefilled_and_marked(qtbot, make_window,
     assert form.editors["offence_group"].currentData() in ("", None)  # residential or business: the reviewer says
     assert "from the population" not in form.labels["offence_group"].text()
     assert "from the population" in form.labels["recorded"].text()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_the_workspace_columns_fit_the_table_with_their_headings_whole(qtbot, make_window, audit_path, scale):
+    app = QApplication.instance()
+    font = app.font()
+    try:
+        larger = app.font()
+        larger.setPointSizeF(font.pointSizeF() * scale)
+        app.setFont(larger)
+        window = make_window(ANN)
+        window.resize(1280, 850)
+        window.open_audit_file(str(audit_path))
+        table = window.workspace_page.table
+        header = table.horizontalHeader()
+        qtbot.waitUntil(lambda: header.length() <= table.viewport().width())
+        metrics = header.fontMetrics()
+        for column, heading in enumerate(window.workspace_page.model.HEADERS):
+            assert header.sectionSize(column) >= metrics.horizontalAdvance(heading), heading
+        assert not table.horizontalScrollBar().isVisible() or table.horizontalScrollBar().maximum() == 0
+    finally:
+        app.setFont(font)
