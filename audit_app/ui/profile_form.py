@@ -183,13 +183,18 @@ class ProfileForm(QScrollArea):
         try:
             profile_values.parse_value(self.checklist.fields[field_id], text)
         except ValueError as error:
-            self.unsaved.add(field_id)
-            self._show_message(field_id)
-            self._mark_unsaved(field_id, f"Not saved: {error}.")
+            self.show_refusal(field_id, f"{error}.")
             return False
         self.unsaved.discard(field_id)
         self._show_message(field_id)
         return True
+
+    def show_refusal(self, field_id: str, why: str) -> None:
+        """Typed text of a field was refused (``why``, a sentence naming the field): say so under it, mark it not saved."""
+        if field_id not in self.messages:
+            return
+        self.unsaved.add(field_id)
+        self._mark_unsaved(field_id, f"Not saved: {why}")
 
     def _mark_unsaved(self, field_id: str, text: str) -> None:
         message = self.messages[field_id]

@@ -206,6 +206,7 @@ class ReviewPage(QWidget):
         controller.changed.connect(self._refresh)
         controller.saved.connect(self.saved_label.setText)
         controller.failed.connect(self._on_failed)
+        controller.refused.connect(self.profile_form.show_refusal)
         controller.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
         review = controller.state.review
@@ -223,7 +224,7 @@ class ReviewPage(QWidget):
         controller, self.controller = self.controller, None
         if controller is not None:
             controller.flush()
-            for signal in (controller.changed, controller.saved, controller.failed, controller.undo_stack.canUndoChanged,
+            for signal in (controller.changed, controller.saved, controller.failed, controller.refused, controller.undo_stack.canUndoChanged,
                            controller.undo_stack.canRedoChanged):
                 signal.disconnect()
             controller.deleteLater()

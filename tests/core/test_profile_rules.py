@@ -211,3 +211,22 @@ def test_the_bundled_profile_asks_about_an_arrest_only_when_there_is_a_suspect(b
     assert none["suspect_arrested"] is False and named["suspect_arrested"] is True
     assert bundled.field_applicability({"closed": "no"})["outcome_type"] is False
     assert bundled.field_applicability({"closed": "yes"})["outcome_type"] is True
+
+
+def test_the_bundled_checks_catch_the_obvious_contradictions(bundled):
+    from review_data import PROFILE as BURGLARY_PROFILE
+
+    def broken(**changes):
+        result = score_review(bundled, {**BURGLARY_PROFILE, **changes}, {})
+        return ({m.target for m in result.missing if m.kind == "check"}, {m.target for m in result.warnings})
+
+    assert broken() == (set(), set())
+    # reported (10/01 07:30) before the offence began
+    assert broken(occurred_from=dt.datetime(2025, 1, 10, 8, 0), occurred_to=dt.datetime(2025, 1, 10, 9, 0)) == (
+        {"reported_after_occurred"}, {"reported_after_latest"})
+    assert broken(finalised=dt.date(2025, 1, 9)) == ({"finalised_after_recorded"}, set())
+    assert broken(victim_withdrew_support="yes", victim_supports="no") == ({"withdrew_without_support"}, set())
+    assert broken(victim_withdrew_support="yes", victim_supports="yes") == (set(), set())
+    assert broken(offence_group="burglary_business") == (set(), {"business_burglary_out_of_scope"})
+    # finalised does not apply to an open investigation: its value is ignored, so the check is quiet
+    assert broken(closed="no", finalised=dt.date(2025, 1, 9), outcome_type=None) == (set(), set())
