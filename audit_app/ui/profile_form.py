@@ -246,6 +246,8 @@ class ProfileForm(QScrollArea):
             elif isinstance(editor, QComboBox):
                 index = editor.findData(values.get(field.id, ""))
                 editor.setCurrentIndex(max(index, 0))
+                # A narrow box may cut a long choice short: its tooltip holds it whole.
+                editor.setToolTip("\n".join(t for t in (editor.currentText(), field.help) if t))
             elif not editor.hasFocus() or not editor.isModified():
                 editor.setText(texts.get(field.id, ""))
             editor.blockSignals(False)

@@ -210,7 +210,10 @@ class ReviewPage(QWidget):
         controller.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
         review = controller.state.review
-        self.title_label.setText(f"{review.role.capitalize()} review of {file.ref}")
+        # A long reference (police.uk's are 64 hex digits) cannot wrap: its middle is left out, the whole in the tooltip.
+        shown_ref = file.ref if len(file.ref) <= 24 else f"{file.ref[:10]}…{file.ref[-10:]}"
+        self.title_label.setText(f"{review.role.capitalize()} review of {shown_ref}")
+        self.title_label.setToolTip(file.ref)
         self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {file.stratum} · "
                          f"reviewer {review.reviewer.display}")
         self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
