@@ -228,3 +228,28 @@ def test_the_workspace_columns_fit_the_table_with_their_headings_whole(qtbot, ma
                 assert header.sectionSize(column) >= table.fontMetrics().horizontalAdvance(longest), model.HEADERS[column]
     finally:
         app.setFont(font)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_the_profile_form_fits_its_pane_at_1280_px(qtbot, make_window, audit_path, scale):
+    app = QApplication.instance()
+    font = app.font()
+    try:
+        larger = app.font()
+        larger.setPointSizeF(font.pointSizeF() * scale)
+        app.setFont(larger)
+        window = make_window(ANN)
+        window.resize(1280, 850)
+        window.open_audit_file(str(audit_path))
+        page = open_profile(window)
+        form = page.profile_form
+        qtbot.waitUntil(lambda: form.widget().width() <= form.viewport().width())
+        assert window.width() == 1280  # nothing on the page forces the window wider
+        for field_id, label in form.labels.items():  # every label and editor whole, inside the pane
+            editor = form.editors[field_id]
+            assert label.width() >= label.minimumSizeHint().width(), field_id
+            assert label.height() >= label.heightForWidth(label.width()), field_id
+            right = editor.mapTo(form.widget(), editor.rect().topRight()).x()
+            assert right <= form.viewport().width(), field_id
+    finally:
+        app.setFont(font)
