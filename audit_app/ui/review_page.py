@@ -452,8 +452,10 @@ class ReviewPage(QWidget):
             lines.append("<p><b>Goes to a second reviewer</b> before the grade is final.</p>")
         self.score_label.setText("".join(lines))
         self.missing_list.clear()
-        warnings = [(heading, list(entries)) for heading, entries in (("Checks to look at (not blocking)", result.warnings),) if entries]
-        for _, heading, entries in [*grouped_missing(result.missing), *(("", h, e) for h, e in warnings)]:
+        groups = [(heading, entries) for _, heading, entries in grouped_missing(result.missing)]
+        if result.warnings:
+            groups.append(("Checks to look at (not blocking)", list(result.warnings)))
+        for heading, entries in groups:
             header = QListWidgetItem(f"{heading} ({len(entries)})", self.missing_list)
             header.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable, skipped by the keyboard
             font = header.font()

@@ -253,3 +253,21 @@ def test_the_profile_form_fits_its_pane_at_1280_px(qtbot, make_window, audit_pat
             assert right <= form.viewport().width(), field_id
     finally:
         app.setFont(font)
+
+
+def test_a_warning_check_is_shown_but_does_not_count_as_missing(qtbot, make_window, audit_path):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    page = open_profile(window)
+    form = page.profile_form
+    combo = form.editors["offence_group"]
+    form.focus_field("offence_group")
+    qtbot.keyClicks(combo, "Business")
+    assert combo.currentData() == "burglary_business"
+    qtbot.keyClick(combo, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: page.controller.state.profile.get("offence_group") == "burglary_business")
+    message = form.messages["offence_group"]
+    assert message.isVisible() and message.text().startswith("Check: A business or community burglary is not neighbourhood crime")
+    assert "business_burglary_out_of_scope" not in {m.target for m in page.controller.result.missing}
+    entries = missing_entries(page)
+    assert ("Checks to look at (not blocking) (1)", False) in entries
