@@ -18,6 +18,7 @@ from audit_app.core.scoring import ReviewResult, answer_problems, score_review
 from audit_app.errors import AuditError
 from audit_app.services.audits import Audit
 from audit_app.store import events
+from audit_app.store import population as population_store
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
 
@@ -100,9 +101,36 @@ def start_review(audit: Audit, ref: str, reviewer: Reviewer, role: str = "primar
         if training:
             detail["training"] = True
         events.append(db, actor or reviewer.display, "review.start", "review", review_id, detail)
+        _prefill_from_population(audit, db, review_id, unit.unit_id, actor or reviewer.display)
         review = store.review_by_id(db, review_id)
     assert review is not None
     return review
+
+
+PREFILL_SOURCE = "population"
+
+
+def _prefill_from_population(audit: Audit, db: Any, review_id: int, unit_id: int, actor: str) -> None:
+    """Record the profile values the sampled unit's population record settles unambiguously.
+
+    Each is an ordinary ``profile.set`` (so the trail replays to it) whose detail says it came from
+    the population; the reviewer sees it marked so, and can change it like any other value.
+    """
+    fields = audit.checklist.spec.profile
+    for field_id, value in profile_values.prefill(fields, population_store.unit_values(db, unit_id)).items():
+        new = profile_values.to_json(audit.checklist.fields[field_id], value)
+        store.set_profile_value(db, review_id, field_id, new)
+        events.append(db, actor, "profile.set", "review", review_id,
+                      {"field": field_id, "old": None, "new": new, "source": PREFILL_SOURCE})
+
+
+def prefilled_fields(audit: Audit, review_id: int) -> set[str]:
+    """The profile fields whose current value is the one prefilled from the population (not changed since)."""
+    latest: dict[str, bool] = {}
+    for event in events.iterate(audit.db, "review", str(review_id)):
+        if event.action == "profile.set":
+            latest[event.detail["field"]] = event.detail.get("source") == PREFILL_SOURCE
+    return {field_id for field_id, prefilled in latest.items() if prefilled}
 
 
 def _editable(db: Any, review_id: int) -> Review:

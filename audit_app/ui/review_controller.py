@@ -72,6 +72,7 @@ class ReviewController(QObject):
     changed = Signal()  # the state or the result changed: the page refreshes
     saved = Signal(str)  # a change was recorded: "Saved at 14:02:11"
     failed = Signal(str)  # a change was refused or could not be saved: one sentence
+    refused = Signal(str, str)  # field id, why: typed profile text that is not a valid value (shown beside the field)
 
     def __init__(self, audit: Audit, state: ReviewState, me: Reviewer, parent: QObject | None = None):
         super().__init__(parent)
@@ -217,7 +218,7 @@ class ReviewController(QObject):
         try:
             value = profile_values.parse_value(self.checklist.fields[field], text)
         except ValueError as error:
-            self.failed.emit(f"{str(error)[:1].upper()}{str(error)[1:]}.")
+            self.refused.emit(field, f"{str(error)[:1].upper()}{str(error)[1:]}.")
             return False
         if value == self.state.profile.get(field):
             review_service.discard_draft(self.audit, self.review_id, PROFILE + field)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Signal, SignalInstance
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -103,6 +104,8 @@ class WorkspacePage(QWidget):
         metrics = self.table.fontMetrics()
         self._widths = {column: metrics.horizontalAdvance(text) + metrics.averageCharWidth() * 3
                         for column, text in samples.items()}
+        self._initial_widths = dict(self._widths)  # a column whose width differs was sized by the user
+        self._longest: dict[int, str] = {}  # the longest text of each column (see fitted_widths)
 
         self.open_button = QPushButton("&Open review", self)
         self.next_button = QPushButton("&Next file to do", self)
@@ -140,6 +143,7 @@ class WorkspacePage(QWidget):
         self.mine_check.toggled.connect(lambda on: self.proxy.set_filters(reviewer=self._me if on else ""))
         self.table.activated.connect(self._on_table_activated)
         self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
         self.open_button.clicked.connect(lambda: self._emit_for_current(self.open_requested))
         self.next_button.clicked.connect(self.select_next_to_do)
@@ -164,6 +168,7 @@ class WorkspacePage(QWidget):
         self.details_label.setText(f"{first}\n{summary}".strip())
         self.details_label.setToolTip(details)
         self.model.set_rows(files)
+        self._longest = self.model.longest_texts()
         self._apply_widths()
         self._fill_strata(files)
         done, total = progress(files)
@@ -180,6 +185,8 @@ class WorkspacePage(QWidget):
 
     def set_grades(self, grades: dict[str, FileGrades]) -> None:
         self.model.set_grades(grades)
+        self._longest = self.model.longest_texts()
+        self._apply_widths()
 
     def current_ref(self) -> str | None:
         index = self.table.currentIndex()
@@ -257,12 +264,56 @@ class WorkspacePage(QWidget):
     # -- internals
 
     def _apply_widths(self) -> None:
-        """Column widths survive a model reset (which would set them back to the default)."""
+        """Column widths survive a model reset (which would set them back to the default), fitted to the table."""
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        for column, width in self._widths.items():
+        for column, width in self.fitted_widths().items():
             self.table.setColumnWidth(column, width)
         header.blockSignals(False)
+
+    def fitted_widths(self) -> dict[int, int]:
+        """The columns' widths shrunk, where they are wider than the table, to fit it without scrolling.
+
+        A column would like the width of its longest text (a file reference no more than its usual
+        width, other columns up to 36 characters), or the width the user gave it. Each keeps at least
+        its heading's width (headings are never cut); the room above that is shared in proportion to
+        what each column would like. A cell narrower than its text is elided in the middle, its whole
+        text in its tooltip.
+        """
+        metrics = self.table.horizontalHeader().fontMetrics()
+        cell = self.table.fontMetrics()
+        # Room for the sort arrow beside every heading: any column can be the sorted one.
+        pad = metrics.averageCharWidth() * 3 + self.table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize)
+        heads = {column: metrics.horizontalAdvance(FileTableModel.HEADERS[column]) + pad for column in self._widths}
+        wanted = {}
+        for column, width in self._widths.items():
+            if width == self._initial_widths[column] and column in self._longest:
+                limit = width if column == FileTableModel.COL_REF else max(width, cell.averageCharWidth() * 36)
+                width = min(cell.horizontalAdvance(self._longest[column]) + cell.averageCharWidth() * 2, limit)
+            wanted[column] = max(width, heads[column])
+        last = max(metrics.horizontalAdvance(FileTableModel.HEADERS[FileTableModel.COL_MODERATION]) + pad,
+                   self.table.horizontalHeader().minimumSectionSize(), self.table.horizontalHeader().defaultSectionSize())
+        available = self.table.viewport().width() - last
+        over = sum(wanted.values()) - available
+        # A width the user chose is kept; the others give way.
+        slack = {column: 0 if self._widths[column] != self._initial_widths[column] else wanted[column] - heads[column]
+                 for column in wanted}
+        ref = FileTableModel.COL_REF
+        if over > 0 and slack[ref]:
+            # The file reference gives way first: its middle is elided, both ends stay readable.
+            given = min(over, max(0, wanted[ref] - max(heads[ref], cell.averageCharWidth() * 14)))
+            wanted[ref] -= given
+            slack[ref] = 0
+            over -= given
+        if over <= 0 or not sum(slack.values()):
+            return wanted
+        share = min(1.0, over / sum(slack.values()))
+        return {column: wanted[column] - int(slack[column] * share + 0.999) for column in wanted}
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._apply_widths()  # the table got wider or narrower: fit the columns again
+        return super().eventFilter(watched, event)
 
     def _on_section_resized(self, column: int, old: int, new: int) -> None:
         if column != FileTableModel.COL_MODERATION:  # the last column stretches

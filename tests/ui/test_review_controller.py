@@ -128,9 +128,10 @@ def test_reload_shows_what_was_recorded_elsewhere(qtbot, controller, review, aud
 
 
 def test_a_profile_value_typed_as_text_is_recorded_when_it_parses(qtbot, controller, review, audit_path):
-    with qtbot.waitSignal(controller.failed) as failed:
+    # refused beside the field (the profile form shows it), not as a failed save in the page's header
+    with qtbot.waitSignal(controller.refused) as refused:
         assert not controller.set_profile_text("recorded", "32/13/2025")
-    assert failed.args[0] == "'32/13/2025' is not a date for recorded (use e.g. 15/01/2025 or 2025-01-15)."
+    assert refused.args == ["recorded", "'32/13/2025' is not a date for 'Crime recorded' (use e.g. 15/01/2025 or 2025-01-15)."]
     assert "recorded" not in stored(audit_path, review.id).profile
     with qtbot.waitSignal(controller.saved):
         assert controller.set_profile_text("recorded", "10/01/2025")
