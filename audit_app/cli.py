@@ -16,7 +16,12 @@ from typing import Any, TextIO
 
 from audit_app import __version__, services
 from audit_app.errors import UserFacingError
-from audit_app.services.population import PRESET_NAMES
+from audit_app.services.population import OFFENCE_GROUPS, PRESET_NAMES
+from audit_app.services.sampling import DEFAULT_RESERVE
+
+FIELD_LIST = "ref, offence, offence_group, area, month, outcome, officer"
+GROUP_LIST = ", ".join(OFFENCE_GROUPS)
+SCOPE_ALL = "all"
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +66,62 @@ def _add_audit_commands(commands: Any) -> None:
     init.add_argument("--title", required=True)
     init.set_defaults(handler=_init)
 
-    imp = commands.add_parser("import", help="import the population (CSV or XLSX); prints JSON")
-    imp.add_argument("audit", metavar="AUDIT")
-    imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--preset", choices=PRESET_NAMES)
-    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", type=_pair)
-    imp.add_argument("--scope", action="append", default=[], metavar="FIELD=V1,V2,...", type=_pair)
+    imp = commands.add_parser(
+        "import", help="import the population (CSV or XLSX); prints JSON",
+        description="Import the population export the sample is drawn from (CSV in any common encoding and "
+                    "delimiter, or XLSX); prints JSON. A file already imported into the audit is refused.",
+        epilog=f"Fields: {FIELD_LIST}. Offence groups: {GROUP_LIST}. Any other column is kept as an extra field, "
+               "usable in --scope and as a stratum.")
+    imp.add_argument("audit", metavar="AUDIT", help="the audit file")
+    imp.add_argument("file", metavar="FILE", help="the population file (.csv, .txt, .tsv or .xlsx)")
+    imp.add_argument("--preset", metavar="NAME",
+                     help=f"map the columns with a preset: the built-in {', '.join(PRESET_NAMES)}, or one saved in the "
+                          "GUI or with --save-preset (see `audit-app presets`)")
+    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", type=_pair,
+                     help=f"take FIELD from COLUMN (repeatable; FIELD is one of {FIELD_LIST}); FIELD= leaves it "
+                          "unmapped. Wins over the preset and over matching the headers by name")
+    imp.add_argument("--scope", action="append", default=[], metavar="FIELD=V1,V2,...|all", type=_scope_pair,
+                     help="keep only rows whose FIELD is one of the values in the sampling frame (repeatable; FIELD is "
+                          "a field or an extra column; months as YYYY-MM). Default: the offence groups the "
+                          "checklist is for; `--scope all` keeps every row")
+    imp.add_argument("--save-preset", metavar="NAME",
+                     help="after the import, save the column mapping used as a preset named NAME, for the next "
+                          "export from the same system")
     imp.set_defaults(handler=_import)
+
+    presets = commands.add_parser("presets", help="list the column-mapping presets (built-in and saved)")
+    presets.add_argument("--json", action="store_true", help="print JSON: {\"presets\": {NAME: {FIELD: COLUMN}}}")
+    presets.set_defaults(handler=_presets)
 
     size = commands.add_parser("samplesize", help="sample size for an attribute or margin-of-error design; prints JSON")
     _add_size_options(size, required=True)
     size.add_argument("--population", type=_positive_int, metavar="N")
     size.set_defaults(handler=_samplesize)
 
-    sample = commands.add_parser("sample", help="draw the sample; prints JSON")
-    sample.add_argument("audit", metavar="AUDIT")
-    sample.add_argument("--size", type=_positive_int, metavar="N")
+    sample = commands.add_parser(
+        "sample", help="draw the sample; prints JSON",
+        description="Draw the sample from the audit's sampling frame by hash rank, and record the plan that "
+                    "re-derives it; prints JSON. Give --size N, or --confidence with --tolerable (attribute "
+                    "sampling) or --margin (estimating a proportion). Warns on stderr when the frame holds files "
+                    "in offence groups the checklist is not for.")
+    sample.add_argument("audit", metavar="AUDIT", help="the audit file")
+    sample.add_argument("--size", type=_positive_int, metavar="N", help="draw exactly N files")
     _add_size_options(sample, required=False)
-    sample.add_argument("--strata", type=lambda v: [f.strip() for f in v.split(",") if f.strip()], default=[], metavar="FIELD[,FIELD]")
-    sample.add_argument("--allocation", choices=["proportional", "equal"], default="proportional")
-    sample.add_argument("--min-per-stratum", type=_positive_int, metavar="K")
-    sample.add_argument("--seed", metavar="TEXT")
-    sample.add_argument("--reserve", type=_non_negative_int, default=0, metavar="K")
+    sample.add_argument("--strata", type=lambda v: [f.strip() for f in v.split(",") if f.strip()], default=[],
+                        metavar="FIELD[,FIELD]",
+                        help=f"stratify by these fields (one of {FIELD_LIST} other than ref, or an extra column); "
+                             "default: not stratified")
+    sample.add_argument("--allocation", choices=["proportional", "equal"], default="proportional",
+                        help="share the sample between strata: proportional (to stratum size, the default) or equal")
+    sample.add_argument("--min-per-stratum", type=_positive_int, metavar="K",
+                        help="at least K files from each stratum (or all of a smaller one)")
+    sample.add_argument("--seed", metavar="TEXT", help="the seed of the draw (default: a new random one, printed)")
+    sample.add_argument("--reserve", type=_non_negative_int, default=DEFAULT_RESERVE, metavar="K",
+                        help=f"keep the next K files of each stratum, in order, as reserves for out-of-scope files "
+                             f"(default {DEFAULT_RESERVE}; 0 keeps none)")
+    sample.add_argument("--redraw", metavar="REASON",
+                        help="draw the sample again, replacing one drawn by mistake: only before any review has "
+                             "started; REASON is recorded in the audit trail")
     sample.set_defaults(handler=_sample)
 
     replace = commands.add_parser("replace", help="replace an out-of-scope sampled file by its stratum's next reserve")
@@ -115,11 +154,16 @@ def _add_demo_command(commands: Any) -> None:
 
 
 def _add_size_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument("--confidence", type=_fraction, required=required, metavar="C", help="e.g. 0.95 or 95")
-    parser.add_argument("--tolerable", type=_fraction, metavar="T", help="tolerable deviation rate, e.g. 0.05")
-    parser.add_argument("--expected", type=_fraction, default=0.0, metavar="E", help="expected deviation rate (default 0)")
-    parser.add_argument("--margin", type=_fraction, metavar="M", help="margin of error, e.g. 0.05")
-    parser.add_argument("--p", type=_fraction, default=0.5, metavar="P", help="expected proportion (default 0.5)")
+    parser.add_argument("--confidence", type=_fraction, required=required, metavar="C",
+                        help="confidence level, e.g. 0.95, 95 or 95%%")
+    parser.add_argument("--tolerable", type=_fraction, metavar="T",
+                        help="tolerable deviation rate for attribute sampling, e.g. 0.05 or 5%%")
+    parser.add_argument("--expected", type=_fraction, default=0.0, metavar="E",
+                        help="expected deviation rate for attribute sampling (default 0)")
+    parser.add_argument("--margin", type=_fraction, metavar="M",
+                        help="margin of error for estimating a proportion, e.g. 0.05 or 5%%")
+    parser.add_argument("--p", type=_fraction, default=0.5, metavar="P",
+                        help="anticipated proportion for --margin (default 0.5, the largest sample)")
 
 
 def _fraction(text: str) -> float:
@@ -150,6 +194,13 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"'{text}' must not be negative")
     return value
+
+
+def _scope_pair(text: str) -> tuple[str, str]:
+    """A --scope value: FIELD=V1,V2,... or ``all`` (every row in the frame)."""
+    if text.strip().casefold() == SCOPE_ALL:
+        return SCOPE_ALL, ""
+    return _pair(text)
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -256,11 +307,36 @@ def _import(args: argparse.Namespace) -> int:
     from audit_app.services import population
     from audit_app.services.audits import open_audit
 
-    scope = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.scope}
+    take_all = any(name == SCOPE_ALL for name, _values in args.scope)
+    scope = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.scope if name != SCOPE_ALL}
+    if take_all and scope:
+        raise UserFacingError("--scope all keeps every row: give it alone, without other --scope values.")
     with open_audit(args.audit) as audit:
         result = population.import_population(audit, args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
-                                              progress=_progress("import"))
+                                              progress=_progress("import"), checklist_scope=not take_all)
     _print_json(result.to_json())
+    if result.excluded and "offence_group" in result.scope:
+        print(f"{result.excluded:,} row(s) imported but kept out of the sampling frame (offence groups other than "
+              f"{', '.join(result.scope['offence_group'])}; --scope all keeps every row)", file=sys.stderr)
+    if args.save_preset:
+        declined = {name: "" for name, column in args.map if not column}  # FIELD= left unmapped on purpose
+        fields = {**declined, **result.mapping}
+        name = population.save_preset(args.save_preset, fields)
+        print(f"saved the column mapping as the preset '{name}' (use it with --preset '{name}')", file=sys.stderr)
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from audit_app.services import population
+
+    presets = population.all_presets()
+    if args.json:
+        _print_json({"presets": presets})
+    else:
+        for name in population.preset_names():
+            built_in = " (built-in)" if name in PRESET_NAMES else ""
+            mapped = ", ".join(f"{field}={column}" for field, column in presets[name].items() if column)
+            print(f"{name}{built_in}\t{mapped}")
     return 0
 
 
@@ -288,7 +364,13 @@ def _sample(args: argparse.Namespace) -> int:
         min_per_stratum=args.min_per_stratum, seed=args.seed, reserve=args.reserve,
     )
     with open_audit(args.audit) as audit:
-        result = sampling.draw_sample(audit, request)
+        warning = sampling.out_of_scope_warning(audit)
+        if warning:
+            print(f"audit-app: warning: {warning}", file=sys.stderr)
+        if args.redraw is not None:
+            result = sampling.redraw_sample(audit, request, args.redraw)
+        else:
+            result = sampling.draw_sample(audit, request)
     _print_json(result.to_json())
     return 0
 

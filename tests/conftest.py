@@ -27,3 +27,11 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def checked_out_checklists(monkeypatch):
+    """The bundled checklists of this tree (an editable install may point at another checkout's)."""
+    from audit_app import paths
+
+    monkeypatch.setattr(paths, "checklists_dir", lambda: ROOT / "checklists")

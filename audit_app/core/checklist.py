@@ -76,6 +76,11 @@ class Checklist:
     def title(self) -> str:
         return self.spec.title
 
+    @property
+    def offence_groups(self) -> tuple[str, ...]:
+        """The offence groups the checklist declares it is for (empty: it does not say)."""
+        return tuple(self.spec.offence_groups)
+
     def scale_of(self, item_id: str) -> Scale:
         return self.scales[self.items[item_id].scale]
 
@@ -131,6 +136,7 @@ class Checklist:
             "title": spec.title,
             "sha256": self.sha256,
             "description": spec.description,
+            "offence_groups": list(spec.offence_groups),
             "policy": spec.policy.model_dump(mode="json"),
             "parameters": [p.model_dump(mode="json") for p in spec.parameters],
             "scales": [s.model_dump(mode="json") for s in spec.scales],
@@ -575,6 +581,9 @@ class _CrossChecker:
         subscores = self._unique("subscores", spec.subscores, "sub-score")
         self._check_scales()
         self._check_parameters()
+        for index, group in enumerate(self.spec.offence_groups):
+            if group in self.spec.offence_groups[:index]:
+                self.problem(("offence_groups", index), f"offence group '{group}' is listed twice")
         symbols = self._profile_symbols()
         derived = self._compile_derived(symbols)
         items, section_of = self._check_sections(scales, subscores)

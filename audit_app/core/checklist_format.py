@@ -35,6 +35,7 @@ Expr = Annotated[str, StringConstraints(min_length=1, max_length=2_000), Field(d
 AnswerMeaning = Literal["met", "partly_met", "not_met", "not_recorded", "not_applicable"]
 ItemKind = Literal["line_of_inquiry", "decision_point", "victim_service", "supervision", "recording"]
 Criticality = Literal["always", "on_known_opportunity", "never"]
+OffenceGroup = Literal["burglary", "robbery", "theft_from_person", "vehicle", "other"]  # core.population's groups
 
 
 class _Model(BaseModel):
@@ -243,6 +244,11 @@ class ChecklistFile(_Model):
     title: Text
     description: str = ""
     effective_from: Annotated[dt.date | None, Field(strict=False, description="ISO date, e.g. 2025-04-01.")] = None
+    offence_groups: list[OffenceGroup] = Field(
+        [],
+        description="The offence groups the checklist is for: a new audit's scope defaults to them (empty: every group).",
+        json_schema_extra={"uniqueItems": True},
+    )
     policy: PolicyBasis
     parameters: list[Parameter] = []
     scales: list[Scale] = Field(min_length=1)

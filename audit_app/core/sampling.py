@@ -24,6 +24,8 @@ from itertools import chain, islice, repeat
 from operator import le
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from audit_app.core.population.fields import group_label
+
 if TYPE_CHECKING:  # annotations only: drawing a sample does not need scipy loaded
     from audit_app.core.statistics import SampleSize
 
@@ -211,6 +213,12 @@ def stratum_key(values: Sequence[str | None]) -> str:
     if not values:
         return ALL
     return STRATUM_JOINER.join(value if value is not None and value.strip() else BLANK for value in values)
+
+
+def stratum_label(key: str) -> str:
+    """A stratum key in words for people: each offence-group code in it by its label
+    (``"theft_from_person / North"`` → ``"Theft from the person / North"``)."""
+    return STRATUM_JOINER.join(group_label(part) for part in key.split(STRATUM_JOINER))
 
 
 @dataclass(frozen=True)
@@ -442,8 +450,8 @@ def method_statement(
     if allocation.disproportionate:
         sentences.append(
             "Because the strata were not sampled in proportion to their size, files had unequal chances of "
-            "selection (n_h/N_h in each stratum), so force-wide figures are weighted back to the strata sizes "
-            "(weight N_h/n_h)."
+            "selection (a stratum's sample divided by its files in the frame), so force-wide figures are weighted "
+            "back to the strata sizes: each reviewed file counts for its stratum's files divided by its sample."
         )
     sentences.append(_size_sentence(basis or SizeBasis.fixed(), allocation.n))
     sentences.append(_ranking_sentence(seed, bool(strata_fields), allocation.n, reserve))
@@ -514,11 +522,12 @@ def _size_sentence(basis: SizeBasis, n: int) -> str:
 
 def _ranking_sentence(seed: str, stratified: bool, n: int, reserve: int) -> str:
     where = " within each stratum" if stratified else ""
-    first = "the first n_h in each stratum were selected" if stratified else f"the first {n:,} were selected"
+    first = ("as many files as each stratum was allocated were selected from its top" if stratified
+             else f"the first {n:,} were selected")
     kept = f" and the next {reserve:,} kept as reserves, in order" if reserve else "; no reserve list was kept"
     return (
         f"Files were ranked{where} by the SHA-256 hash (lowercase hexadecimal, lowest first) of the seed '{seed}', "
-        f"a unit-separator character (U+001F) and the file reference; {first}{kept}."
+        f"the invisible unit-separator character (character code 31) and the file reference; {first}{kept}."
     )
 
 

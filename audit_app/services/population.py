@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -17,6 +19,7 @@ from typing import Any
 
 from audit_app.core import population as pop
 from audit_app.errors import AuditError, PopulationError
+from audit_app.paths import user_data_dir
 from audit_app.services.audits import Audit, default_actor
 from audit_app.store import events
 from audit_app.store import population as population_store
@@ -25,15 +28,84 @@ from audit_app.store import sampling as sampling_store
 Progress = Callable[[int, int], None]
 
 # The offence groups the importer derives (cli.md, "Population fields"), and those a
-# neighbourhood-crime audit covers by default.
-OFFENCE_GROUPS: tuple[str, ...] = (*dict.fromkeys(pop.POLICE_UK_GROUPS.values()), "other")
+# neighbourhood-crime audit covers.
+OFFENCE_GROUPS: tuple[str, ...] = pop.OFFENCE_GROUPS
 NEIGHBOURHOOD_GROUPS: tuple[str, ...] = ("burglary", "robbery", "theft_from_person", "vehicle")
+group_label = pop.group_label  # the one way from a group code to its words
 PREVIEW_ROWS = 10
 BULK_MIN_BYTES = 8 * 1024 * 1024  # a file this large is written with a rollback journal (see import_population)
-PRESET_NAMES: tuple[str, ...] = tuple(sorted(pop.PRESETS))  # the column-mapping presets, by name
+PRESET_NAMES: tuple[str, ...] = tuple(sorted(pop.PRESETS))  # the built-in column-mapping presets, by name
+PRESETS_FILE = "mapping-presets.json"  # the user's saved presets, in the user's data folder
 
 # How a field got its column, in words for the mapping table.
 HOW_TEXT = {pop.HOW_PRESET: "from the preset", pop.HOW_MAP: "chosen by you", pop.HOW_HEADER: "matched by its header"}
+
+
+# -- column-mapping presets: the built-in ones and the user's ------------------------------------
+
+
+def _presets_path() -> Path:
+    return user_data_dir() / PRESETS_FILE
+
+
+def saved_presets() -> dict[str, dict[str, str]]:
+    """The user's saved presets: name → (canonical field → column; "" = left unmapped on purpose).
+
+    Kept in the user's data folder (not in an audit), so the next export from the same system,
+    in the GUI or with ``audit-app import --preset NAME``, is mapped the same way. A file that
+    cannot be read gives no presets rather than an error: the built-in ones still work.
+    """
+    try:
+        data = json.loads(_presets_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    presets = data.get("presets", {}) if isinstance(data, dict) else {}
+    return {str(name): {str(k): str(v) for k, v in fields.items()}
+            for name, fields in presets.items() if isinstance(fields, dict)}
+
+
+def all_presets() -> dict[str, dict[str, str]]:
+    """Every preset by name: the built-in ones, then the user's saved ones."""
+    return {**{name: dict(fields) for name, fields in pop.PRESETS.items()}, **saved_presets()}
+
+
+def preset_names() -> list[str]:
+    """The names ``--preset`` accepts: the built-in presets, then the saved ones, each sorted."""
+    saved = sorted(n for n in saved_presets() if n not in pop.PRESETS)
+    return [*PRESET_NAMES, *saved]
+
+
+def save_preset(name: str, fields: Mapping[str, str]) -> str:
+    """Save a column mapping under ``name`` for the next export from the same system (replacing a
+    saved preset of that name); returns the name as saved.
+
+    :param fields: canonical field → column; "" leaves a field unmapped on purpose.
+    :raises AuditError: for an empty or built-in name, a mapping with no crime reference, or a
+        settings file that cannot be written.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise AuditError("Give the preset a name, such as the system the export comes from.")
+    if len(name) > 60:
+        raise AuditError("A preset name is at most 60 characters.")
+    if name in pop.PRESETS:
+        raise AuditError(f"'{name}' is a built-in preset: choose another name.")
+    unknown = [f for f in fields if f not in pop.CANONICAL_FIELDS]
+    if unknown:
+        raise AuditError(f"'{unknown[0]}' is not a field (the fields are {', '.join(pop.CANONICAL_FIELDS)}).")
+    if not fields.get("ref"):
+        raise AuditError("A preset must say which column holds the crime reference.")
+    presets = saved_presets()
+    presets[name] = {field: fields[field] for field in pop.CANONICAL_FIELDS if field in fields}
+    path = _presets_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps({"presets": presets}, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)  # never a half-written file
+    except OSError as error:
+        raise AuditError(f"Could not save the preset in {path}: {error.strerror or error}.") from None
+    return name
 
 
 # -- a population file, before it is imported -------------------------------------------------
@@ -85,14 +157,16 @@ def preview_population(path: str | Path, preset: str | None = None, mapping: Map
     :param mapping: canonical field → column; ``""`` leaves a field unmapped on purpose.
     :raises PopulationError: when the file cannot be read as a population at all.
     """
+    presets = all_presets()
     try:
-        source = pop.open_population(path, preset=preset, mapping=mapping)
+        source = pop.open_population(path, preset=preset, mapping=mapping, presets=presets, require_ref=False)
         problem = ""
     except PopulationError as error:
         if preset is None and not mapping:
             raise
-        source = pop.open_population(path)  # raises for an unreadable file: nothing to show then
+        source = pop.open_population(path, require_ref=False)  # raises for an unreadable file: nothing to show
         problem = str(error)
+    problem = problem or _no_ref_problem(Path(path).name, source.mapping.fields)
     return PopulationPreview(
         name=Path(path).name, format=source.format, encoding=source.encoding, delimiter=source.delimiter,
         sha256=source.sha256, header=tuple(source.header), rows=source.preview(rows),
@@ -107,11 +181,19 @@ def remap(preview: PopulationPreview, preset: str | None, mapping: Mapping[str, 
     Instant (the file is not read again); a mapping that does not fit is reported in ``problem``.
     """
     try:
-        resolved = pop.resolve_mapping(preview.name, preview.header, preset, mapping)
+        resolved = pop.resolve_mapping(preview.name, preview.header, preset, mapping, presets=all_presets(),
+                                       require_ref=False)
     except PopulationError as error:
         return replace(preview, problem=str(error))
     return replace(preview, fields=dict(resolved.fields), how=dict(resolved.how), extras=tuple(resolved.extras),
-                   problem="")
+                   problem=_no_ref_problem(preview.name, resolved.fields))
+
+
+def _no_ref_problem(name: str, fields: Mapping[str, str]) -> str:
+    if "ref" in fields:
+        return ""
+    return (f"No column of '{name}' was recognised as the crime reference: choose the column that holds it under "
+            "Crime reference (and any other fields you want), then Import.")
 
 
 def months_between(start: dt.date, end: dt.date) -> list[str]:
@@ -155,6 +237,29 @@ def build_scope(fields: Mapping[str, str], groups: Sequence[str], months: Sequen
     return scope
 
 
+def checklist_groups(audit: Audit) -> tuple[str, ...]:
+    """The offence groups the audit's checklist is for (every group when it does not say)."""
+    return audit.checklist.offence_groups or OFFENCE_GROUPS
+
+
+def _with_checklist_scope(audit: Audit, name: str, fields: Mapping[str, str],
+                          scope: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """``scope`` with the checklist's offence groups added, unless it already limits the groups."""
+    out = {key: list(values) for key, values in scope.items()}
+    if any("".join(c for c in key.casefold() if c.isalnum()) == "offencegroup" for key in scope):
+        return out
+    groups = checklist_groups(audit)
+    if set(groups) == set(OFFENCE_GROUPS):
+        return out
+    if "offence" not in fields and "offence_group" not in fields:
+        raise PopulationError(
+            f"'{name}' has no offence column, so the checklist's offence groups "
+            f"({', '.join(groups)}) cannot limit the sampling frame: name the column with --map offence=COLUMN, "
+            "or take every row with --scope all.")
+    out["offence_group"] = list(groups)
+    return out
+
+
 # -- importing --------------------------------------------------------------------------------
 
 
@@ -172,6 +277,7 @@ class ImportResult:
     mapping: dict[str, str]
     mapping_how: dict[str, str]
     extras: list[str]
+    scope: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The keys fixed by the CLI contract, plus the mapping used."""
@@ -188,6 +294,7 @@ class ImportResult:
             "mapping": self.mapping,
             "mapping_how": self.mapping_how,
             "extra_fields": self.extras,
+            "scope": self.scope,
         }
 
 
@@ -214,6 +321,7 @@ def import_population(
     actor: str | None = None,
     progress: Progress | None = None,
     worker_min_bytes: int | None = None,
+    checklist_scope: bool = False,
 ) -> ImportResult:
     """Import a population file: all accepted rows, or nothing.
 
@@ -228,14 +336,22 @@ def import_population(
     :data:`BULK_MIN_BYTES` or more is written with a rollback journal when this connection has the
     audit to itself (``Audit.transaction(bulk=True)``), so that its pages are written once.
 
+    :param preset: a built-in preset or one the user saved (:func:`save_preset`).
     :param worker_min_bytes: files of this size or more are read in a worker process
         (default :data:`pop.worker.WORKER_MIN_BYTES`; 0 always uses one, for tests).
+    :param checklist_scope: unless ``scope`` names the offence groups, keep only the checklist's
+        (:func:`checklist_groups`) in the sampling frame (the CLI's default; ``--scope all`` turns it off).
     :raises AuditError: once the sample is drawn (the frame must not change under it).
-    :raises PopulationError: for an unreadable file or a mapping that does not fit it.
+    :raises PopulationError: for an unreadable file, a mapping that does not fit it, or a file
+        already imported into this audit (same SHA-256).
     """
     if sampling_store.has_plan(audit.db):
         raise AuditError("The sample has already been drawn: importing more files would change the sampling frame.")
-    reader = pop.open_population(source, preset=preset, mapping=mapping, scope=scope)
+    reader = pop.open_population(source, preset=preset, mapping=mapping, presets=all_presets())
+    _refuse_reimport(audit, reader.sha256, Path(source).name)
+    if checklist_scope:
+        scope = _with_checklist_scope(audit, Path(source).name, reader.mapping.fields, scope or {})
+    reader.set_scope(scope or {})
     actor = actor or default_actor()
     counter = _ImportCounter()
     bulk = reader.size_bytes >= BULK_MIN_BYTES
@@ -265,7 +381,7 @@ def import_population(
         result = ImportResult(
             batch_id, Path(source).name, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded,
             counter.imported - counter.excluded, counter.rejections, reader.sha256, dict(reader.mapping.fields),
-            dict(reader.mapping.how), list(reader.mapping.extras),
+            dict(reader.mapping.how), list(reader.mapping.extras), {k: list(v) for k, v in (scope or {}).items()},
         )
         events.append(db, actor, "population.import", "import_batch", batch_id, {
             "source": result.source_name, "sha256": result.sha256, "rows_read": result.rows_read,
@@ -273,6 +389,25 @@ def import_population(
             "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
         })
     return result
+
+
+def _refuse_reimport(audit: Audit, sha256: str, name: str) -> None:
+    """Refuse a file whose bytes were imported before: every row would be rejected as a duplicate."""
+    earlier = next((b for b in population_store.batches(audit.db) if b.sha256 == sha256), None)
+    if earlier is not None:
+        called = f", as '{earlier.source_name}'" if earlier.source_name != name else ""
+        raise PopulationError(
+            f"'{name}' was already imported into this audit on {imported_on(earlier.imported_at)} "
+            f"(batch {earlier.id}{called}): its rows are in already, so nothing was imported.")
+
+
+def imported_on(timestamp: str) -> str:
+    """An import's ISO timestamp as a date in words, e.g. "5 December 2026"."""
+    try:
+        when = dt.datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    return f"{when.day} {when:%B %Y}"
 
 
 def _rebuild_ref_index(units: int, size_bytes: int) -> bool:
@@ -304,6 +439,8 @@ class ImportSummary:
     rejections: list[tuple[int, str, str]]
     sha256: str = ""
     scope: dict[str, list[str]] = field(default_factory=dict)
+    batch: int = 0
+    imported_at: str = ""
 
     @property
     def in_frame(self) -> int:
@@ -314,7 +451,7 @@ class ImportSummary:
         parts = []
         groups = self.scope.get("offence_group")
         if groups:
-            parts.append("an offence group other than " + _or_list([g.replace("_", " ") for g in groups]))
+            parts.append("an offence group other than " + _or_list([_lower_first(group_label(g)) for g in groups]))
         months = self.scope.get("month")
         if months:
             parts.append("a month outside " + (months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"))
@@ -328,7 +465,7 @@ def imports(audit: Audit) -> list[ImportSummary]:
     """Every import into the audit so far, oldest first, with its counts and rejections."""
     return [
         ImportSummary(b.source_name, b.rows_read, b.imported, b.rejected, b.excluded,
-                      population_store.rejections(audit.db, b.id), b.sha256, dict(b.scope))
+                      population_store.rejections(audit.db, b.id), b.sha256, dict(b.scope), b.id, b.imported_at)
         for b in population_store.batches(audit.db)
     ]
 
@@ -367,6 +504,29 @@ def write_rejections_csv(path: str | Path, rejections: Iterable[tuple[int, str, 
     except OSError as error:
         raise AuditError(f"Could not write {path}: {error.strerror or error}.") from None
     return count
+
+
+def out_of_scope_groups(audit: Audit) -> dict[str, int]:
+    """Files in the sampling frame whose offence group the checklist is not for, per group
+    (empty when the frame holds none, or the checklist does not say which groups it is for)."""
+    wanted = set(checklist_groups(audit))
+    return {group: count for group, count in sorted(population_store.frame_group_counts(audit.db).items())
+            if group and group not in wanted}
+
+
+def out_of_scope_warning(counts: Mapping[str, int], checklist_title: str = "the checklist") -> str:
+    """A sentence warning that files outside the checklist's offence groups may be drawn ("" for none)."""
+    if not counts:
+        return ""
+    total = sum(counts.values())
+    listed = "; ".join(f"{_lower_first(group_label(g))}: {n:,}" for g, n in counts.items())
+    return (f"{total:,} {'file' if total == 1 else 'files'} in the sampling frame {'is' if total == 1 else 'are'} in "
+            f"offence groups {checklist_title} is not for ({listed}), and may be drawn. To leave them out, set up "
+            "the audit again with the checklist's scope.")
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _or_list(items: Sequence[str]) -> str:

@@ -11,20 +11,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit_app.core import sampling, statistics
 from audit_app.core.records import Plan
 from audit_app.errors import AuditError
+from audit_app.services import population
 from audit_app.services.audits import Audit, default_actor, sentence
 from audit_app.store import events
 from audit_app.store import population as population_store
 from audit_app.store import sampling as sampling_store
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+DEFAULT_RESERVE = 5  # reserve files kept per stratum unless asked otherwise: out-of-scope files are common
+
 
 @dataclass(frozen=True)
 class SampleRequest:
-    """How to draw the sample: exactly one of a fixed size, attribute, or margin-of-error design."""
+    """How to draw the sample: exactly one of a fixed size, attribute, or margin-of-error design.
+
+    :param reserve: files kept in order after each stratum's sample, to replace a sampled file that
+        turns out to be out of scope (default :data:`DEFAULT_RESERVE`).
+    """
 
     size: int | None = None
     confidence: float | None = None
@@ -36,7 +47,7 @@ class SampleRequest:
     allocation: str = "proportional"
     min_per_stratum: int | None = None
     seed: str | None = None
-    reserve: int = 0
+    reserve: int = DEFAULT_RESERVE
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,7 @@ class StratumRow:
 
     @property
     def probability(self) -> float:
-        """The chance ``n_h / N_h`` that a file of this stratum is drawn."""
+        """The chance that a file of this stratum is drawn: its sample over its files in the frame."""
         return self.sample / self.population
 
 
@@ -228,7 +239,27 @@ def draw_sample(audit: Audit, request: SampleRequest, actor: str | None = None) 
     drawn = sample(audit)
     if drawn is not None:
         raise AuditError(f"The sample has already been drawn (seed '{drawn.plan.seed}'); "
-                         "replace out-of-scope files with their reserves instead.")
+                         "replace out-of-scope files with their reserves instead, or draw it again "
+                         "(with a reason) if no review has started.")
+    return _draw(audit, request, actor)
+
+
+def redraw_sample(audit: Audit, request: SampleRequest, reason: str, actor: str | None = None) -> SampleResult:
+    """Draw the sample again, before any review starts: for a sample drawn by mistake.
+
+    The old sample is removed and the new one recorded in one transaction; the audit trail
+    keeps both draws and the redraw with its reason, and ``verify`` re-derives the new one.
+
+    :raises AuditError: with no reason, no sample yet, or once a review has started.
+    """
+    if not reason.strip():
+        raise AuditError("Give the reason the sample is drawn again; it is recorded in the audit trail.")
+    if sample(audit) is None:
+        raise AuditError("No sample has been drawn yet: draw it (no reason is needed).")
+    return _draw(audit, request, actor, redraw_reason=reason.strip())
+
+
+def _draw(audit: Audit, request: SampleRequest, actor: str | None, redraw_reason: str = "") -> SampleResult:
     fields = list(request.strata)
     _check_strata_fields(audit, fields)
     units, populations, frame_hash = frame(audit, fields)
@@ -247,6 +278,8 @@ def draw_sample(audit: Audit, request: SampleRequest, actor: str | None = None) 
         for rank, (ref, key) in enumerate(chosen + spare, start=1):
             rows.append((ref, stratum, rank, key, probability, "selected" if rank <= len(chosen) else "reserve"))
     with audit.transaction() as db:
+        if redraw_reason:
+            _clear_for_redraw(db, plan.created_by, redraw_reason)
         sampling_store.save_plan(db, plan)
         sampling_store.save_strata(db, [(k, allocation.populations[k], n) for k, n in allocation.sizes.items()])
         sampling_store.save_sample_units(db, rows)
@@ -258,6 +291,21 @@ def draw_sample(audit: Audit, request: SampleRequest, actor: str | None = None) 
     result = sample(audit)
     assert result is not None
     return result
+
+
+def _clear_for_redraw(db: Database, actor: str, reason: str) -> None:
+    """Record the redraw and remove the old sample (inside the draw's transaction)."""
+    started = sampling_store.reviews_started(db)
+    if started:
+        raise AuditError(f"The sample cannot be drawn again: {started:,} review(s) or moderation decision(s) are "
+                         "recorded on it. Replace out-of-scope files with their reserves instead.")
+    old = sampling_store.load_plan(db)
+    assert old is not None
+    events.append(db, actor, "sample.redraw", "sampling_plan", 1, {
+        "old_seed": old.seed, "old_size": old.size, "old_frame_sha256": old.frame_sha256,
+        "old_strata_fields": old.strata_fields, "old_drawn_at": old.created_at,
+    }, reason=reason)
+    sampling_store.clear_sample(db)
 
 
 def _plan(request: SampleRequest, size: statistics.SampleSize, allocation: sampling.Allocation, seed: str,
@@ -330,3 +378,9 @@ def replace_unit(audit: Audit, ref: str, reason: str, actor: str | None = None) 
             "ref": ref, "replacement": spare.ref, "stratum": unit.stratum, "replacement_rank": spare.rank,
         }, reason=reason.strip())
     return ref, spare.ref
+
+
+def out_of_scope_warning(audit: Audit) -> str:
+    """A warning when the sampling frame holds files in offence groups the checklist is not for
+    (they may be drawn); "" when it holds none."""
+    return population.out_of_scope_warning(population.out_of_scope_groups(audit), f"'{audit.checklist.title}'")

@@ -71,7 +71,8 @@ def create_audit_file(path: str | Path, checklist: str | Path, title: str, actor
     except OSError as error:
         raise AuditError(f"Could not create the audit file {path}: {error.strerror or error}.") from None
     with audit:
-        return SetupState(Path(path), audit.record.title, checklist_summary(audit), period)
+        return SetupState(Path(path), audit.record.title, checklist_summary(audit), period,
+                          offence_groups=population.checklist_groups(audit))
 
 
 # -- an audit being set up ---------------------------------------------------------------------
@@ -87,6 +88,9 @@ class SetupState:
     :param strata_fields: the fields a sample may be stratified by (mapped canonical fields, then
         extra columns).
     :param sample: the drawn sample, or ``None``.
+    :param offence_groups: the offence groups the checklist is for (every group when it does not say):
+        the scope a population import starts from.
+    :param out_of_scope: files in the sampling frame per offence group the checklist is not for.
     """
 
     path: Path
@@ -97,6 +101,8 @@ class SetupState:
     in_frame: int = 0
     strata_fields: list[str] = field(default_factory=list)
     sample: SampleResult | None = None
+    offence_groups: tuple[str, ...] = population.OFFENCE_GROUPS
+    out_of_scope: dict[str, int] = field(default_factory=dict)
 
 
 def setup_state(audit: Audit) -> SetupState:
@@ -108,7 +114,8 @@ def setup_state(audit: Audit) -> SetupState:
         period = (dt.date.fromisoformat(record.period_start), dt.date.fromisoformat(record.period_end))
     return SetupState(audit.path, record.title, checklist_summary(audit), period, imports,
                       population.in_frame(audit) if imports else 0, population.strata_fields(audit),
-                      sampling.sample(audit))
+                      sampling.sample(audit), population.checklist_groups(audit),
+                      population.out_of_scope_groups(audit) if imports else {})
 
 
 def checklist_summary(audit: Audit) -> str:

@@ -178,6 +178,12 @@ def unit_count(db: Database, in_frame_only: bool = False) -> int:
     return db.execute(f"SELECT count(*) FROM unit{where}").fetchone()[0]
 
 
+def frame_group_counts(db: Database) -> dict[str, int]:
+    """Files in the sampling frame per offence group ("" for an unknown group)."""
+    rows = db.execute("SELECT offence_group, count(*) FROM unit WHERE in_frame = 1 GROUP BY offence_group")
+    return {group: count for group, count in rows.fetchall()}
+
+
 def existing_refs(db: Database) -> set[str]:
     return {row[0] for row in db.execute("SELECT ref FROM unit")}
 

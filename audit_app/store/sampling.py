@@ -96,3 +96,15 @@ def promote_reserve(db: Database, unit_id: int, replaces: int) -> None:
 def has_plan(db: Database) -> bool:
     return db.execute("SELECT count(*) FROM sampling_plan").fetchone()[0] > 0
 
+
+
+def reviews_started(db: Database) -> int:
+    """Reviews begun on sampled files, and moderation decisions recorded (a redraw must find none)."""
+    return db.execute("SELECT (SELECT count(*) FROM review) + (SELECT count(*) FROM agreed)").fetchone()[0]
+
+
+def clear_sample(db: Database) -> None:
+    """Remove the drawn sample (plan, strata, sampled units) so that it can be drawn again."""
+    db.execute("DELETE FROM sample_unit")
+    db.execute("DELETE FROM stratum")
+    db.execute("DELETE FROM sampling_plan")

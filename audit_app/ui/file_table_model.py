@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont
 
+from audit_app.core.sampling import stratum_label
 from audit_app.services import moderation
 from audit_app.services.workspace import REPLACED, STATUS_LABELS, FileGrades, FileSummary
 
@@ -115,7 +116,7 @@ class FileTableModel(QAbstractTableModel):
         if column == self.COL_REF:
             return f.ref
         if column == self.COL_STRATUM:
-            return f.stratum
+            return stratum_label(f.stratum)
         if column == self.COL_OFFENCE:
             return f.offence
         if column == self.COL_AREA:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core.checklist import Checklist
+from audit_app.core.sampling import stratum_label
 from audit_app.services.workspace import Results
 from audit_app.ui.text import heading
 
@@ -100,7 +101,7 @@ class ResultsPage(QWidget):
         strata = sorted(results.grades_by_stratum)
         self.strata_table.setColumnCount(1 + len(labels))
         self.strata_table.setHorizontalHeaderLabels(["Stratum", *labels])
-        self._fill(self.strata_table, [[s, *(str(results.grades_by_stratum[s].get(label, 0)) for label in labels)]
+        self._fill(self.strata_table, [[stratum_label(s), *(str(results.grades_by_stratum[s].get(label, 0)) for label in labels)]
                                        for s in strata])
         rows = []
         for item_id, item in self.checklist.items.items():

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 MAX_RECENT = 10
 ROLES = {"lead": "Lead auditor", "reviewer": "Reviewer"}
@@ -41,6 +41,12 @@ class Position:
     ref: str = ""
     role: str = "primary"
     item: str = ""
+
+
+def documents_folder() -> str:
+    """The user's documents folder (the home folder when there is none)."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return documents if documents and Path(documents).is_dir() else str(Path.home())
 
 
 class UiSettings:
@@ -102,6 +108,21 @@ class UiSettings:
     def set_last_folder(self, path: str | Path) -> None:
         path = Path(path)
         self._settings.setValue("folders/last", str(path if path.is_dir() else path.parent))
+
+    def audit_folder(self) -> str:
+        """Where new audits are saved: the folder last saved to, else the user's documents folder.
+
+        Kept apart from :meth:`last_folder` (where files were last opened from): population exports
+        often sit on shared drives, and an audit file must not land there by default.
+        """
+        saved = str(self._settings.value("folders/audits", "") or "")
+        if saved and Path(saved).is_dir():
+            return saved
+        return documents_folder()
+
+    def set_audit_folder(self, path: str | Path) -> None:
+        path = Path(path)
+        self._settings.setValue("folders/audits", str(path if path.is_dir() else path.parent))
 
     def state(self, key: str) -> QByteArray | None:
         value = self._settings.value(f"state/{key}")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audit_app.core.sampling import stratum_label
 from audit_app.services.workspace import DONE, REPLACED, FileGrades, FileSummary, progress
 from audit_app.ui.file_table_model import STATUS_FILTERS, FileFilterProxy, FileTableModel
 from audit_app.ui.text import heading
@@ -277,7 +278,7 @@ class WorkspacePage(QWidget):
         self.stratum_combo.clear()
         self.stratum_combo.addItem("All strata", "")
         for stratum in sorted({f.stratum for f in files}):
-            self.stratum_combo.addItem(stratum, stratum)
+            self.stratum_combo.addItem(stratum_label(stratum), stratum)
         index = self.stratum_combo.findData(current) if current else 0
         self.stratum_combo.setCurrentIndex(max(index, 0))
         self.stratum_combo.blockSignals(False)

@@ -319,7 +319,8 @@ def test_method_statement_stratified():
     assert "weighted back to the strata sizes" in text  # robbery was raised from 8 to 10
     assert "The sample size, 120, was set by the auditor." in text
     assert "ranked within each stratum by the SHA-256 hash" in text
-    assert "'ab12cd34ef56ab78'" in text and "U+001F" in text
+    assert "'ab12cd34ef56ab78'" in text and "unit-separator character (character code 31)" in text
+    assert "U+001F" not in text and "n_h" not in text and "N_h" not in text  # in words for the reader
     assert "the next 5 kept as reserves" in text
     assert "3f" * 32 in text
     assert text.endswith("anyone can re-derive the sample from the seed, the frame and this rule.")

@@ -52,6 +52,8 @@ def test_a_bulk_import_records_exactly_what_an_ordinary_one_does(tmp_path, monke
     messy = tmp_path / "messy.csv"  # empty, repeated and badly dated refs next to good ones
     messy.write_text("ref,offence,month\nA,Burglary,2025-01\n,Robbery,2025-01\nB,Burglary,31/02/2025\nA,Robbery,2025-01\n"
                      "B,Burglary,2025-01\nC,Burglary,2025-02\n,,\nC,Burglary,2025-03\n", encoding="utf-8")
+    again = tmp_path / "again.csv"  # the same rows, not the same bytes (the very same file is refused)
+    again.write_bytes(POLICE_UK.read_bytes() + b"\n")
     outcome = {}
     for mode, threshold in (("ordinary", ORDINARY), ("bulk", BULK)):
         monkeypatch.setattr(population, "BULK_MIN_BYTES", threshold)
@@ -59,7 +61,7 @@ def test_a_bulk_import_records_exactly_what_an_ordinary_one_does(tmp_path, monke
         with create_audit(path, "neighbourhood-crime", "t") as audit:
             results = [population.import_population(audit, source, worker_min_bytes=worker, **options).to_json()
                        for source, options in ((POLICE_UK, {"preset": "police-uk", "scope": SCOPE}), (messy, {}),
-                                               (POLICE_UK, {"preset": "police-uk"}))]
+                                               (again, {"preset": "police-uk"}))]
         for result in results:
             result.pop("batch")
         outcome[mode] = results, tables(path), index_sql(path), journal_mode(path)

@@ -113,7 +113,8 @@ def test_import_gives_the_known_figures_of_the_real_file(new_audit):
     summary = state.imports[-1]
     assert (summary.rows_read, summary.imported, summary.rejected, summary.excluded, summary.in_frame) == (629, 614, 15, 481, 133)
     assert summary.rejections == result.rejections and state.in_frame == 133
-    assert "offence group other than burglary, robbery, theft from person or vehicle" in summary.exclusion_reason()
+    assert ("offence group other than burglary (residential or business), robbery, theft from the person or "
+            "vehicle offences") in summary.exclusion_reason()
 
 
 def test_state_of_a_new_an_imported_and_a_drawn_audit(new_audit):

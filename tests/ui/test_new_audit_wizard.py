@@ -154,7 +154,8 @@ def test_end_to_end_on_the_real_police_uk_file(qtbot, settings, tmp_path, monkey
     summary = wizard.summary_page
     shown = {key: label.text().split()[0] for key, label in summary.counts.items()}
     assert shown == {"rows_read": "629", "imported": "614", "rejected": "15", "excluded": "481", "in_frame": "133"}
-    assert "other than burglary, robbery, theft from person or vehicle" in summary.counts["excluded"].text()
+    assert ("other than burglary (residential or business), robbery, theft from the person or vehicle offences"
+            in summary.counts["excluded"].text())
     assert summary.rejections_model.rowCount() == 15
     # ... and the command line gives the same on the same file.
     main(["init", str(tmp_path / "cli.audit"), "--checklist", "neighbourhood-crime", "--title", "CLI"])
@@ -256,7 +257,7 @@ def test_the_save_as_dialog_adds_the_suffix_and_remembers_the_folder(qtbot, sett
     wizard = open_wizard(qtbot, settings)
     qtbot.mouseClick(wizard.details_page.choose_button, Qt.MouseButton.LeftButton)
     assert wizard.details_page.path_edit.text() == str(folder / "q1.audit")
-    assert settings.last_folder() == str(folder)
+    assert settings.audit_folder() == str(folder)
 
 
 # -- import: cancel and failures
@@ -328,7 +329,8 @@ def test_the_live_size_equals_the_cli_samplesize_for_the_frame(qtbot, settings, 
     qtbot.waitUntil(lambda: design.isComplete() and design.size_label.text() == f"{cli['n']} of 133 files", timeout=SLOW)
     assert cli["n"] == 99
     rows = [[design.strata_model.data(design.strata_model.index(r, c)) for c in range(3)] for r in range(4)]
-    assert [row[0] for row in rows] == ["burglary", "robbery", "theft_from_person", "vehicle"]
+    assert [row[0] for row in rows] == ["Burglary (residential or business)", "Robbery", "Theft from the person",
+                                        "Vehicle offences"]
     assert sum(int(row[2]) for row in rows) == 99 and sum(int(row[1]) for row in rows) == 133
 
 
@@ -355,7 +357,7 @@ def test_more_strata_fields_are_counted_in_the_background(qtbot, settings, tmp_p
                  if design.strata_list.item(i).data(Qt.ItemDataRole.UserRole) == "month")
     month.setCheckState(Qt.CheckState.Checked)
     qtbot.waitUntil(lambda: design.isComplete() and design.strata() == ["offence_group", "month"], timeout=SLOW)
-    assert design.strata_model.data(design.strata_model.index(0, 0)) == "burglary / 2025-01"
+    assert design.strata_model.data(design.strata_model.index(0, 0)) == "Burglary (residential or business) / 2025-01"
 
 
 # -- resuming and cancelling

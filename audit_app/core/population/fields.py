@@ -28,6 +28,25 @@ PRESETS: dict[str, dict[str, str]] = {
     },
 }
 
+# The offence groups the importer derives, in the order they are shown, with their labels: the one
+# place a group code becomes words. police.uk's "Burglary" covers residential and business
+# burglary alike, so the group says so (the checklist's profile asks which kind).
+OFFENCE_GROUPS = ("burglary", "robbery", "theft_from_person", "vehicle", "other")
+GROUP_LABELS = {
+    "burglary": "Burglary (residential or business)",
+    "robbery": "Robbery",
+    "theft_from_person": "Theft from the person",
+    "vehicle": "Vehicle offences",
+    "other": "Other offences",
+}
+
+
+def group_label(code: str) -> str:
+    """The words for an offence group code (``theft_from_person`` → "Theft from the person");
+    any other text is returned as it is."""
+    return GROUP_LABELS.get(code, code)
+
+
 POLICE_UK_GROUPS = {
     "Burglary": "burglary",
     "Robbery": "robbery",

@@ -52,20 +52,28 @@ def resolve_mapping(
     header: Sequence[str],
     preset: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    *,
+    presets: Mapping[str, Mapping[str, str]] | None = None,
+    require_ref: bool = True,
 ) -> ColumnMapping:
     """Which column feeds which field: the preset, then ``--map``, then header names.
 
     :param name: the file's name, for messages.
     :param mapping: canonical field → column header; an empty column leaves the field unmapped
         (so a wrong header match can be switched off).
+    :param presets: the presets known by name (default :data:`PRESETS`; the services add the
+        user's saved ones). A preset's empty column leaves that field unmapped, as in ``mapping``.
+    :param require_ref: refuse a mapping with no ref column (``False``: a preview, which lets the
+        auditor choose the column).
     :raises PopulationError: for an unknown preset or field, a column the file lacks, a column
         mapped twice, or no ref column at all.
     """
     fields: dict[str, str] = {}
     how: dict[str, str] = {}
+    declined: set[str] = set()
     if preset is not None:
-        _apply_preset(name, header, preset, mapping or {}, fields, how)
-    declined = _apply_map(name, header, mapping or {}, fields, how)
+        declined = _apply_preset(name, header, preset, mapping or {}, fields, how, PRESETS if presets is None else presets)
+    declined |= _apply_map(name, header, mapping or {}, fields, how)
     used = set(fields.values())
     by_name: dict[str, str] = {}
     for column in header:
@@ -79,7 +87,7 @@ def resolve_mapping(
                 fields[field], how[field] = found, HOW_HEADER
                 used.add(found)
                 break
-    if "ref" not in fields:
+    if "ref" not in fields and require_ref:
         raise PopulationError(
             f"'{name}' has no crime reference column (such as 'Crime ID' or 'URN'): name it with "
             f"--map ref=COLUMN; its columns are {_list_columns(header)}."
@@ -90,20 +98,28 @@ def resolve_mapping(
 
 
 def _apply_preset(
-    name: str, header: Sequence[str], preset: str, mapping: Mapping[str, str], fields: dict[str, str], how: dict[str, str]
-) -> None:
-    if preset not in PRESETS:
-        raise PopulationError(f"Unknown preset '{preset}' (known: {', '.join(sorted(PRESETS))}).")
+    name: str, header: Sequence[str], preset: str, mapping: Mapping[str, str], fields: dict[str, str],
+    how: dict[str, str], presets: Mapping[str, Mapping[str, str]],
+) -> set[str]:
+    """Apply a preset; returns the fields it leaves unmapped on purpose (an empty column)."""
+    if preset not in presets:
+        raise PopulationError(f"Unknown preset '{preset}' (known: {', '.join(sorted(presets)) or 'none'}).")
     overridden = {_canonical_field(name, field) for field in mapping}
-    for field, column in PRESETS[preset].items():
+    declined: set[str] = set()
+    for raw_field, column in presets[preset].items():
+        field = _canonical_field(name, raw_field)
         if field in overridden:
             continue  # an explicit --map wins over the preset
+        if not column:
+            declined.add(field)
+            continue
         if column not in header:
             raise PopulationError(
                 f"'{name}' does not fit the '{preset}' preset: it has no '{column}' column "
                 f"(its columns are {_list_columns(header)})."
             )
         fields[field], how[field] = column, HOW_PRESET
+    return declined
 
 
 def _apply_map(

@@ -38,19 +38,23 @@ def open_population(
     preset: str | None = None,
     mapping: Mapping[str, str] | None = None,
     scope: Mapping[str, Sequence[str]] | None = None,
+    presets: Mapping[str, Mapping[str, str]] | None = None,
+    require_ref: bool = True,
 ) -> PopulationSource:
     """Open a population file: scan it, find its header and resolve the mapping and scope.
 
     Nothing is imported yet: iterate :meth:`PopulationSource.read` for the rows.
 
-    :param preset: a key of :data:`PRESETS` (``"police-uk"``).
+    :param preset: a key of ``presets`` (``"police-uk"``).
+    :param presets: the presets known by name (default :data:`PRESETS`).
+    :param require_ref: refuse a file with no ref column (``False`` for a preview).
     :param mapping: ``--map`` pairs, canonical field → column header.
     :param scope: field (canonical or extra column) → allowed values; other rows are out of frame.
     :raises PopulationError: for a file that is not a readable CSV or XLSX population, or a
         mapping or scope that does not fit it.
     """
     path = Path(path)
-    return PopulationSource(path, _scan(path), preset, mapping or {}, scope or {})
+    return PopulationSource(path, _scan(path), preset, mapping or {}, scope or {}, presets, require_ref)
 
 
 class PopulationSource:
@@ -66,7 +70,8 @@ class PopulationSource:
     """
 
     def __init__(
-        self, path: Path, scan: _Scan, preset: str | None, mapping: Mapping[str, str], scope: Mapping[str, Sequence[str]]
+        self, path: Path, scan: _Scan, preset: str | None, mapping: Mapping[str, str], scope: Mapping[str, Sequence[str]],
+        presets: Mapping[str, Mapping[str, str]] | None = None, require_ref: bool = True,
     ):
         """Use :func:`open_population`, which scans the file first."""
         self.path = path
@@ -78,8 +83,15 @@ class PopulationSource:
         self._scan = scan
         self.delimiter = _sniff_file(path, scan.encoding) if scan.format == "csv" else ""
         self.header_row, self.header = self._find_header()
-        self.mapping = resolve_mapping(path.name, self.header, preset, mapping)
-        self._scope = _scope_checks(path.name, scope, self.mapping, self.header)
+        self.mapping = resolve_mapping(path.name, self.header, preset, mapping, presets=presets, require_ref=require_ref)
+        self.set_scope(scope)
+
+    def set_scope(self, scope: Mapping[str, Sequence[str]]) -> None:
+        """Mark rows outside ``scope`` (field → allowed values) as out of frame, from the next read on.
+
+        :raises PopulationError: for a scope that names no field, or a field no column feeds.
+        """
+        self._scope = _scope_checks(self.path.name, scope, self.mapping, self.header)
 
     def _open_records(self) -> _Records:
         if self.format == "xlsx":

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from audit_app.core.sampling import generate_seed
+from audit_app.core.sampling import generate_seed, stratum_label
 from audit_app.errors import AuditError
-from audit_app.services import sampling
+from audit_app.services import population, sampling
 from audit_app.services.sampling import DesignPreview, SampleRequest
 from audit_app.ui.wizard.context import WizardContext
 from audit_app.ui.wizard.widgets import (
@@ -127,7 +127,9 @@ class DesignPage(QWizardPage):
         self.minimum_spin.setAccessibleName("Minimum files per stratum")
         self.reserve_spin = QSpinBox(self)
         self.reserve_spin.setRange(0, 1_000)
-        self.reserve_spin.setValue(2)
+        self.reserve_spin.setValue(sampling.DEFAULT_RESERVE)
+        self.reserve_spin.setToolTip("Files kept in order after each stratum's sample, to replace a sampled file "
+                                     "that turns out to be out of scope")
         self.reserve_spin.setAccessibleName("Reserve files per stratum")
         self.seed_edit = QLineEdit(generate_seed(), self)
         self.seed_edit.setAccessibleName("Seed")
@@ -155,8 +157,11 @@ class DesignPage(QWizardPage):
         self.basis_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.strata_model = RowsTableModel(["Stratum", "In the frame", "Sample", "Reserve", "Chance"])
         self.strata_view = read_only_table(self.strata_model, "Sample per stratum", self, stretch=0)
+        self.strata_view.setWordWrap(True)  # a long stratum name wraps rather than being cut short
         self.message = MessageLabel(self)
+        self.scope_warning = MessageLabel(self)
         column = QVBoxLayout()
+        column.addWidget(self.scope_warning)
         column.addWidget(self.size_label)
         column.addWidget(self.basis_label)
         column.addWidget(buddy_label("Sample per strat&um:", self.strata_view, self))
@@ -181,6 +186,11 @@ class DesignPage(QWizardPage):
         if fields != self._strata_fields:
             self._fill_strata(fields)
         self._populations.clear()  # the frame may have grown since (another import)
+        warning = population.out_of_scope_warning(state.out_of_scope) if state else ""
+        if warning:
+            self.scope_warning.show_problem(warning)
+        else:
+            self.scope_warning.clear()
         self._show_method_rows()
         self._schedule()
 
@@ -300,12 +310,13 @@ class DesignPage(QWizardPage):
         self._preview, self._request, self._stale = preview, request, False
         self.size_label.setText(f"{preview.n:,} of {preview.frame_size:,} files")
         self.basis_label.setText(_basis_text(request, preview))
-        self.strata_model.set_rows([(row.key, row.population, row.sample, row.reserve, f"{row.probability:.1%}")
-                                    for row in preview.strata])
+        self.strata_model.set_rows([(stratum_label(row.key), row.population, row.sample, row.reserve,
+                                     f"{row.probability:.1%}") for row in preview.strata])
         fit_columns(self.strata_view)
         if preview.disproportionate:
             self.message.show_note("The strata are not sampled in proportion to their size, so results for the "
-                                   "whole frame will be weighted by N_h / n_h.")
+                                   "whole frame will be weighted: each reviewed file counts for its stratum's "
+                                   "files in the frame divided by its sample.")
         else:
             self.message.clear()
         self.completeChanged.emit()

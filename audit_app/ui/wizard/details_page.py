@@ -6,10 +6,12 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QLocale
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
+    QDateTimeEdit,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -66,10 +68,13 @@ class DetailsPage(QWizardPage):
         self.registerField("path*", self.path_edit)
 
     def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit(self)
+        edit = TypedDateEdit(self)
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("d MMM yyyy")
+        edit.setDisplayFormat(numeric_date_format(QLocale()))  # digits typed straight through: 01/04/2025
+        edit.setCurrentSection(QDateTimeEdit.Section.DaySection if edit.displayFormat().startswith("d")
+                               else edit.sectionAt(0))
         edit.setAccessibleName(name)
+        edit.setToolTip(f"Type the date ({edit.displayFormat().lower()}), or choose it from the calendar")
         return edit
 
     def _lay_out(self) -> None:
@@ -109,7 +114,7 @@ class DetailsPage(QWizardPage):
 
     def _suggest_path(self) -> None:
         name = re.sub(r"[^a-z0-9]+", "-", self.title_edit.text().lower()).strip("-")[:60] or "audit"
-        self.path_edit.setText(str(Path(self._context.settings.last_folder()) / f"{name}{AUDIT_SUFFIX}"))
+        self.path_edit.setText(str(Path(self._context.settings.audit_folder()) / f"{name}{AUDIT_SUFFIX}"))
 
     def _on_path_edited(self, _text: str) -> None:
         self._path_chosen = True
@@ -121,7 +126,7 @@ class DetailsPage(QWizardPage):
         if chosen:
             self._path_chosen = True
             self.path_edit.setText(str(_with_suffix(Path(chosen))))
-            self._context.settings.set_last_folder(Path(chosen).parent)
+            self._context.settings.set_audit_folder(Path(chosen).parent)
             self.message.clear()
 
     def period(self) -> tuple[dt.date, dt.date] | None:
@@ -134,7 +139,7 @@ class DetailsPage(QWizardPage):
     def path(self) -> Path:
         path = Path(self.path_edit.text().strip()).expanduser()
         if not path.is_absolute():
-            path = Path(self._context.settings.last_folder()) / path
+            path = Path(self._context.settings.audit_folder()) / path
         return _with_suffix(path)
 
     def validatePage(self) -> bool:
@@ -145,7 +150,7 @@ class DetailsPage(QWizardPage):
         self.message.clear()
         path = self.path()
         self.path_edit.setText(str(path))
-        self._context.settings.set_last_folder(path.parent)
+        self._context.settings.set_audit_folder(path.parent)
         self._context.details = AuditDetails(self.title_edit.text().strip(), self.scope_edit.toPlainText().strip(),
                                              self.period(), path)
         return True
@@ -164,6 +169,36 @@ class DetailsPage(QWizardPage):
         if period and period[1] < period[0]:
             return f"The period ends ({period[1]:%d %b %Y}) before it starts ({period[0]:%d %b %Y})."
         return ""
+
+
+class TypedDateEdit(QDateEdit):
+    """A date edit that takes a date typed straight through, with or without separators.
+
+    Qt moves on to the next section once one is full ("01" → the month), so the separator typed
+    next would skip the month as well: a separator typed at the very start of a section is
+    taken as already done.
+    """
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text = event.text()
+        if text and not text.isdigit() and text.isprintable() and not text.isspace():
+            line = self.lineEdit()
+            at = line.selectionStart() if line.hasSelectedText() else line.cursorPosition()
+            if at > 0 and not line.text()[at - 1].isdigit():
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
+
+def numeric_date_format(locale: QLocale) -> str:
+    """The locale's order of day, month and year as a fixed-width numeric format (``dd/MM/yyyy`` in
+    the UK, ``MM/dd/yyyy`` in the US): every section is typed in full, so digits run straight on."""
+    short = locale.dateFormat(QLocale.FormatType.ShortFormat)
+    order = list(dict.fromkeys(part[0] for part in re.findall(r"d+|M+|y+", short)))
+    if sorted(order) != ["M", "d", "y"]:
+        order = ["d", "M", "y"]
+    separator = next(iter(re.findall(r"[^dMy'\s]", short)), "/")
+    return separator.join({"d": "dd", "M": "MM", "y": "yyyy"}[part] for part in order)
 
 
 def _with_suffix(path: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -42,15 +43,18 @@ from audit_app.ui.wizard.widgets import (
 )
 from audit_app.ui.workers import on_audit
 
-GROUP_LABELS = {
-    "burglary": "Burglar&y (residential)",
-    "robbery": "Robbery (&personal)",
-    "theft_from_person": "&Theft from the person",
-    "vehicle": "&Vehicle offences",
-    "other": "Other offence&s",
-}
+# Each group's label (pop.group_label) with its mnemonic letter on this page.
+GROUP_MNEMONICS = {"burglary": "l", "robbery": "y", "theft_from_person": "t", "vehicle": "v", "other": "s"}
 PRESET_LABELS = {"police-uk": "police.uk street-level crime export (police-uk)"}
 NOT_MAPPED = "(not mapped)"
+
+
+def group_check_text(group: str) -> str:
+    """A group's label with its mnemonic marked: "Burg&lary (residential or business)"."""
+    label = pop.group_label(group)
+    letter = GROUP_MNEMONICS.get(group, "")
+    at = label.lower().find(letter) if letter else -1
+    return label if at < 0 else f"{label[:at]}&{label[at:]}"
 
 
 class PopulationPage(QWizardPage):
@@ -65,6 +69,7 @@ class PopulationPage(QWizardPage):
         self._manual: dict[str, str] = {}  # fields the auditor mapped by hand ("" = left unmapped)
         self._reading = 0  # generation of the preview being read, 0 when none
         self._importing = False
+        self._scope_set = False  # the groups were set from the checklist once; the auditor's choices stand
         self._build_ui()
         self._connect_signals()
 
@@ -98,17 +103,33 @@ class PopulationPage(QWizardPage):
         self.choose_button.setAccessibleName("Choose the population file")
         self.preset_combo = QComboBox(self)
         self.preset_combo.setAccessibleName("Preset")
-        self.preset_combo.addItem("None: match the columns by their names", None)
-        for key in sorted(pop.PRESETS):
-            self.preset_combo.addItem(PRESET_LABELS.get(key, key), key)
+        self._fill_presets()
+        self.save_preset_button = QPushButton("&Keep this mapping as a preset…", self)
+        self.save_preset_button.setAccessibleName("Save the column mapping as a named preset")
+        self.save_preset_button.setToolTip("Saved in your settings, for the next export from the same system "
+                                           "(also usable as audit-app import --preset NAME)")
+        self.save_preset_button.setEnabled(False)
         top = QGridLayout()
         top.addWidget(QLabel("File:", self), 0, 0)
         top.addWidget(self.file_edit, 0, 1)
         top.addWidget(self.choose_button, 0, 2)
         top.addWidget(buddy_label("Pr&eset:", self.preset_combo, self), 1, 0)
-        top.addWidget(self.preset_combo, 1, 1, 1, 2)
+        top.addWidget(self.preset_combo, 1, 1)
+        top.addWidget(self.save_preset_button, 1, 2)
         top.setColumnStretch(1, 1)
         return top
+
+    def _fill_presets(self, current: str | None = None) -> None:
+        """The built-in presets, then the ones the user saved; ``current`` chosen (by name)."""
+        combo = self.preset_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("None: match the columns by their names", None)
+        for name in population.preset_names():
+            label = PRESET_LABELS.get(name) or (name if name in pop.PRESETS else f"{name} (saved)")
+            combo.addItem(label, name)
+        combo.setCurrentIndex(max(0, combo.findData(current)) if current else 0)
+        combo.blockSignals(False)
 
     def _build_mapping(self) -> QGroupBox:
         box = QGroupBox("Columns", self)
@@ -138,15 +159,15 @@ class PopulationPage(QWizardPage):
         layout = QVBoxLayout(box)
         self.group_checks: dict[str, QCheckBox] = {}
         for group in population.OFFENCE_GROUPS:
-            check = QCheckBox(GROUP_LABELS.get(group, group), box)
-            check.setChecked(group in population.NEIGHBOURHOOD_GROUPS)
+            check = QCheckBox(group_check_text(group), box)
+            check.setChecked(True)
             layout.addWidget(check)
             self.group_checks[group] = check
         self.month_check = QCheckBox(box)
         layout.addWidget(self.month_check)
-        note = QLabel("Files outside the scope are imported but not sampled.", box)
-        note.setWordWrap(True)
-        layout.addWidget(note)
+        self.scope_note = QLabel("Files outside the scope are imported but not sampled.", box)
+        self.scope_note.setWordWrap(True)
+        layout.addWidget(self.scope_note)
         layout.addStretch(1)
         return box
 
@@ -166,7 +187,8 @@ class PopulationPage(QWizardPage):
         for name, combo in self.field_combos.items():
             combo.activated.connect(partial(self._on_field_chosen, name))
         for check in self.group_checks.values():
-            check.toggled.connect(self.message.clear)
+            check.toggled.connect(self._on_scope_changed)
+        self.save_preset_button.clicked.connect(self._on_save_preset_clicked)
         self.import_button.clicked.connect(self._on_import_clicked)
 
     def initializePage(self) -> None:
@@ -179,6 +201,15 @@ class PopulationPage(QWizardPage):
             self.month_check.setChecked(False)
             self.month_check.setEnabled(False)
         state = self._context.state
+        if state is not None and not self._scope_set:
+            self._scope_set = True
+            for group, check in self.group_checks.items():
+                check.setChecked(group in state.offence_groups)
+            if set(state.offence_groups) != set(population.OFFENCE_GROUPS):
+                labels = [pop.group_label(g).lower() for g in state.offence_groups]
+                groups = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+                self.scope_note.setText(f"The checklist is for: {groups}. Files outside the scope are imported "
+                                        "but not sampled.")
         if state is not None and state.imports and not self._file:
             self.message.show_note(f"{len(state.imports)} file(s) imported so far; {state.in_frame:,} in the "
                                    "sampling frame. Import another file, or go on.")
@@ -235,6 +266,9 @@ class PopulationPage(QWizardPage):
     def _remap(self) -> None:
         assert self._base is not None
         preview = population.remap(self._base, self.preset_combo.currentData(), self._manual)
+        earlier = self._earlier_import(preview.sha256)
+        if earlier and not preview.problem:
+            preview = replace(preview, problem=earlier)
         self._preview = preview
         self._show_mapping(preview)
         self._show_rows(preview)
@@ -244,6 +278,42 @@ class PopulationPage(QWizardPage):
             self.message.show_note(f"{preview.name}: {_format_text(preview)}, {len(preview.header)} columns. "
                                    "Check the columns, then Import.")
         self._update_import_button()
+
+    def _earlier_import(self, sha256: str) -> str:
+        """Why this file cannot be imported again ("" when it was not imported before)."""
+        state = self._context.state
+        earlier = next((i for i in state.imports if i.sha256 == sha256), None) if state else None
+        if earlier is None:
+            return ""
+        called = f", as {earlier.source_name}" if self._file is None or earlier.source_name != self._file.name else ""
+        return (f"This file was already imported on {population.imported_on(earlier.imported_at)} (batch "
+                f"{earlier.batch}{called}): its rows are in the audit already. Choose another file, or go on.")
+
+    def _on_scope_changed(self) -> None:
+        if self._preview is not None and not self._preview.problem:
+            self.message.clear()
+
+    def _on_save_preset_clicked(self) -> None:
+        if self._preview is None or self._preview.problem:
+            return
+        current = self.preset_combo.currentData()
+        suggested = current if current and current not in pop.PRESETS else ""
+        name, ok = QInputDialog.getText(self, "Keep this mapping as a preset",
+                                        "Name the preset after the system the export comes from (it is kept in "
+                                        "your settings, for the next export):", QLineEdit.EchoMode.Normal, suggested)
+        if not ok:
+            return
+        declined = {field: "" for field, column in self._manual.items() if not column}
+        try:
+            saved = population.save_preset(name, {**declined, **self._preview.fields})
+        except AuditError as error:
+            self.message.show_problem(str(error))
+            return
+        self._manual = {}
+        self._fill_presets(saved)
+        self._remap()
+        self.message.show_note(f"The column mapping is saved as the preset '{saved}': choose it for the next export "
+                               f"from this system, or use audit-app import --preset \"{saved}\".")
 
     def _show_mapping(self, preview: PopulationPreview) -> None:
         for name, combo in self.field_combos.items():
@@ -259,13 +329,16 @@ class PopulationPage(QWizardPage):
 
     def _show_rows(self, preview: PopulationPreview) -> None:
         feeds = {column: name for name, column in preview.fields.items()}
-        headings = [f"{column}\n→ {feeds[column]}" if column in feeds else f"{column}\n(extra)" for column in preview.header]
+        headings = [f"{column}\n→ {FIELD_LABELS[feeds[column]]}" if column in feeds else f"{column}\n(extra)"
+                    for column in preview.header]
         self.preview_model.set_rows(preview.rows, headings)
         fit_columns(self.preview_view, 24)
 
     def _update_import_button(self) -> None:
         ready = self._preview is not None and not self._preview.problem and not self._reading and not self._importing
         self.import_button.setEnabled(ready)
+        mapped = self._preview is not None and "ref" in self._preview.fields and not self._reading
+        self.save_preset_button.setEnabled(mapped and not self._importing)
 
     # -- the import
 
@@ -285,8 +358,6 @@ class PopulationPage(QWizardPage):
         except AuditError as error:
             self.message.show_problem(str(error))
             return
-        if not self._confirm_not_imported_before():
-            return
         assert self._context.audit_path is not None
         function = on_audit(self._context.audit_path, _import_then_state, self._file, progress=True,
                             preset=self.preset_combo.currentData(), mapping=dict(self._manual), scope=scope,
@@ -301,18 +372,6 @@ class PopulationPage(QWizardPage):
         task.failed.connect(self._on_import_failed)
         task.cancelled.connect(self._on_import_cancelled)
         self.import_task = task  # tests reach its dialog to press Cancel
-
-    def _confirm_not_imported_before(self) -> bool:
-        assert self._preview is not None and self._context.state is not None
-        earlier = [i for i in self._context.state.imports if i.sha256 == self._preview.sha256]
-        if not earlier:
-            return True
-        answer = QMessageBox.question(
-            self, "Import the same file again?",
-            f"This file ({earlier[0].source_name}) has already been imported into this audit. Importing it again "
-            "rejects every row as a duplicate. Import it anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
 
     def _on_imported(self, outcome: tuple[ImportResult, SetupState]) -> None:
         result, state = outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
 from audit_app.services import audits, setup
@@ -108,6 +108,20 @@ class NewAuditWizard(QWizard):
                 f"The unfinished audit is kept, with everything done so far, at:\n\n{state.path}\n\n"
                 f"Open it again to carry on from {self.next_step()}.")
         super().reject()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc asks before it cancels: pressed in a field, it is often meant for the field alone."""
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            event.accept()
+            answer = QMessageBox.question(
+                self, "Stop setting up the audit?",
+                "Esc closes the new-audit wizard. Stop setting up the audit now? (An audit file already "
+                "created is kept, and can be opened to carry on.)",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer == QMessageBox.StandardButton.Yes:
+                self.reject()
+            return
+        super().keyPressEvent(event)
 
     def _on_finished(self, _result: int) -> None:
         self._context.settings.set_state(GEOMETRY_KEY, self.saveGeometry())
