@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QMessageBox
 from review_data import APPLICABLE, PROFILE
 
@@ -15,7 +16,7 @@ from audit_app.core import workstation
 from audit_app.core.records import Answer
 from audit_app.services import moderation, sampling, workspace
 from audit_app.services.audits import open_audit
-from audit_app.services.reviews import ensure_reviewer, review_result, review_state, sign_off
+from audit_app.services.reviews import ensure_reviewer, review_result, review_state, reviewers, sign_off
 from audit_app.services.verification import verify
 from audit_app.ui import dialogs
 from audit_app.ui.session import AuditInUseError, AuditSession
@@ -368,13 +369,17 @@ def test_first_use_asks_who_is_working_and_records_it(qtbot, ui_settings, audit_
     assert window.identity is None
     assert window.open_audit_file(str(audit_path))  # asks first
     assert ui_settings.identity().display == "Pat Auditor (4521)"
-    assert window.session.reviewer.display == "Pat Auditor (4521)" and window.session.is_lead
+    # the lead role picked in the dialog is only a request: Lee created this audit and is its lead
+    assert window.session.reviewer.display == "Pat Auditor (4521)" and not window.session.is_lead
     window.close_audit()
     with open_audit(audit_path) as audit:
         from audit_app.store import events
 
         added = [e for e in events.iterate(audit.db, "reviewer")]
-        assert added[-1].detail == {"name": "Pat Auditor", "staff_number": "4521", "role": "lead"}
+        account = workstation.current()
+        assert added[-1].detail == {"name": "Pat Auditor", "staff_number": "4521", "role": "reviewer",
+                                    "os_account": account.user, "host": account.host}
+        assert (added[-1].os_account, added[-1].host) == (account.user, account.host)
 
 
 def test_replacing_an_out_of_scope_file_needs_a_reason(qtbot, make_window, audit_path, monkeypatch):
@@ -540,3 +545,30 @@ def test_history_dates_are_in_the_locales_words_with_the_computer_account(qtbot,
     today = dt.datetime.now()
     assert f"{today.day} {today:%B %Y}" in when and "T" not in when and today.strftime("%A") in when
     assert model.item(0, 6).text() == "ann on PC-ANN"
+
+
+def test_a_lead_names_another_lead_from_the_people_menu(qtbot, make_window, audit_path, monkeypatch):
+    with open_audit(audit_path) as audit:
+        ensure_reviewer(audit, BOB.name, BOB.staff_number)
+    infos = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: infos.append(text))
+    window = make_window(ANN)  # a reviewer: the command explains and does nothing
+    window.open_audit_file(str(audit_path))
+    name_lead = next(a for a in window.menuBar().findChildren(QAction) if a.text() == "Name a &lead auditor…")
+    name_lead.trigger()
+    assert infos == ["Only a lead auditor of this audit can name another lead. You work in it as a reviewer."]
+    window.close_audit()
+
+    def choose_bob(dialog):
+        dialog.reviewer_combo.setCurrentIndex(dialog.reviewer_combo.findText(BOB.display))
+        return 1
+
+    monkeypatch.setattr(dialogs.SecondReviewDialog, "exec", choose_bob)
+    window = make_window(LEE)
+    window.open_audit_file(str(audit_path))
+    next(a for a in window.menuBar().findChildren(QAction) if a.text() == "Name a &lead auditor…").trigger()
+    assert window.statusBar().currentMessage() == "Bob Second (102) is now a lead auditor of this audit."
+    with open_audit(audit_path) as audit:
+        roles = {r.name: r.role for r in reviewers(audit)}
+        assert roles == {"Ann Reviewer": "reviewer", "Bob Second": "lead", "Lee Lead": "lead"}
+        assert verify(audit).ok
