@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDateTime, QLocale, Qt, QTimeZone
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -144,6 +144,10 @@ class SignOffDialog(QDialog):
         self.staff_edit.setAccessibleName("Your staff number")
         self.buttons = _lay_out(self, intro, (("Your &staff number", self.staff_edit),))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign off")
+        bold = intro.font()
+        bold.setBold(True)  # a file reference does not wrap: the dialog is at least as wide as it
+        needed = QFontMetrics(bold).horizontalAdvance(ref) + 2 * self.fontMetrics().averageCharWidth() * 3
+        self.setMinimumWidth(max(self.minimumWidth(), needed))
         self.staff_edit.textChanged.connect(self._update_ok)
         self._update_ok()
 

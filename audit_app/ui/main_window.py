@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.session.close()
         self.session = None
+        self.statusBar().clearMessage()  # a message about this audit (or its person) does not outlive it
         self.files, self.grades = [], {}
         self.setWindowTitle("audit-app")
         self.show_start()

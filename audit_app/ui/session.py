@@ -67,8 +67,7 @@ class AuditSession:
     def role_note(self) -> str:
         """Why the role asked for is not the role held ("" when they agree)."""
         if self.identity.role == "lead" and not self.is_lead:
-            return ("You asked for the lead auditor role, but the audit names its leads: its creator is one, and a lead "
-                    "names others (People ▸ Name a lead auditor…). Until then you work as a reviewer.")
+            return "You asked for the lead auditor role: a lead of this audit must name you first."
         return ""
 
     @property
