@@ -3,8 +3,8 @@
 Checks, in order: SQLite's ``integrity_check``; the event chain (every entry's hash, links and
 sequence); that replaying the trail gives exactly the current reviews, profile values and answers;
 that the reviewers' roles and computer accounts are what the trail's nominations give (a lead is
-the audit's creator or named by a lead, and only a lead signs off); and that the recorded sample
-re-derives from its seed and frame.
+the audit's creator or named by a lead, and only a lead signs off or records an agreed answer); and
+that the recorded sample re-derives from its seed and frame.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def _people_differences(audit: Audit) -> list[str]:
     roles: dict[int, str] = {}
     accounts: dict[int, str] = {}
     names: dict[int, str] = {}
+    staff: dict[int, str] = {}
     problems = []
     for event in events.iterate(db):
         detail, modern = event.detail, event.os_account is not None
@@ -158,11 +159,12 @@ def _people_differences(audit: Audit) -> list[str]:
             reviewer_id = int(event.entity_id)
             who = f"reviewer {reviewer_id} ({detail.get('name', names.get(reviewer_id, '?'))})"
             if event.action == "reviewer.add":
-                display = f"{detail.get('name')} ({detail.get('staff_number')})" if detail.get("staff_number") else detail.get("name")
+                display = _display(detail.get("name", ""), detail.get("staff_number", ""))
                 creator = detail.get("creator") and "lead" not in roles.values() and (
                     display == audit.record.created_by
                     or audit.record.created_by == f"{detail.get('os_account')} (command line)")
                 names[reviewer_id] = detail.get("name", "")
+                staff[reviewer_id] = detail.get("staff_number", "")
                 roles[reviewer_id] = detail.get("role", "reviewer")
                 accounts[reviewer_id] = detail.get("os_account") or ""
                 if modern and roles[reviewer_id] == "lead" and not creator:
@@ -178,6 +180,11 @@ def _people_differences(audit: Audit) -> list[str]:
                 roles[reviewer_id] = detail.get("new", roles.get(reviewer_id, "reviewer"))
             elif event.action == "reviewer.account":
                 accounts[reviewer_id] = detail.get("new") or ""
+        elif event.action == "moderation.agree" and modern:
+            leads = {_display(names.get(i, ""), staff.get(i, "")) for i, role in roles.items() if role == "lead"}
+            if event.actor not in leads:
+                problems.append(f"people: the agreed answer to {detail.get('target')} of '{event.entity_id}' was recorded "
+                                f"in entry {event.seq} by {event.actor}, who was not a lead auditor of the audit then")
         elif event.action == "review.status" and detail.get("new") == "signed_off" and modern:
             signer = detail.get("signed_off_by", 0)
             if roles.get(signer) != "lead":
@@ -203,6 +210,11 @@ def _people_differences(audit: Audit) -> list[str]:
             problems.append(f"people: {name} works from the computer account '{account}' in the file but the audit "
                             f"trail says '{accounts.get(reviewer_id, '')}'")
     return problems
+
+
+def _display(name: str, staff_number: str) -> str:
+    """How a reviewer is named in the audit trail (as :attr:`Reviewer.display`)."""
+    return f"{name} ({staff_number})" if staff_number else name
 
 
 def _checklist_differences(audit: Audit, report: VerifyReport) -> list[str]:

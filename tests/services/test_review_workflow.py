@@ -384,3 +384,30 @@ def test_every_change_records_the_computer_account_and_host(audit, people):
     history = workspace.file_history(audit, ref)
     assert history[-1].account == "ann.r on PC-ANN"
     assert verify(audit).ok
+
+
+def test_verify_finds_an_agreed_answer_recorded_by_someone_who_was_not_a_lead(audit, people):
+    ref = sampling.sample(audit).selected[0]
+    completed(audit, ref, people["ann"], A1=Answer("P", note="late"))
+    completed(audit, ref, people["bob"], role="second")
+    moderation.record_agreed(audit, ref, "A1", Answer("M", note=NOTE), "Log 2", people["lee"])
+    assert verify(audit).ok
+    # a forged agreement, chained correctly, written under a reviewer's name
+    with audit.transaction() as db:
+        events.append(db, people["ann"].display, "moderation.agree", "sample_unit", ref,
+                      {"target": "A1", "old": None, "new": None, "primary": None, "second": None}, reason="x")
+    problems = verify(audit).problems
+    assert (f"people: the agreed answer to A1 of '{ref}' was recorded in entry {events.count(audit.db)} by Ann Reviewer "
+            "(101), who was not a lead auditor of the audit then") in problems
+
+
+def test_an_audit_created_from_the_command_line_has_as_its_lead_the_first_person_from_its_account(tmp_path):
+    here = workstation.current()
+    with create_audit(tmp_path / "cli.audit", "neighbourhood-crime", "From the command line") as audit:
+        assert audit.record.created_by == f"{here.user} (command line)"
+        assert ensure_reviewer(audit, "Ann Reviewer", "101").role == "reviewer"  # not at this computer: no claim
+        with workstation.simulated(workstation.Account(here.user + "-other", "ELSEWHERE")):
+            assert work_as(audit, "Bob Second", "102").role == "reviewer"
+        assert work_as(audit, "Lee Lead", "900").role == "lead"
+        assert work_as(audit, "Cal Keen", "103").role == "reviewer"  # one creator: the lead is named
+        assert verify(audit).ok
