@@ -145,9 +145,13 @@ def _read_who(path: Path, pid: int | None) -> tuple[str, str]:
 def _in_use_message(path: Path, lock: QLockFile) -> str:
     info = lock.getLockInfo()  # PySide6 gives (pid, hostname, appname), or a falsy value when unreadable
     known = bool(info) and len(info) == 3
-    where = f" on {info[1]} (process {info[0]})" if known and info[1] else ""
     person, user = _read_who(path, int(info[0]) if known else None)
-    by = f" by {person}" + (f" (computer account '{user}')" if user else "") if person else ""
-    first = f"{person} should close it there first" if person else "Close it there first"
-    return (f"{path.name} is already open in audit-app{by}{where}. {first}: two copies working on one "
+    details = ([f"computer account '{user}'"] if user else []) + ([f"process {info[0]}"] if known else [])
+    where = f" on {info[1]}" if known and info[1] else ""
+    said = f" ({', '.join(details)})" if details else ""
+    if person:
+        return (f"{person} has {path.name} open in audit-app{where}{said}. Ask them to close it first: two copies "
+                "working on one audit could confuse reviewers. If that copy has crashed on another computer, you can "
+                "open it anyway.")
+    return (f"{path.name} is already open in audit-app{where}{said}. Close it there first: two copies working on one "
             "audit could confuse reviewers. If that copy has crashed on another computer, you can open it anyway.")

@@ -4,6 +4,7 @@ undo and redo, sign-off and a change after it, a second review and its moderatio
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
@@ -299,9 +300,9 @@ def test_an_audit_open_elsewhere_is_refused_with_a_message_naming_who_has_it(aud
         monkeypatch.setattr(workstation, "_current", workstation.Account("bob", "PC-BOB"))
         with pytest.raises(AuditInUseError) as refused:
             AuditSession.open(audit_path, BOB)
-        assert str(refused.value).startswith(
-            "gui.audit is already open in audit-app by Ann Reviewer (101) (computer account 'ann') on ")
-        assert "Ann Reviewer (101) should close it there first" in str(refused.value)
+        message = str(refused.value)
+        assert message.startswith("Ann Reviewer (101) has gui.audit open in audit-app on ")
+        assert f"(computer account 'ann', process {os.getpid()}). Ask them to close it first" in message
     finally:
         first.close()
     AuditSession.open(audit_path, BOB).close()  # free again once closed
