@@ -8,6 +8,7 @@ scores every review and is meant to run off the GUI thread, on its own connectio
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,11 +279,12 @@ def write_csv(path: str | Path, rows: list[list[str]]) -> None:
 @dataclass(frozen=True)
 class HistoryEntry:
     seq: int
-    at: str
+    at: str  # ISO 8601, UTC: the GUI shows it in the computer's time zone and locale
     actor: str
     role: str  # "primary", "second", or "" for the file itself
     what: str
     reason: str
+    account: str = ""  # the computer account and host that made the change ("" before schema m003)
 
 
 def file_history(audit: Audit, ref: str) -> list[HistoryEntry]:
@@ -299,7 +301,8 @@ def file_history(audit: Audit, ref: str) -> list[HistoryEntry]:
             role = ""
         else:
             continue
-        entries.append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason))
+        account = f"{event.os_account} on {event.host}" if event.os_account and event.host else (event.os_account or "")
+        entries.append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason, account))
     return entries
 
 
@@ -312,7 +315,8 @@ def describe(audit: Audit, event: events.Event) -> str:
     if action == "profile.set":
         field = audit.checklist.fields.get(detail["field"])
         label = field.label if field else detail["field"]
-        return f"Profile, {label}: {_value_text(detail['old'])} → {_value_text(detail['new'])}"
+        kind = field.type if field else ""
+        return f"Profile, {label}: {_value_text(detail['old'], kind)} → {_value_text(detail['new'], kind)}"
     if action == "review.start":
         training = " (training example)" if detail.get("training") else ""
         return f"{detail['role'].capitalize()} review started by {detail['reviewer']}{training}"
@@ -325,7 +329,9 @@ def describe(audit: Audit, event: events.Event) -> str:
         return f"'{detail['ref']}' replaced by reserve '{detail['replacement']}' (stratum {detail['stratum']})"
     if action == "moderation.agree":
         target = detail["target"]
-        shown = _answer_text(detail["new"]) if not target.startswith(moderation.PROFILE_PREFIX) else _value_text(detail["new"])
+        field = audit.checklist.fields.get(target[len(moderation.PROFILE_PREFIX):])
+        kind = field.type if field else ""
+        shown = _answer_text(detail["new"]) if not target.startswith(moderation.PROFILE_PREFIX) else _value_text(detail["new"], kind)
         return f"Agreed {target}: {shown} (primary {_any_text(detail['primary'])}, second {_any_text(detail['second'])})"
     return action
 
@@ -346,8 +352,18 @@ def _answer_text(answer: dict[str, Any] | None) -> str:
     return text
 
 
-def _value_text(value: Any) -> str:
-    return "—" if value is None else str(value)
+def _value_text(value: Any, kind: str = "") -> str:
+    """A stored profile value in words: dates as "12 January 2025", times as "12 January 2025, 14:05"."""
+    if value is None:
+        return "—"
+    if kind in ("date", "datetime") and isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        day = f"{moment.day} {moment:%B %Y}"
+        return f"{day}, {moment:%H:%M}" if kind == "datetime" else day
+    return str(value)
 
 
 def _any_text(value: Any) -> str:

@@ -216,7 +216,8 @@ class ReviewPage(QWidget):
         self.title_label.setToolTip(file.ref)
         self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {file.stratum} · "
                          f"reviewer {review.reviewer.display}")
-        self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
+        self.saved_label.setText("All changes are saved as you make them" if controller.editable
+                                 else f"Read only: {controller.read_only_reason}")
         self._refresh()  # the item list is rebuilt only if another set of items applies
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
         self.select(start)

@@ -183,6 +183,10 @@ class WorkspacePage(QWidget):
             self.table.selectRow(0)
         self._update_buttons()
 
+    def show_lead_actions(self, lead: bool) -> None:
+        """Sign-off is offered only to a lead auditor named in the audit."""
+        self.sign_off_button.setVisible(lead)
+
     def set_grades(self, grades: dict[str, FileGrades]) -> None:
         self.model.set_grades(grades)
         self._longest = self.model.longest_texts()
@@ -351,5 +355,7 @@ class WorkspacePage(QWidget):
         self.open_button.setEnabled(True)
         self.second_button.setEnabled(file.status in DONE)
         self.moderate_button.setEnabled(file.second_status in DONE and file.status in DONE)
-        self.sign_off_button.setEnabled(file.status == "complete" or file.second_status == "complete")
+        # offered only to a lead, and only for a complete review that is not theirs (the service says why otherwise)
+        self.sign_off_button.setEnabled((file.status == "complete" and file.reviewer != self._me)
+                                        or (file.second_status == "complete" and file.second_reviewer != self._me))
         self.replace_button.setEnabled(file.status in ("not_started", "in_progress"))

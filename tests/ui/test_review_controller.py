@@ -141,7 +141,7 @@ def test_a_profile_value_typed_as_text_is_recorded_when_it_parses(qtbot, control
 
 def test_a_refused_change_emits_failed_and_changes_nothing(qtbot, audit, ref, audit_path):
     done = complete_review(audit, ref, ANN)
-    review_service.sign_off(audit, done.id, ensure_reviewer(audit, LEE.name, LEE.staff_number, LEE.role))
+    review_service.sign_off(audit, done.id, ensure_reviewer(audit, LEE.name, LEE.staff_number, LEE.role), LEE.staff_number)
     ann = ensure_reviewer(audit, ANN.name, ANN.staff_number, ANN.role)
     controller = ReviewController(audit, review_state(audit, done.id, ann), ann)
     assert not controller.editable
