@@ -192,18 +192,25 @@ def _prefill_from_population(audit: Audit, db: Any, review_id: int, unit_id: int
     Each is an ordinary ``profile.set`` (so the trail replays to it) whose detail says it came from
     the population; the reviewer sees it marked so, and can change it like any other value.
     """
-    fields = audit.checklist.spec.profile
-    for field_id, value in profile_values.prefill(fields, population_store.unit_values(db, unit_id)).items():
+    for field_id, value in _population_prefill(audit, db, unit_id).items():
         new = profile_values.to_json(audit.checklist.fields[field_id], value)
         store.set_profile_value(db, review_id, field_id, new)
         events.append(db, actor, "profile.set", "review", review_id,
                       {"field": field_id, "old": None, "new": new, "source": PREFILL_SOURCE})
 
 
-def prefilled_fields(audit: Audit, review_id: int) -> set[str]:
-    """The profile fields whose current value is the one prefilled from the population (not changed since)."""
+def _population_prefill(audit: Audit, db: Any, unit_id: int) -> dict[str, Any]:
+    """The profile values (Python values, by field id) the unit's population record settles."""
+    return profile_values.prefill(audit.checklist.spec.profile, population_store.unit_values(db, unit_id))
+
+
+def prefilled_fields(audit: Audit, review: Review) -> set[str]:
+    """The profile fields whose current value is the one prefilled from the population (not changed
+    since); for a review not started yet, the fields its start will prefill."""
+    if not review.id:
+        return set(_population_prefill(audit, audit.db, review.unit_id))
     latest: dict[str, bool] = {}
-    for event in events.iterate(audit.db, "review", str(review_id)):
+    for event in events.iterate(audit.db, "review", str(review.id)):
         if event.action == "profile.set":
             latest[event.detail["field"]] = event.detail.get("source") == PREFILL_SOURCE
     return {field_id for field_id, prefilled in latest.items() if prefilled}
@@ -450,12 +457,13 @@ def unstarted_state(audit: Audit, ref: str, reviewer: Reviewer, role: str = "pri
     if existing is not None:
         raise AuditError(f"The {role} review of '{ref}' has been started by {existing.reviewer.name}.")
     review = Review(0, unit.unit_id, ref, reviewer, role, NOT_STARTED, "", "")
-    return ReviewState(review, {}, {}, {})
+    return ReviewState(review, _population_prefill(audit, audit.db, unit.unit_id), {}, {})
 
 
-def empty_result(audit: Audit) -> ReviewResult:
-    """The result of a review with nothing recorded yet."""
-    return score_stored(audit, {}, {})
+def empty_result(audit: Audit, profile: Mapping[str, Any] | None = None) -> ReviewResult:
+    """The result of a review with no answers yet and ``profile`` (Python values) as its profile:
+    a review not started yet shows what the population settles (see :func:`unstarted_state`)."""
+    return score_review(audit.checklist, dict(profile or {}), {})
 
 
 def discard_draft(audit: Audit, review_id: int, item_id: str) -> None:

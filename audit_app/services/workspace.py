@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from audit_app.core import statistics
+from audit_app.core.sampling import stratum_label
 from audit_app.core.records import Answer
 from audit_app.core.scoring import ReviewResult
 from audit_app.errors import AuditError, UserFacingError
@@ -311,12 +312,13 @@ def describe(audit: Audit, event: events.Event) -> str:
     detail = event.detail
     action = event.action
     if action == "answer.set":
-        return f"{detail['item']}: {_answer_text(detail['old'])} → {_answer_text(detail['new'])}"
+        item = detail["item"]
+        return f"{item}: {_answer_text(audit, item, detail['old'])} → {_answer_text(audit, item, detail['new'])}"
     if action == "profile.set":
         field = audit.checklist.fields.get(detail["field"])
         label = field.label if field else detail["field"]
-        kind = field.type if field else ""
-        return f"Profile, {label}: {_value_text(detail['old'], kind)} → {_value_text(detail['new'], kind)}"
+        source = " (from the population)" if detail.get("source") == "population" else ""
+        return f"Profile, {label}: {_value_text(detail['old'], field)} → {_value_text(detail['new'], field)}{source}"
     if action == "review.start":
         training = " (training example)" if detail.get("training") else ""
         return f"{detail['role'].capitalize()} review started by {detail['reviewer']}{training}"
@@ -326,20 +328,24 @@ def describe(audit: Audit, event: events.Event) -> str:
             text += " (changed after sign-off: the sign-off is void until signed again)"
         return text
     if action == "sample.replace":
-        return f"'{detail['ref']}' replaced by reserve '{detail['replacement']}' (stratum {detail['stratum']})"
+        return f"'{detail['ref']}' replaced by reserve '{detail['replacement']}' (stratum {stratum_label(detail['stratum'])})"
     if action == "moderation.agree":
         target = detail["target"]
         field = audit.checklist.fields.get(target[len(moderation.PROFILE_PREFIX):])
-        kind = field.type if field else ""
-        shown = _answer_text(detail["new"]) if not target.startswith(moderation.PROFILE_PREFIX) else _value_text(detail["new"], kind)
-        return f"Agreed {target}: {shown} (primary {_any_text(detail['primary'])}, second {_any_text(detail['second'])})"
+
+        def shown(value: Any) -> str:
+            return _answer_text(audit, target, value) if isinstance(value, dict) else _value_text(value, field)
+
+        return f"Agreed {target}: {shown(detail['new'])} (primary {shown(detail['primary'])}, second {shown(detail['second'])})"
     return action
 
 
-def _answer_text(answer: dict[str, Any] | None) -> str:
+def _answer_text(audit: Audit, item: str, answer: dict[str, Any] | None) -> str:
+    """A stored answer in words: its label (code), flags, note and evidence."""
     if not answer:
         return "—"
-    text = answer["code"]
+    known = audit.checklist.answer(item, answer["code"]) if item in audit.checklist.items else None
+    text = f"{known.label} ({answer['code']})" if known is not None else answer["code"]
     flags = [name for name, on in (("MMO", answer.get("mmo")), ("notable practice", answer.get("notable"))) if on]
     if answer.get("opportunity_known") is not None:
         flags.append("opportunity known" if answer["opportunity_known"] else "opportunity not known")
@@ -352,10 +358,16 @@ def _answer_text(answer: dict[str, Any] | None) -> str:
     return text
 
 
-def _value_text(value: Any, kind: str = "") -> str:
-    """A stored profile value in words: dates as "12 January 2025", times as "12 January 2025, 14:05"."""
+def _value_text(value: Any, field: Any = None) -> str:
+    """A stored profile value in words: a choice by its label, yes/no as Yes/No, dates as
+    "12 January 2025", times as "12 January 2025, 14:05"."""
     if value is None:
         return "—"
+    kind = getattr(field, "type", "")
+    if kind == "choice":
+        return next((choice.label for choice in field.values if choice.value == value), str(value))
+    if kind == "yesno" and isinstance(value, (bool, str)):
+        return {True: "Yes", False: "No", "yes": "Yes", "no": "No", "unknown": "Unknown"}.get(value, str(value))
     if kind in ("date", "datetime") and isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value)
@@ -366,5 +378,3 @@ def _value_text(value: Any, kind: str = "") -> str:
     return str(value)
 
 
-def _any_text(value: Any) -> str:
-    return _answer_text(value) if isinstance(value, dict) else _value_text(value)

@@ -81,7 +81,7 @@ class ReviewController(QObject):
         self.me = me
         self.state = state  # a review not started yet has id 0: its first change starts it (see _started)
         self.result: ReviewResult = (review_service.review_result(audit, state.review.id) if state.review.id
-                                     else review_service.empty_result(audit))
+                                     else review_service.empty_result(audit, state.profile))
         self.file_read_only = False  # the audit file cannot be written (set by whoever opens the review)
         self.undo_stack = QUndoStack(self)
         self._pending: dict[tuple[str, str], str] = {}  # typed text not yet recorded: (item, field) -> text

@@ -501,7 +501,7 @@ class ReviewPage(QWidget):
             missing = {m.target for m in controller.result.missing if m.kind == "profile"}
             self.profile_form.show_values(texts, controller.state.profile, {d: derived.get(d) for d, _ in self.checklist.derived},
                                           controller.editable, missing,
-                                          prefilled=review_service.prefilled_fields(controller.audit, controller.review_id),
+                                          prefilled=review_service.prefilled_fields(controller.audit, controller.state.review),
                                           checks=tuple(m for m in controller.result.missing if m.kind == "check"),
                                           warnings=controller.result.warnings)
             return

@@ -15,6 +15,7 @@ from audit_app.services.reviews import (
     review_state,
     set_profile_value,
     start_review,
+    unstarted_state,
 )
 from audit_app.services.sampling import SampleRequest
 from audit_app.services.verification import verify
@@ -44,7 +45,7 @@ def test_a_review_starts_with_what_the_population_settles(audit):
     ann = ensure_reviewer(audit, "Ann Reviewer", "101")
     theft = start_review(audit, "T1", ann)
     assert review_state(audit, theft.id).profile == {"offence_group": "theft_from_person", "recorded": dt.date(2025, 1, 17)}
-    assert prefilled_fields(audit, theft.id) == {"offence_group", "recorded"}
+    assert prefilled_fields(audit, theft) == {"offence_group", "recorded"}
     logged = [e.detail for e in events.iterate(audit.db, "review", str(theft.id)) if e.action == "profile.set"]
     assert logged == [
         {"field": "offence_group", "old": None, "new": "theft_from_person", "source": "population"},
@@ -68,6 +69,17 @@ def test_a_prefilled_value_changed_by_the_reviewer_is_theirs(audit):
     ann = ensure_reviewer(audit, "Ann Reviewer", "101")
     theft = start_review(audit, "T1", ann)
     set_profile_value(audit, theft.id, "recorded", dt.date(2025, 1, 18))
-    assert prefilled_fields(audit, theft.id) == {"offence_group"}
+    assert prefilled_fields(audit, theft) == {"offence_group"}
     assert review_state(audit, theft.id).profile["recorded"] == dt.date(2025, 1, 18)
     assert verify(audit).ok
+
+
+def test_a_file_not_started_shows_what_its_start_will_prefill_and_records_nothing(audit):
+    ann = ensure_reviewer(audit, "Ann Reviewer", "101")
+    before = events.count(audit.db)
+    state = unstarted_state(audit, "T1", ann)
+    assert state.profile == {"offence_group": "theft_from_person", "recorded": dt.date(2025, 1, 17)}
+    assert prefilled_fields(audit, state.review) == {"offence_group", "recorded"}
+    assert events.count(audit.db) == before
+    started = start_review(audit, "T1", ann)
+    assert review_state(audit, started.id).profile == state.profile

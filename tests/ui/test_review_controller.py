@@ -77,7 +77,7 @@ def test_undo_and_redo_are_ordinary_recorded_changes(qtbot, controller, review, 
     controller.undo_stack.redo()
     controller.undo_stack.redo()
     assert stored(audit_path, review.id).answers["A1"].code == "P"
-    assert trail(audit_path, ref).count("A1: — → M") == 2 and trail(audit_path, ref).count("A1: M → P") == 2
+    assert trail(audit_path, ref).count("A1: — → Met (M)") == 2 and trail(audit_path, ref).count("A1: Met (M) → Partly met (P)") == 2
 
 
 def test_typing_is_kept_as_a_draft_then_recorded_after_flush(qtbot, controller, review, ref, audit_path):

@@ -154,7 +154,8 @@ def test_undo_and_redo_an_answer_and_a_profile_value(qtbot, make_window, audit_p
     with open_audit(audit_path) as audit:  # every step, undo included, is in the audit trail and replays
         assert verify(audit).ok
         history = [e.what for e in workspace.file_history(audit, ref)]
-    assert history.count("A1: — → P") == 2 and "A1: P — “Recorded 30 hours late” → P" in history
+    assert history.count("A1: — → Partly met (P)") == 2
+    assert "A1: Partly met (P) — “Recorded 30 hours late” → Partly met (P)" in history
 
 
 def test_typing_survives_a_crash_and_the_reviewer_lands_where_they_were(qtbot, make_window, audit_path, ui_settings):
@@ -523,7 +524,10 @@ def test_opening_a_file_and_stepping_through_files_starts_no_review(qtbot, make_
         started = [f for f in workspace.overview(audit) if f.primary_id is not None]
         assert [(f.ref, f.status, f.reviewer) for f in started] == [(opened[-1], "in_progress", "Ann Reviewer (101)")]
         history = [e.what for e in workspace.file_history(audit, opened[-1])]
-        assert history[0] == "Primary review started by Ann Reviewer" and len(history) == 3
+        # started once; then what the population settles (marked so), then the two answers, in words
+        assert history[0] == "Primary review started by Ann Reviewer"
+        assert all(line.endswith("(from the population)") for line in history[1:-2])
+        assert history[-2] == "A1: — → Met (M)" and history[-1].endswith(": — → Met (M)")
         assert verify(audit).ok
 
 
