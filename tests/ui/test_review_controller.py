@@ -92,7 +92,7 @@ def test_typing_is_kept_as_a_draft_then_recorded_after_flush(qtbot, controller, 
     held = stored(audit_path, review.id)
     assert held.answers["B2"].note == TYPED and held.drafts == {}
     assert not controller.has_unrecorded_text()
-    assert trail(audit_path, ref).count(f"B2: N → N — “{TYPED}”") == 1  # the typing is one recorded change...
+    assert trail(audit_path, ref).count(f"B2: Not met (N) → Not met (N) — “{TYPED}”") == 1  # the typing is one recorded change...
     controller.undo_stack.undo()  # ...and one undo step
     assert stored(audit_path, review.id).answers["B2"].note == ""
 
