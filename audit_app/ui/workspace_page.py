@@ -271,18 +271,22 @@ class WorkspacePage(QWidget):
         """Column widths survive a model reset (which would set them back to the default), fitted to the table."""
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        for column, width in self.fitted_widths().items():
+        widths = self.fitted_widths()
+        # The last column fills the table when everything fits; otherwise it keeps its own width and
+        # the table scrolls sideways.
+        header.setStretchLastSection(sum(widths.values()) <= self.table.viewport().width())
+        for column, width in widths.items():
             self.table.setColumnWidth(column, width)
         header.blockSignals(False)
 
     def fitted_widths(self) -> dict[int, int]:
-        """The columns' widths shrunk, where they are wider than the table, to fit it without scrolling.
+        """The columns' widths: each cell's text whole, the file reference giving way first.
 
-        A column would like the width of its longest text (a file reference no more than its usual
-        width, other columns up to 36 characters), or the width the user gave it. Each keeps at least
-        its heading's width (headings are never cut); the room above that is shared in proportion to
-        what each column would like. A cell narrower than its text is elided in the middle, its whole
-        text in its tooltip.
+        A column takes the width of its longest text (up to 48 characters; a file reference no more
+        than its usual width), or the width the user gave it, and never less than its heading (with
+        room for the sort arrow). Where that is wider than the table, the file reference (a long
+        hash) is elided in the middle, both ends readable and the whole reference in its tooltip;
+        nothing else is cut: the table scrolls sideways instead.
         """
         metrics = self.table.horizontalHeader().fontMetrics()
         cell = self.table.fontMetrics()
@@ -292,27 +296,19 @@ class WorkspacePage(QWidget):
         wanted = {}
         for column, width in self._widths.items():
             if width == self._initial_widths[column] and column in self._longest:
-                limit = width if column == FileTableModel.COL_REF else max(width, cell.averageCharWidth() * 36)
+                limit = width if column == FileTableModel.COL_REF else max(width, cell.averageCharWidth() * 48)
                 width = min(cell.horizontalAdvance(self._longest[column]) + cell.averageCharWidth() * 2, limit)
             wanted[column] = max(width, heads[column])
-        last = max(metrics.horizontalAdvance(FileTableModel.HEADERS[FileTableModel.COL_MODERATION]) + pad,
+        moderation = FileTableModel.COL_MODERATION  # the last column: it stretches to fill what is left
+        last = max(metrics.horizontalAdvance(FileTableModel.HEADERS[moderation]) + pad,
+                   cell.horizontalAdvance(self._longest.get(moderation, "")) + cell.averageCharWidth() * 2,
                    self.table.horizontalHeader().minimumSectionSize(), self.table.horizontalHeader().defaultSectionSize())
-        available = self.table.viewport().width() - last
-        over = sum(wanted.values()) - available
-        # A width the user chose is kept; the others give way.
-        slack = {column: 0 if self._widths[column] != self._initial_widths[column] else wanted[column] - heads[column]
-                 for column in wanted}
+        over = sum(wanted.values()) - (self.table.viewport().width() - last)
         ref = FileTableModel.COL_REF
-        if over > 0 and slack[ref]:
-            # The file reference gives way first: its middle is elided, both ends stay readable.
-            given = min(over, max(0, wanted[ref] - max(heads[ref], cell.averageCharWidth() * 14)))
-            wanted[ref] -= given
-            slack[ref] = 0
-            over -= given
-        if over <= 0 or not sum(slack.values()):
-            return wanted
-        share = min(1.0, over / sum(slack.values()))
-        return {column: wanted[column] - int(slack[column] * share + 0.999) for column in wanted}
+        if over > 0 and self._widths[ref] == self._initial_widths[ref]:
+            wanted[ref] -= min(over, max(0, wanted[ref] - max(heads[ref], cell.averageCharWidth() * 14)))
+        wanted[moderation] = last
+        return wanted
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
