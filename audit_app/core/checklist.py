@@ -23,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from audit_app.core import expressions as ex
-from audit_app.core.checklist_format import ChecklistFile, Item, ProfileField, Scale, ScaleAnswer, Section
+from audit_app.core.checklist_format import Check, ChecklistFile, Item, ProfileField, Scale, ScaleAnswer, Section
 from audit_app.errors import ChecklistError, Problem
 
 MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
@@ -67,6 +67,8 @@ class Checklist:
     scales: Mapping[str, Scale] = field(repr=False)
     fields: Mapping[str, ProfileField] = field(repr=False)
     document: str = field(default="", repr=False)  # the validated content as canonical JSON (see checklist_from_document)
+    field_applies: Mapping[str, ex.Expression | None] = field(default_factory=dict, repr=False)  # profile applies_when
+    checks: tuple[tuple[Check, ex.Expression], ...] = field(default=(), repr=False)
 
     @property
     def id(self) -> str:
@@ -136,10 +138,27 @@ class Checklist:
         values.update(overrides or {})
         return values
 
+    def field_applicability(self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None = None) -> dict[str, bool | None]:
+        """Whether each profile question applies given the answers before it (``None``: not decided yet)."""
+        return self._profile_environment(profile, parameters)[1]
+
+    def _profile_environment(self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None) -> tuple[dict[str, Any], dict[str, bool | None]]:
+        env: dict[str, Any] = dict(self.parameter_values(parameters))
+        applies: dict[str, bool | None] = {}
+        for profile_field in self.spec.profile:
+            condition = self.field_applies.get(profile_field.id)
+            applies[profile_field.id] = True if condition is None else condition.evaluate(env)
+            if applies[profile_field.id] is False:
+                # A question that does not apply: its value is ignored (kept, not used); yes/no counts as "no".
+                env[profile_field.id] = "no" if profile_field.type == "yesno" else None
+            else:
+                env[profile_field.id] = profile.get(profile_field.id)
+        return env, applies
+
     def environment(self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None = None) -> dict[str, Any]:
-        """The names expressions see: recorded profile values, parameters, then derived values in order."""
-        env: dict[str, Any] = {k: v for k, v in profile.items() if k in self.fields}
-        env.update(self.parameter_values(parameters))
+        """The names expressions see: recorded profile values (those of questions that do not apply are
+        ignored, a yes/no one counting as "no"), parameters, then derived values in order."""
+        env = self._profile_environment(profile, parameters)[0]
         for derived_id, expression in self.derived:
             env[derived_id] = expression.evaluate(env)
         return env
@@ -165,6 +184,7 @@ class Checklist:
             "subscores": [s.model_dump(mode="json") for s in spec.subscores],
             "profile": [_profile_json(f) for f in spec.profile],
             "derived": [d.model_dump(mode="json") for d in spec.derived],
+            "checks": [c.model_dump(mode="json") for c in spec.checks],
             "sections": [
                 {
                     "id": section.id,
@@ -208,6 +228,8 @@ def _format_number(value: Any) -> str:
 
 def _profile_json(profile_field: ProfileField) -> dict[str, Any]:
     out: dict[str, Any] = {"id": profile_field.id, "type": profile_field.type, "label": profile_field.label}
+    if profile_field.applies_when is not None:
+        out["applies_when"] = profile_field.applies_when
     if profile_field.type == "choice":
         out["values"] = [v.value for v in profile_field.values]
     elif profile_field.type == "yesno":
@@ -607,7 +629,9 @@ class _CrossChecker:
             if group in self.spec.offence_groups[:index]:
                 self.problem(("offence_groups", index), f"offence group '{group}' is listed twice")
         symbols = self._profile_symbols()
+        field_applies = self._compile_field_applies(symbols)
         derived = self._compile_derived(symbols)
+        checks = self._compile_checks(symbols)
         items, section_of = self._check_sections(scales, subscores)
         applies, critical_when = self._compile_items(symbols)
         caps, moderation = self._check_grading()
@@ -630,6 +654,8 @@ class _CrossChecker:
             scales=scales,
             fields={f.id: f for f in spec.profile},
             document=json.dumps(self.loader.plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            field_applies=field_applies,
+            checks=tuple(checks),
         )
 
     def _unique(self, where: str, things: Iterable[Any], noun: str, attribute: str = "id") -> dict[Any, Any]:
@@ -757,6 +783,49 @@ class _CrossChecker:
         except ex.ExpressionError as exc:
             self.problem(path, f"{self.loader.describe(path)}: {exc.message}", offset=exc.offset)
             return None
+
+    def _compile_field_applies(self, symbols: Mapping[str, ex.ValueType]) -> dict[str, ex.Expression | None]:
+        """Each profile field's ``applies_when``, over the parameters and the fields defined before it."""
+        compiled: dict[str, ex.Expression | None] = {}
+        parameters = {p.id for p in self.spec.parameters}
+        before: dict[str, ex.ValueType] = {name: kind for name, kind in symbols.items() if name in parameters}
+        for index, profile_field in enumerate(self.spec.profile):
+            if profile_field.applies_when is not None:
+                path: Path_ = ("profile", index, "applies_when")
+                text = profile_field.applies_when
+                later = self._later_name(text, before, symbols)
+                if later is not None:
+                    name, offset = later
+                    self.problem(path, f"{self.loader.describe(path)}: '{name}' is not defined before this field "
+                                       "(applies_when may use only the fields above it and parameters)", offset=offset)
+                else:
+                    compiled[profile_field.id] = self._compile(path, text, before)
+            else:
+                compiled[profile_field.id] = None
+            if profile_field.id in symbols:
+                before[profile_field.id] = symbols[profile_field.id]
+        return compiled
+
+    @staticmethod
+    def _later_name(text: str, before: Mapping[str, ex.ValueType], symbols: Mapping[str, ex.ValueType]) -> tuple[str, int] | None:
+        """A field that ``text`` uses that exists but is not defined before (with its offset), if any."""
+        try:
+            expression = ex.compile_expression(text, symbols)
+        except ex.ExpressionError:
+            return None  # reported by the real compilation, against the fields before
+        for name in sorted(expression.names - set(before)):
+            match = re.search(rf"\b{re.escape(name)}\b", text)
+            return name, match.start() if match else 0
+        return None
+
+    def _compile_checks(self, symbols: Mapping[str, ex.ValueType]) -> list[tuple[Check, ex.Expression]]:
+        compiled = []
+        self._unique("checks", self.spec.checks, "check")
+        for index, check in enumerate(self.spec.checks):
+            expression = self._compile(("checks", index, "expression"), check.expression, symbols)
+            if expression is not None:
+                compiled.append((check, expression))
+        return compiled
 
     def _compile_derived(self, symbols: dict[str, ex.ValueType]) -> list[tuple[str, ex.Expression]]:
         compiled = []

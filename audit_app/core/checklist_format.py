@@ -70,11 +70,24 @@ class _FieldBase(_Model):
     group: str = Field("", description="Heading under which the review page shows the field.")
     help: str = ""
     required: bool = Field(True, description="The review is incomplete until this field is recorded.")
+    applies_when: Expr | None = Field(
+        None,
+        description="The question is asked only when this is true (an expression over the fields defined before it and "
+        "the parameters); null = always. A field that does not apply is not required and its value is ignored "
+        "(a yes/no field counts as 'no').",
+    )
 
 
 class ChoiceValue(_Model):
     value: Annotated[str, StringConstraints(min_length=1, max_length=200)] | int
     label: Text
+    population: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        [], description="Population values (an offence name or group, compared in lower case) that mean this value; "
+        "a review's profile is prefilled with it when exactly one value of the field matches."
+    )
+
+
+PopulationColumn = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class ChoiceField(_FieldBase):
@@ -82,6 +95,10 @@ class ChoiceField(_FieldBase):
 
     type: Literal["choice"]
     values: list[ChoiceValue] = Field(min_length=1)
+    population: list[PopulationColumn] = Field(
+        [], description="Population columns (offence, offence_group, or an extra column's name) whose value, matched "
+        "against the values' `population` lists, prefills the field when a review starts."
+    )
 
 
 class YesNoField(_FieldBase):
@@ -92,6 +109,10 @@ class YesNoField(_FieldBase):
 
 class DateField(_FieldBase):
     type: Literal["date"]
+    population: list[PopulationColumn] = Field(
+        [], description="Population columns (e.g. an extra column 'Recorded date') holding a full date that prefills "
+        "the field when a review starts; a month alone is not a date and is never used."
+    )
 
 
 class DateTimeField(_FieldBase):
@@ -135,6 +156,18 @@ class Parameter(_Model):
     minimum: float | int | None = None
     maximum: float | int | None = None
     help: str = ""
+
+
+class Check(_Model):
+    """A cross-field rule over the profile: ``expression`` must hold once every field it uses is recorded."""
+
+    id: Identifier
+    expression: Expr = Field(description="What must be true, e.g. reported >= occurred_to; it does not fire while "
+                             "any field it uses is unrecorded.")
+    message: Text = Field(description="What the reviewer reads when it is broken.")
+    severity: Literal["error", "warning"] = Field(
+        "error", description="error: the review cannot be completed while it is broken; warning: shown, not blocking."
+    )
 
 
 class Guidance(_Model):
@@ -255,6 +288,7 @@ class ChecklistFile(_Model):
     subscores: list[Subscore] = Field(min_length=1)
     profile: list[ProfileField] = []
     derived: list[DerivedField] = []
+    checks: list[Check] = Field([], description="Cross-field rules over the profile, shown on the form and in what is missing.")
     critical_items_need_note: bool = Field(
         False, description="Every answer on a critical item needs an evidence note, whatever it is."
     )

@@ -218,6 +218,8 @@ def stratum_key(values: Sequence[str | None]) -> str:
 def stratum_label(key: str) -> str:
     """A stratum key in words for people: each offence-group code in it by its label
     (``"theft_from_person / North"`` → ``"Theft from the person / North"``)."""
+    if key == ALL:
+        return "All files (no strata)"
     return STRATUM_JOINER.join(group_label(part) for part in key.split(STRATUM_JOINER))
 
 

@@ -24,16 +24,48 @@ from audit_app.core.records import Answer
 UNGRADABLE = "ungradable"
 FAILING_ALWAYS = ("not_met", "not_recorded")
 
-MissingKind = Literal["profile", "applicability", "answer", "note", "opportunity", "critical_condition"]
+MissingKind = Literal["profile", "applicability", "answer", "note", "opportunity", "critical_condition", "check"]
+
+# How the missing list is grouped for the reviewer, in order: (group, heading).
+MISSING_GROUPS = (("profile", "Profile facts"), ("answer", "Answers"), ("note", "Notes"), ("check", "Cross-field checks"))
+_GROUP_OF: dict[str, str] = {
+    "profile": "profile", "applicability": "profile", "critical_condition": "profile",
+    "answer": "answer", "opportunity": "answer", "note": "note", "check": "check",
+}
 
 
 @dataclass(frozen=True)
 class Missing:
-    """Something that stops a review being complete."""
+    """Something that stops a review being complete (or, for a warning check, something to look at).
+
+    ``target`` is a profile field id (kind "profile"), a check id (kind "check") or an item id;
+    ``fields`` are the profile fields that decide it (what to record, or what a check compares).
+    """
 
     kind: MissingKind
     target: str
     message: str
+    fields: tuple[str, ...] = ()
+
+    @property
+    def group(self) -> str:
+        """profile (facts to record), answer, note or check: see :data:`MISSING_GROUPS`."""
+        return _GROUP_OF[self.kind]
+
+    @property
+    def field(self) -> str | None:
+        """The profile field to go to for this entry, or ``None`` when it is about an item itself."""
+        if self.kind == "profile":
+            return self.target
+        if self.kind == "check" and self.fields:
+            return self.fields[-1]  # the form shows a broken check under the last field it compares
+        return self.fields[0] if self.fields and self.kind in ("applicability", "critical_condition") else None
+
+
+def grouped_missing(missing: tuple[Missing, ...] | list[Missing]) -> list[tuple[str, str, list[Missing]]]:
+    """The entries by group, in :data:`MISSING_GROUPS` order, leaving out empty groups: (group, heading, entries)."""
+    return [(group, heading, entries) for group, heading in MISSING_GROUPS
+            if (entries := [m for m in missing if m.group == group])]
 
 
 @dataclass(frozen=True)
@@ -62,6 +94,7 @@ class ReviewResult:
     show_subgrades: bool
     needs_moderation: bool | None
     missing: tuple[Missing, ...] = field(default=())
+    warnings: tuple[Missing, ...] = field(default=())  # broken checks of severity "warning": shown, not blocking
 
     @property
     def gradable(self) -> bool:
@@ -139,6 +172,7 @@ class _Tally:
             )
         }
         self.missing: list[Missing] = []
+        self.warnings: list[Missing] = []
 
     def add(self, name: str, item_id: str) -> None:
         self.lists[name].append(item_id)
@@ -164,7 +198,10 @@ def score_review(
             raise ValueError("; ".join(problems))
     env = checklist.environment(profile, parameters)
     tally = _Tally(checklist)
-    tally.missing.extend(_missing_profile(checklist, profile))
+    tally.missing.extend(_missing_profile(checklist, profile, parameters))
+    broken = broken_checks(checklist, env)
+    tally.missing.extend(m for m, severity in broken if severity == "error")
+    tally.warnings.extend(m for m, severity in broken if severity == "warning")
     applicability: dict[str, bool | None] = {}
     for item_id in checklist.items:
         applicability[item_id] = _applies(checklist, item_id, env, tally)
@@ -175,12 +212,46 @@ def score_review(
     return _conclude(checklist, applicability, tally)
 
 
-def _missing_profile(checklist: Checklist, profile: Mapping[str, Any]) -> list[Missing]:
+def _missing_profile(checklist: Checklist, profile: Mapping[str, Any], parameters: Mapping[str, float] | None) -> list[Missing]:
+    """Required questions not recorded; a question that does not apply (given earlier answers) is not required."""
+    applies = checklist.field_applicability(profile, parameters)
     return [
-        Missing("profile", f.id, f"Record '{f.label}' in the file profile.")
+        Missing("profile", f.id, f"Record '{f.label}' in the file profile.", (f.id,))
         for f in checklist.spec.profile
-        if f.required and profile.get(f.id) in (None, "")
+        if f.required and applies.get(f.id) is not False and profile.get(f.id) in (None, "")
     ]
+
+
+def broken_checks(checklist: Checklist, env: Mapping[str, Any]) -> list[tuple[Missing, str]]:
+    """The checklist's cross-field checks that are broken, with their severity.
+
+    A check fires only when every field it uses has a value (a question that does not apply has
+    none, except a yes/no one, which counts as "no").
+    """
+    broken: list[tuple[Missing, str]] = []
+    for check, expression in checklist.checks:
+        if expression.unknown_names(env) or expression.evaluate(env) is not False:
+            continue
+        fields = tuple(_field_ids(checklist, sorted(expression.names, key=_order_of(checklist))))
+        broken.append((Missing("check", check.id, check.message, fields), check.severity))
+    return broken
+
+
+def _order_of(checklist: Checklist) -> Any:
+    order = {name: index for index, name in enumerate(checklist.fields)}
+    return lambda name: (order.get(name, len(order)), name)
+
+
+def _field_ids(checklist: Checklist, names: list[str]) -> list[str]:
+    """The recorded fields behind ``names`` (derived values are expanded to their inputs), in order."""
+    derived = dict(checklist.derived)
+    ids: list[str] = []
+    for name in names:
+        if name in derived:
+            ids.extend(_field_ids(checklist, sorted(derived[name].names, key=_order_of(checklist))))
+        elif name in checklist.fields:
+            ids.append(name)
+    return list(dict.fromkeys(ids))
 
 
 def _applies(checklist: Checklist, item_id: str, env: Mapping[str, Any], tally: _Tally) -> bool | None:
@@ -189,8 +260,10 @@ def _applies(checklist: Checklist, item_id: str, env: Mapping[str, Any], tally: 
         return True
     result = expression.evaluate(env)
     if result is None:
-        needed = ", ".join(_field_labels(checklist, expression.unknown_names(env)))
-        tally.missing.append(Missing("applicability", item_id, f"{item_id}: record {needed} to decide whether it applies."))
+        unknown = _field_ids(checklist, sorted(expression.unknown_names(env), key=_order_of(checklist)))
+        needed = ", ".join(_field_labels(checklist, unknown))
+        tally.missing.append(Missing("applicability", item_id, f"{item_id}: record {needed} to decide whether it applies.",
+                                     tuple(unknown)))
     return result
 
 
@@ -250,10 +323,10 @@ def _is_critical_failure(
     condition = checklist.critical_when[item_id]
     applies = True if condition is None else condition.evaluate(env)
     if applies is None:
-        needed = ", ".join(_field_labels(checklist, condition.unknown_names(env))) if condition else ""
-        tally.missing.append(
-            Missing("critical_condition", item_id, f"{item_id}: record {needed} to decide whether this Not met is critical.")
-        )
+        unknown = _field_ids(checklist, sorted(condition.unknown_names(env), key=_order_of(checklist))) if condition else []
+        needed = ", ".join(_field_labels(checklist, unknown))
+        tally.missing.append(Missing("critical_condition", item_id,
+                                     f"{item_id}: record {needed} to decide whether this Not met is critical.", tuple(unknown)))
         return False
     if not applies:
         return False
@@ -300,6 +373,7 @@ def _conclude(checklist: Checklist, applicability: dict[str, bool | None], tally
         show_subgrades=_subgrades_apart(checklist, subgrades),
         needs_moderation=None,
         missing=tuple(tally.missing),
+        warnings=tuple(tally.warnings),
     )
     metrics = draft.metrics()
     grade, label, caps = _final_grade(checklist, base, reasons, metrics)

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from audit_app.core import profile as profile_values
+from audit_app.core import workstation
 from audit_app.core.records import REVIEW_ROLES, ROLES, Answer, Review, Reviewer
 from audit_app.core.scoring import ReviewResult, answer_problems, score_review
 from audit_app.errors import AuditError
 from audit_app.services.audits import Audit
 from audit_app.store import events
+from audit_app.store import population as population_store
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
 
@@ -27,30 +29,105 @@ _FLAG = {"": None, "yes": True, "y": True, "true": True, "1": True, "no": False,
 
 
 def ensure_reviewer(audit: Audit, name: str, staff_number: str = "", role: str = "reviewer", actor: str | None = None,
-                    *, update_role: bool = False) -> Reviewer:
+                    ) -> Reviewer:
     """The reviewer with this name and staff number, added (and logged) the first time.
 
-    :param update_role: record ``role`` (and log the change) when the reviewer is known with another
-        role; otherwise the known role stands.
+    Roles belong to the audit, not to what a person says: ``role`` is only a request. A new
+    reviewer is a lead auditor only when they are the audit's creator (their name and staff number
+    are what the audit records as ``created_by``) and the audit has no lead yet; anyone else is a
+    reviewer until a lead names them (:func:`name_lead`). A known reviewer's role is never
+    changed here.
+
+    :raises AuditError: without a name, or when the staff number belongs to someone else here.
     """
+    return _ensure_reviewer(audit, name, staff_number, role, actor, None)
+
+
+def work_as(audit: Audit, name: str, staff_number: str = "", role: str = "reviewer") -> Reviewer:
+    """The person at this computer, recorded as a reviewer of the audit with the operating-system
+    account they work from (:func:`audit_app.core.workstation.current`).
+
+    The first time a reviewer works in the audit, their account is recorded (and logged); later
+    the same name and staff number work only from that account, so typing someone else's name and
+    staff number does not make anyone that person. An audit created from the command line (its
+    creator recorded as "<account> (command line)") has, as its creator, the first person to work
+    in it from that account.
+
+    :raises AuditError: when the name and staff number are recorded for another account.
+    """
+    return _ensure_reviewer(audit, name, staff_number, role, None, workstation.current())
+
+
+def _ensure_reviewer(audit: Audit, name: str, staff_number: str, role: str, actor: str | None,
+                     account: workstation.Account | None) -> Reviewer:
     name, staff_number = name.strip(), staff_number.strip()
     if not name:
         raise AuditError("A reviewer needs a name.")
     if role not in ROLES:
         raise AuditError(f"Unknown reviewer role '{role}' (lead or reviewer).")
+    display = f"{name} ({staff_number})" if staff_number else name
     with audit.transaction() as db:
         found = store.find_reviewer(db, name, staff_number)
         if found is not None:
-            if found.role != role and update_role:
-                store.set_reviewer_role(db, found.id, role)
-                events.append(db, actor or found.display, "reviewer.role", "reviewer", found.id,
-                              {"name": name, "staff_number": staff_number, "old": found.role, "new": role})
-                return Reviewer(found.id, found.name, found.staff_number, role)
+            if account is not None:
+                _claim(db, found, account)
             return found
-        reviewer = store.insert_reviewer(db, name, staff_number, role, events.now())
-        events.append(db, actor or name, "reviewer.add", "reviewer", reviewer.id,
-                      {"name": name, "staff_number": staff_number, "role": role})
+        others = [r for r in store.reviewers_with_staff_number(db, staff_number) if staff_number]
+        if others:
+            raise AuditError(f"Staff number {staff_number} is recorded in this audit for {others[0].name}. "
+                             "Enter your own staff number (each person has one).")
+        creator = not store.has_lead(db) and (display == audit.record.created_by or (
+            account is not None and audit.record.created_by == f"{account.user} (command line)"))
+        given = "lead" if creator else "reviewer"
+        user, host = (account.user, account.host) if account is not None else ("", "")
+        reviewer = store.insert_reviewer(db, name, staff_number, given, events.now(), user, host)
+        detail: dict[str, Any] = {"name": name, "staff_number": staff_number, "role": given}
+        if creator:
+            detail["creator"] = True
+        if account is not None:
+            detail["os_account"], detail["host"] = user, host
+        events.append(db, actor or display, "reviewer.add", "reviewer", reviewer.id, detail)
     return reviewer
+
+
+def _claim(db: Any, reviewer: Reviewer, account: workstation.Account) -> None:
+    """Record the account a known reviewer works from, or refuse another account."""
+    user, host = store.reviewer_account(db, reviewer.id)
+    if user and not account.same_user(user):
+        raise AuditError(f"{reviewer.display} works in this audit from the computer account '{user}'; you are signed "
+                         f"in to this computer as '{account.user}'. Enter your own name and staff number, or sign in "
+                         "to the computer with your own account.")
+    if not user:
+        store.set_reviewer_account(db, reviewer.id, account.user, account.host)
+        events.append(db, reviewer.display, "reviewer.account", "reviewer", reviewer.id,
+                      {"old": None, "new": account.user, "host": account.host})
+
+
+def account_of(audit: Audit, person: Reviewer) -> tuple[str, str]:
+    """(computer account, host) the reviewer works from; ('', '') until they have worked in the audit."""
+    return store.reviewer_account(audit.db, person.id)
+
+
+def name_lead(audit: Audit, reviewer_id: int, by: Reviewer) -> Reviewer:
+    """A lead auditor of the audit names another of its reviewers a lead (logged with who named them).
+
+    :raises AuditError: when ``by`` is not a lead of this audit, or the reviewer is unknown or
+        already a lead.
+    """
+    with audit.transaction() as db:
+        nominator = store.reviewer_by_id(db, by.id)
+        if nominator is None or nominator.role != "lead":
+            raise AuditError(f"Only a lead auditor of this audit can name another lead; {by.name} is not one.")
+        found = store.reviewer_by_id(db, reviewer_id)
+        if found is None:
+            raise AuditError(f"No reviewer {reviewer_id} in this audit.")
+        if found.role == "lead":
+            raise AuditError(f"{found.display} is already a lead auditor of this audit.")
+        store.set_reviewer_role(db, found.id, "lead")
+        events.append(db, nominator.display, "reviewer.role", "reviewer", found.id,
+                      {"name": found.name, "staff_number": found.staff_number, "old": found.role, "new": "lead",
+                       "by": nominator.id})
+    return replace(found, role="lead")
 
 
 def reviewers(audit: Audit) -> list[Reviewer]:
@@ -100,9 +177,43 @@ def start_review(audit: Audit, ref: str, reviewer: Reviewer, role: str = "primar
         if training:
             detail["training"] = True
         events.append(db, actor or reviewer.display, "review.start", "review", review_id, detail)
+        _prefill_from_population(audit, db, review_id, unit.unit_id, actor or reviewer.display)
         review = store.review_by_id(db, review_id)
     assert review is not None
     return review
+
+
+PREFILL_SOURCE = "population"
+
+
+def _prefill_from_population(audit: Audit, db: Any, review_id: int, unit_id: int, actor: str) -> None:
+    """Record the profile values the sampled unit's population record settles unambiguously.
+
+    Each is an ordinary ``profile.set`` (so the trail replays to it) whose detail says it came from
+    the population; the reviewer sees it marked so, and can change it like any other value.
+    """
+    for field_id, value in _population_prefill(audit, db, unit_id).items():
+        new = profile_values.to_json(audit.checklist.fields[field_id], value)
+        store.set_profile_value(db, review_id, field_id, new)
+        events.append(db, actor, "profile.set", "review", review_id,
+                      {"field": field_id, "old": None, "new": new, "source": PREFILL_SOURCE})
+
+
+def _population_prefill(audit: Audit, db: Any, unit_id: int) -> dict[str, Any]:
+    """The profile values (Python values, by field id) the unit's population record settles."""
+    return profile_values.prefill(audit.checklist.spec.profile, population_store.unit_values(db, unit_id))
+
+
+def prefilled_fields(audit: Audit, review: Review) -> set[str]:
+    """The profile fields whose current value is the one prefilled from the population (not changed
+    since); for a review not started yet, the fields its start will prefill."""
+    if not review.id:
+        return set(_population_prefill(audit, audit.db, review.unit_id))
+    latest: dict[str, bool] = {}
+    for event in events.iterate(audit.db, "review", str(review.id)):
+        if event.action == "profile.set":
+            latest[event.detail["field"]] = event.detail.get("source") == PREFILL_SOURCE
+    return {field_id for field_id, prefilled in latest.items() if prefilled}
 
 
 def _editable(db: Any, review_id: int) -> Review:
@@ -209,21 +320,52 @@ def set_review_status(audit: Audit, review_id: int, status: str, actor: str | No
 # -- sign-off, and changes after it
 
 
-def sign_off(audit: Audit, review_id: int, signer: Reviewer) -> None:
-    """The lead auditor signs off a complete review, which locks it.
+def signer_problem(audit: Audit, review: Review, signer: Reviewer) -> str | None:
+    """Why ``signer`` may not sign off ``review`` whatever its state (None when they may).
 
-    :raises AuditError: when the signer is not a lead auditor, signs their own review, or the
-        review is not complete.
+    Only a lead auditor named in this audit signs off, and never a review that is theirs: the
+    same reviewer, the same staff number, the same name, or the same computer account (the one
+    the author works from, or the one this computer is signed in to now).
+    """
+    signer = store.reviewer_by_id(audit.db, signer.id) or signer
+    author = review.reviewer
+    if signer.role != "lead":
+        return f"Only a lead auditor named in this audit can sign off a review; {signer.name} is recorded as a reviewer."
+    if signer.id == author.id:
+        return f"{signer.name} did this review and cannot sign it off: another lead auditor must."
+    if signer.staff_number.strip() and signer.staff_number.strip().casefold() == author.staff_number.strip().casefold():
+        return (f"{author.display} did this review and has the same staff number as {signer.display}: "
+                "another lead auditor must sign it off.")
+    if signer.name.casefold() == author.name.strip().casefold():
+        return f"{author.display} did this review and has the same name as the signer: another lead auditor must sign it off."
+    author_user, _ = store.reviewer_account(audit.db, author.id)
+    signer_user, _ = store.reviewer_account(audit.db, signer.id)
+    here = workstation.current()
+    if author_user and (here.same_user(author_user) or signer_user.casefold() == author_user.casefold()):
+        return (f"{author.display} did this review from the computer account '{author_user}', the account signing "
+                "off: another lead auditor must sign it off from their own account.")
+    return None
+
+
+def sign_off(audit: Audit, review_id: int, signer: Reviewer, staff_number: str) -> None:
+    """A lead auditor signs off a complete review, which locks it.
+
+    :param staff_number: the signer's staff number, typed again: a deliberate act, not a click.
+    :raises AuditError: when the signer may not sign it (see :func:`signer_problem`), the staff
+        number typed is not theirs, or the review is not complete.
     """
     with audit.transaction() as db:
         review = store.review_by_id(db, review_id)
         if review is None:
             raise AuditError(f"No review {review_id} in this audit.")
         signer = store.reviewer_by_id(db, signer.id) or signer
-        if signer.role != "lead":
-            raise AuditError(f"Only a lead auditor can sign off a review; {signer.name} is recorded as a reviewer.")
-        if signer.id == review.reviewer.id:
-            raise AuditError(f"{signer.name} did this review and cannot sign it off: another lead auditor must.")
+        problem = signer_problem(audit, review, signer)
+        if problem:
+            raise AuditError(problem)
+        if not signer.staff_number.strip():
+            raise AuditError(f"Signing off needs a staff number, and none is recorded for {signer.name}.")
+        if staff_number.strip().casefold() != signer.staff_number.strip().casefold():
+            raise AuditError(f"That is not the staff number recorded for {signer.name}: the review was not signed off.")
         if review.status == "signed_off":
             raise AuditError(f"The review of '{review.ref}' is already signed off.")
         if review.status != "complete" or not review_result(audit, review_id).complete:
@@ -296,6 +438,32 @@ def review_state(audit: Audit, review_id: int, viewer: Reviewer | None = None) -
         raise AuditError(problem)
     profile = profile_values.values_from_json(audit.checklist.fields, store.profile_values(db, review_id))
     return ReviewState(review, profile, store.answers(db, review_id), store.drafts(db, review_id))
+
+
+NOT_STARTED = "not_started"
+
+
+def unstarted_state(audit: Audit, ref: str, reviewer: Reviewer, role: str = "primary") -> ReviewState:
+    """A review of ``ref`` that ``reviewer`` could start, shown before it exists (its id is 0 and its
+    status "not_started"): opening a file does not claim it. The first change starts it
+    (:func:`start_review`).
+
+    :raises AuditError: when the file is not in the sample, or that review exists already.
+    """
+    unit = sampling_store.sampled_unit(audit.db, ref)
+    if unit is None or unit.status != "selected":
+        raise AuditError(f"File '{ref}' is not in the sample.")
+    existing = store.find_review(audit.db, ref, role)
+    if existing is not None:
+        raise AuditError(f"The {role} review of '{ref}' has been started by {existing.reviewer.name}.")
+    review = Review(0, unit.unit_id, ref, reviewer, role, NOT_STARTED, "", "")
+    return ReviewState(review, _population_prefill(audit, audit.db, unit.unit_id), {}, {})
+
+
+def empty_result(audit: Audit, profile: Mapping[str, Any] | None = None) -> ReviewResult:
+    """The result of a review with no answers yet and ``profile`` (Python values) as its profile:
+    a review not started yet shows what the population settles (see :func:`unstarted_state`)."""
+    return score_review(audit.checklist, dict(profile or {}), {})
 
 
 def discard_draft(audit: Audit, review_id: int, item_id: str) -> None:

@@ -2,7 +2,9 @@
 
 Checks, in order: SQLite's ``integrity_check``; the event chain (every entry's hash, links and
 sequence); that replaying the trail gives exactly the current reviews, profile values and answers;
-and that the recorded sample re-derives from its seed and frame.
+that the reviewers' roles and computer accounts are what the trail's nominations give (a lead is
+the audit's creator or named by a lead, and only a lead signs off or records an agreed answer); and
+that the recorded sample re-derives from its seed and frame.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def verify(audit: Audit) -> VerifyReport:
     report.problems.extend(_checklist_differences(audit, report))
     report.checks.append("current reviews, profile values and answers equal the replay of the audit trail")
     report.problems.extend(_replay_differences(audit))
+    report.checks.append("reviewers' roles and computer accounts equal the replay of the audit trail's nominations")
+    report.problems.extend(_people_differences(audit))
     plan = sampling_store.load_plan(db)
     if plan is not None:
         report.checks.append("sample re-derived from its seed and frame")
@@ -88,7 +92,7 @@ def _replay(audit: Audit) -> _Replayed:
             state.statuses[review_id] = detail["new"]
             training, signer, changed = state.marks.get(review_id, (False, None, False))
             if detail["new"] == "signed_off":
-                signer = detail.get("signed_off_by")
+                signer = detail.get("signed_off_by", 0)
             elif detail["old"] == "signed_off":
                 signer = None
             state.marks[review_id] = (training, signer, changed or bool(detail.get("changed_after_sign_off")))
@@ -134,6 +138,83 @@ def _replay_differences(audit: Audit) -> list[str]:
     for ref in sorted(set(current_agreed) | set(replayed.agreed)):
         problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
     return problems
+
+
+def _people_differences(audit: Audit) -> list[str]:
+    """Replay who was added, named a lead and claimed which computer account, and compare.
+
+    Entries written before schema m003 (no computer account) declared roles themselves; they are
+    replayed as they are. Since then a lead is the audit's creator (the first lead, added as its
+    creator under the name the audit records) or is named by someone who was a lead at the time.
+    """
+    db = audit.db
+    roles: dict[int, str] = {}
+    accounts: dict[int, str] = {}
+    names: dict[int, str] = {}
+    staff: dict[int, str] = {}
+    problems = []
+    for event in events.iterate(db):
+        detail, modern = event.detail, event.os_account is not None
+        if event.entity == "reviewer":
+            reviewer_id = int(event.entity_id)
+            who = f"reviewer {reviewer_id} ({detail.get('name', names.get(reviewer_id, '?'))})"
+            if event.action == "reviewer.add":
+                display = _display(detail.get("name", ""), detail.get("staff_number", ""))
+                creator = detail.get("creator") and "lead" not in roles.values() and (
+                    display == audit.record.created_by
+                    or audit.record.created_by == f"{detail.get('os_account')} (command line)")
+                names[reviewer_id] = detail.get("name", "")
+                staff[reviewer_id] = detail.get("staff_number", "")
+                roles[reviewer_id] = detail.get("role", "reviewer")
+                accounts[reviewer_id] = detail.get("os_account") or ""
+                if modern and roles[reviewer_id] == "lead" and not creator:
+                    problems.append(f"people: {who} was added as a lead auditor without being the audit's creator "
+                                    "or being named by a lead")
+                    roles[reviewer_id] = "reviewer"
+            elif event.action == "reviewer.role":
+                by = detail.get("by", 0)
+                if modern and roles.get(by) != "lead":
+                    problems.append(f"people: {who} was made a {detail.get('new')} in entry {event.seq} by someone who "
+                                    "was not a lead auditor of the audit")
+                    continue
+                roles[reviewer_id] = detail.get("new", roles.get(reviewer_id, "reviewer"))
+            elif event.action == "reviewer.account":
+                accounts[reviewer_id] = detail.get("new") or ""
+        elif event.action == "moderation.agree" and modern:
+            leads = {_display(names.get(i, ""), staff.get(i, "")) for i, role in roles.items() if role == "lead"}
+            if event.actor not in leads:
+                problems.append(f"people: the agreed answer to {detail.get('target')} of '{event.entity_id}' was recorded "
+                                f"in entry {event.seq} by {event.actor}, who was not a lead auditor of the audit then")
+        elif event.action == "review.status" and detail.get("new") == "signed_off" and modern:
+            signer = detail.get("signed_off_by", 0)
+            if roles.get(signer) != "lead":
+                problems.append(f"people: review {event.entity_id} was signed off in entry {event.seq} by reviewer "
+                                f"{signer}, who was not a lead auditor of the audit then")
+    current = {r.id: r for r in review_store.reviewers(db)}
+    stored_accounts = review_store.all_reviewer_accounts(db)
+    for reviewer_id in sorted(set(current) | set(roles)):
+        reviewer = current.get(reviewer_id)
+        if reviewer is None:
+            problems.append(f"people: reviewer {reviewer_id} ({names.get(reviewer_id)}) is in the audit trail but "
+                            "missing from the reviewers table")
+            continue
+        name = f"reviewer {reviewer_id} ({reviewer.display})"
+        if reviewer_id not in roles:
+            problems.append(f"people: {name} is in the reviewers table but the audit trail never added them")
+            continue
+        if reviewer.role != roles[reviewer_id]:
+            problems.append(f"people: {name} is a '{reviewer.role}' in the file but the audit trail's nominations "
+                            f"make them a '{roles[reviewer_id]}'")
+        account = stored_accounts.get(reviewer_id, ("", ""))[0]
+        if account != accounts.get(reviewer_id, ""):
+            problems.append(f"people: {name} works from the computer account '{account}' in the file but the audit "
+                            f"trail says '{accounts.get(reviewer_id, '')}'")
+    return problems
+
+
+def _display(name: str, staff_number: str) -> str:
+    """How a reviewer is named in the audit trail (as :attr:`Reviewer.display`)."""
+    return f"{name} ({staff_number})" if staff_number else name
 
 
 def _checklist_differences(audit: Audit, report: VerifyReport) -> list[str]:

@@ -8,12 +8,14 @@ scores every review and is meant to run off the GUI thread, on its own connectio
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audit_app.core import statistics
+from audit_app.core.sampling import stratum_label
 from audit_app.core.records import Answer
 from audit_app.core.scoring import ReviewResult
 from audit_app.errors import AuditError, UserFacingError
@@ -278,11 +280,12 @@ def write_csv(path: str | Path, rows: list[list[str]]) -> None:
 @dataclass(frozen=True)
 class HistoryEntry:
     seq: int
-    at: str
+    at: str  # ISO 8601, UTC: the GUI shows it in the computer's time zone and locale
     actor: str
     role: str  # "primary", "second", or "" for the file itself
     what: str
     reason: str
+    account: str = ""  # the computer account and host that made the change ("" before schema m003)
 
 
 def file_history(audit: Audit, ref: str) -> list[HistoryEntry]:
@@ -299,7 +302,8 @@ def file_history(audit: Audit, ref: str) -> list[HistoryEntry]:
             role = ""
         else:
             continue
-        entries.append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason))
+        account = f"{event.os_account} on {event.host}" if event.os_account and event.host else (event.os_account or "")
+        entries.append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason, account))
     return entries
 
 
@@ -308,11 +312,13 @@ def describe(audit: Audit, event: events.Event) -> str:
     detail = event.detail
     action = event.action
     if action == "answer.set":
-        return f"{detail['item']}: {_answer_text(detail['old'])} → {_answer_text(detail['new'])}"
+        item = detail["item"]
+        return f"{item}: {_answer_text(audit, item, detail['old'])} → {_answer_text(audit, item, detail['new'])}"
     if action == "profile.set":
         field = audit.checklist.fields.get(detail["field"])
         label = field.label if field else detail["field"]
-        return f"Profile, {label}: {_value_text(detail['old'])} → {_value_text(detail['new'])}"
+        source = " (from the population)" if detail.get("source") == "population" else ""
+        return f"Profile, {label}: {_value_text(detail['old'], field)} → {_value_text(detail['new'], field)}{source}"
     if action == "review.start":
         training = " (training example)" if detail.get("training") else ""
         return f"{detail['role'].capitalize()} review started by {detail['reviewer']}{training}"
@@ -322,18 +328,24 @@ def describe(audit: Audit, event: events.Event) -> str:
             text += " (changed after sign-off: the sign-off is void until signed again)"
         return text
     if action == "sample.replace":
-        return f"'{detail['ref']}' replaced by reserve '{detail['replacement']}' (stratum {detail['stratum']})"
+        return f"'{detail['ref']}' replaced by reserve '{detail['replacement']}' (stratum {stratum_label(detail['stratum'])})"
     if action == "moderation.agree":
         target = detail["target"]
-        shown = _answer_text(detail["new"]) if not target.startswith(moderation.PROFILE_PREFIX) else _value_text(detail["new"])
-        return f"Agreed {target}: {shown} (primary {_any_text(detail['primary'])}, second {_any_text(detail['second'])})"
+        field = audit.checklist.fields.get(target[len(moderation.PROFILE_PREFIX):])
+
+        def shown(value: Any) -> str:
+            return _answer_text(audit, target, value) if isinstance(value, dict) else _value_text(value, field)
+
+        return f"Agreed {target}: {shown(detail['new'])} (primary {shown(detail['primary'])}, second {shown(detail['second'])})"
     return action
 
 
-def _answer_text(answer: dict[str, Any] | None) -> str:
+def _answer_text(audit: Audit, item: str, answer: dict[str, Any] | None) -> str:
+    """A stored answer in words: its label (code), flags, note and evidence."""
     if not answer:
         return "—"
-    text = answer["code"]
+    known = audit.checklist.answer(item, answer["code"]) if item in audit.checklist.items else None
+    text = f"{known.label} ({answer['code']})" if known is not None else answer["code"]
     flags = [name for name, on in (("MMO", answer.get("mmo")), ("notable practice", answer.get("notable"))) if on]
     if answer.get("opportunity_known") is not None:
         flags.append("opportunity known" if answer["opportunity_known"] else "opportunity not known")
@@ -346,9 +358,23 @@ def _answer_text(answer: dict[str, Any] | None) -> str:
     return text
 
 
-def _value_text(value: Any) -> str:
-    return "—" if value is None else str(value)
+def _value_text(value: Any, field: Any = None) -> str:
+    """A stored profile value in words: a choice by its label, yes/no as Yes/No, dates as
+    "12 January 2025", times as "12 January 2025, 14:05"."""
+    if value is None:
+        return "—"
+    kind = getattr(field, "type", "")
+    if kind == "choice":
+        return next((choice.label for choice in field.values if choice.value == value), str(value))
+    if kind == "yesno" and isinstance(value, (bool, str)):
+        return {True: "Yes", False: "No", "yes": "Yes", "no": "No", "unknown": "Unknown"}.get(value, str(value))
+    if kind in ("date", "datetime") and isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        day = f"{moment.day} {moment:%B %Y}"
+        return f"{day}, {moment:%H:%M}" if kind == "datetime" else day
+    return str(value)
 
 
-def _any_text(value: Any) -> str:
-    return _answer_text(value) if isinstance(value, dict) else _value_text(value)

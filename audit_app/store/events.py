@@ -1,7 +1,9 @@
 """The audit trail: an append-only event log, each entry chained to the previous by SHA-256.
 
 ``hash = SHA-256(prev_hash ␞ canonical JSON of the entry)``; the first entry's ``prev_hash`` is 64
-zeros. Triggers refuse UPDATE and DELETE on the table; the chain makes any change made behind the
+zeros. Since schema m003 an entry also records the operating-system account and host that wrote
+it, and its hash covers them; entries written before have none (NULL), and their hash covers the
+original fields only, so older audits still verify. Triggers refuse UPDATE and DELETE on the table; the chain makes any change made behind the
 tool's back (or a removed entry) detectable by ``verify``.
 """
 
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
+
+from audit_app.core import workstation
 
 GENESIS = "0" * 64
 
@@ -31,6 +35,8 @@ class Event:
     reason: str
     prev_hash: str
     hash: str
+    os_account: str | None = None  # None on entries written before schema m003
+    host: str | None = None
 
 
 def canonical(value: Any) -> str:
@@ -39,8 +45,11 @@ def canonical(value: Any) -> str:
 
 
 def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, entity: str, entity_id: str,
-               detail_json: str, reason: str) -> str:
-    body = canonical([seq, at, actor, action, entity, entity_id, detail_json, reason])
+               detail_json: str, reason: str, os_account: str | None = None, host: str | None = None) -> str:
+    fields: list[Any] = [seq, at, actor, action, entity, entity_id, detail_json, reason]
+    if os_account is not None or host is not None:
+        fields += [os_account, host]
+    body = canonical(fields)
     return hashlib.sha256(f"{prev_hash}\x1e{body}".encode("utf-8")).hexdigest()
 
 
@@ -51,43 +60,58 @@ def now() -> str:
 
 def append(db: Database, actor: str, action: str, entity: str, entity_id: str | int,
            detail: dict[str, Any], reason: str = "") -> Event:
-    """Append one event; call inside the write transaction of the change it records."""
+    """Append one event; call inside the write transaction of the change it records.
+
+    The entry records the typed ``actor`` and the operating-system account and host this process
+    runs under (:func:`audit_app.core.workstation.current`), which the app cannot change.
+    """
     last = db.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = now()
     detail_json = canonical(detail)
-    digest = entry_hash(prev_hash, seq, at, actor, action, entity, str(entity_id), detail_json, reason)
+    account = workstation.current()
+    digest = entry_hash(prev_hash, seq, at, actor, action, entity, str(entity_id), detail_json, reason,
+                        account.user, account.host)
     db.execute(
-        "INSERT INTO event (seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [seq, at, actor, action, entity, str(entity_id), detail_json, reason, prev_hash, digest],
+        "INSERT INTO event (seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash, os_account, host)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, at, actor, action, entity, str(entity_id), detail_json, reason, prev_hash, digest, account.user, account.host],
     )
-    return Event(seq, at, actor, action, entity, str(entity_id), detail, reason, prev_hash, digest)
+    return Event(seq, at, actor, action, entity, str(entity_id), detail, reason, prev_hash, digest, account.user,
+                 account.host)
 
 
 def iterate(db: Database, entity: str | None = None, entity_id: str | None = None) -> Iterator[Event]:
     """Events in order, optionally for one entity."""
-    sql = "SELECT seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash FROM event"
+    sql = "SELECT seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash, os_account, host FROM event"
     params: list[Any] = []
     if entity is not None:
         sql += " WHERE entity = ?" + (" AND entity_id = ?" if entity_id is not None else "")
         params = [entity] + ([entity_id] if entity_id is not None else [])
     for row in db.execute(sql + " ORDER BY seq", params):
-        yield Event(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8], row[9])
+        yield Event(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8], row[9],
+                    row[10], row[11])
 
 
 def chain_problems(db: Database) -> list[str]:
-    """Every place where the chain is broken: a changed entry, a gap, or a wrong link."""
+    """Every place where the chain is broken: a changed entry, a gap, a wrong link, or an entry
+    without the computer's account after entries that have one (written since schema m003)."""
     problems = []
     expected_prev, expected_seq = GENESIS, 1
-    sql = "SELECT seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash FROM event ORDER BY seq"
-    for seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, digest in db.execute(sql):
+    accounted = 0  # the first entry that records an operating-system account
+    sql = ("SELECT seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash, os_account, host"
+           " FROM event ORDER BY seq")
+    for seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, digest, os_account, host in db.execute(sql):
         if seq != expected_seq:
             problems.append(f"event log: entries {expected_seq} to {seq - 1} are missing")
         if prev_hash != expected_prev:
             problems.append(f"event log: entry {seq} does not link to the entry before it")
-        if entry_hash(prev_hash, seq, at, actor, action, entity, entity_id, detail, reason) != digest:
+        if entry_hash(prev_hash, seq, at, actor, action, entity, entity_id, detail, reason, os_account, host) != digest:
             problems.append(f"event log: entry {seq} ({action} {entity} {entity_id}) was changed after it was written")
+        if os_account is None and accounted:
+            problems.append(f"event log: entry {seq} ({action} {entity} {entity_id}) does not record the computer "
+                            f"account that wrote it, though entry {accounted} and later ones do")
+        accounted = accounted or (seq if os_account is not None else 0)
         expected_prev, expected_seq = digest, seq + 1
     return problems
 

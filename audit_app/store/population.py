@@ -246,3 +246,15 @@ def frame_columns(db: Database, fields: Sequence[str]) -> tuple[list[str], list[
         columns = [[row[i] for row in rows] for i in range(len(names))]
     return columns[0], columns[1:]
 
+
+
+def unit_values(db: Database, unit_id: int) -> dict[str, str]:
+    """One unit's population values by column: the canonical fields (but ref) and its batch's extra columns."""
+    fields = [f for f in CANONICAL if f != "ref"]
+    row = db.execute(f"SELECT {', '.join(fields)}, batch_id, extras FROM unit WHERE id = ?", [unit_id]).fetchone()
+    if row is None:
+        return {}
+    values = {name: value or "" for name, value in zip(fields, row)}
+    names = next((b.extras for b in batches(db) if b.id == row[-2]), [])
+    extras = dict(zip(names, decode_extras(row[-1], len(names))))
+    return {**{name: value for name, value in extras.items() if name not in values}, **values}

@@ -18,10 +18,35 @@ def find_reviewer(db: Database, name: str, staff_number: str = "") -> Reviewer |
     return Reviewer(*row) if row else None
 
 
-def insert_reviewer(db: Database, name: str, staff_number: str, role: str, at: str) -> Reviewer:
-    cursor = db.execute("INSERT INTO reviewer (name, staff_number, role, created_at) VALUES (?, ?, ?, ?)",
-                        [name, staff_number, role, at])
+def insert_reviewer(db: Database, name: str, staff_number: str, role: str, at: str, os_account: str = "",
+                    host: str = "") -> Reviewer:
+    cursor = db.execute("INSERT INTO reviewer (name, staff_number, role, created_at, os_account, host)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", [name, staff_number, role, at, os_account, host])
     return Reviewer(inserted_id(cursor), name, staff_number, role)
+
+
+def reviewers_with_staff_number(db: Database, staff_number: str) -> list[Reviewer]:
+    rows = db.execute("SELECT id, name, staff_number, role FROM reviewer WHERE staff_number = ? ORDER BY id",
+                      [staff_number])
+    return [Reviewer(*row) for row in rows]
+
+
+def reviewer_account(db: Database, reviewer_id: int) -> tuple[str, str]:
+    """(operating-system account, host) the reviewer works from; ('', '') when not known yet."""
+    row = db.execute("SELECT os_account, host FROM reviewer WHERE id = ?", [reviewer_id]).fetchone()
+    return (row[0], row[1]) if row else ("", "")
+
+
+def all_reviewer_accounts(db: Database) -> dict[int, tuple[str, str]]:
+    return {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, os_account, host FROM reviewer")}
+
+
+def set_reviewer_account(db: Database, reviewer_id: int, os_account: str, host: str) -> None:
+    db.execute("UPDATE reviewer SET os_account = ?, host = ? WHERE id = ?", [os_account, host, reviewer_id])
+
+
+def has_lead(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM reviewer WHERE role = 'lead' LIMIT 1").fetchone() is not None
 
 
 _REVIEW = """

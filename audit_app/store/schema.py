@@ -242,5 +242,23 @@ def m002_review_workflow(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m003_who_is_working(db: Database) -> None:
+    """Who made each change as the computer knows it (the operating-system account and host), and
+    the account each reviewer works from."""
+    _run_script(
+        db,
+        """
+        -- NULL on entries written before this version: their hash covers the original fields only.
+        ALTER TABLE event ADD COLUMN os_account TEXT;
+        ALTER TABLE event ADD COLUMN host TEXT;
+        -- The account the reviewer first worked from ('' until they open the audit themselves:
+        -- e.g. a second reviewer named by a lead).
+        ALTER TABLE reviewer ADD COLUMN os_account TEXT NOT NULL DEFAULT '';
+        ALTER TABLE reviewer ADD COLUMN host TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
 # Every migration this version knows, in order (pending() on an empty database lists them all).
 MIGRATION_NAMES: list[str] = [m.name for m in MIGRATIONS.pending(Database(memory=True))]

@@ -1,8 +1,12 @@
-"""Small dialogs: who is working, a reason for a change, assigning a second review, a file's history."""
+"""Small dialogs: who is working, a reason for a change, signing off, choosing a person (a second
+reviewer, a lead), a file's history."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+import datetime as dt
+
+from PySide6.QtCore import QDateTime, QLocale, Qt, QTimeZone
+from PySide6.QtGui import QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -19,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audit_app.core import workstation
 from audit_app.core.records import Reviewer
+from audit_app.core.scoring import ReviewResult
 from audit_app.services.workspace import HistoryEntry
+from audit_app.ui.text import escape
 from audit_app.ui.ui_settings import ROLES, Identity
 
 
@@ -52,8 +59,11 @@ class IdentityDialog(QDialog):
     def __init__(self, identity: Identity | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Who is working?")
-        intro = QLabel("Your name (and staff number) is recorded on every change you make in an audit. "
-                       "Sign-off needs the lead auditor role.", self)
+        account = workstation.current()
+        intro = QLabel("Your name and staff number are recorded on every change you make in an audit, with the "
+                       f"computer account you are signed in to (<b>{escape(account.display)}</b>), which cannot be "
+                       "changed here. The role is a request: each audit names its own lead auditors (its creator, "
+                       "and whoever a lead names). Only they can sign off and moderate.", self)
         intro.setWordWrap(True)
         self.name_edit = QLineEdit(self)
         self.name_edit.setAccessibleName("Name")
@@ -70,7 +80,7 @@ class IdentityDialog(QDialog):
         else:
             self.role_combo.setCurrentIndex(self.role_combo.findData("reviewer"))
         self.buttons = _lay_out(self, intro, (("&Name", self.name_edit), ("&Staff number", self.staff_edit),
-                                              ("&Role", self.role_combo)))
+                                              ("&Role asked for", self.role_combo)))
         self.name_edit.textChanged.connect(self._update_ok)
         self._update_ok()
 
@@ -105,19 +115,64 @@ class ReasonDialog(QDialog):
         return self.reason_edit.toPlainText().strip()
 
 
+def result_summary(result: ReviewResult) -> str:
+    """A review's result in one rich-text paragraph: score, grade, and any caps and critical failures."""
+    score = "no score" if result.score is None else f"score {result.score:g}"
+    parts = [f"<b>{escape(result.grade_label or 'No grade')}</b>, {score}"]
+    if result.caps_applied:
+        parts.append("capped: " + "; ".join(escape(c) for c in result.caps_applied))
+    if result.critical_failures:
+        parts.append("critical failures: " + ", ".join(result.critical_failures))
+    if result.ungradable_reasons:
+        parts.append("ungradable: " + "; ".join(escape(r) for r in result.ungradable_reasons))
+    return " · ".join(parts)
+
+
+class SignOffDialog(QDialog):
+    """Sign off a review: its result, and the signer's staff number typed again (a deliberate act)."""
+
+    def __init__(self, ref: str, author: str, result: ReviewResult, signer: Reviewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Sign off")
+        intro = QLabel(f"Sign off the review of <b>{escape(ref)}</b> by {escape(author)}:<br>{result_summary(result)}"
+                       "<br><br>It is then locked: any later change needs a reason and voids the sign-off until a lead "
+                       f"auditor signs it again. To sign as <b>{escape(signer.display)}</b>, type your staff number.",
+                       self)
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        self.staff_edit = QLineEdit(self)
+        self.staff_edit.setAccessibleName("Your staff number")
+        self.buttons = _lay_out(self, intro, (("Your &staff number", self.staff_edit),))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign off")
+        bold = intro.font()
+        bold.setBold(True)  # a file reference does not wrap: the dialog is at least as wide as it
+        needed = QFontMetrics(bold).horizontalAdvance(ref) + 2 * self.fontMetrics().averageCharWidth() * 3
+        self.setMinimumWidth(max(self.minimumWidth(), needed))
+        self.staff_edit.textChanged.connect(self._update_ok)
+        self._update_ok()
+
+    def _update_ok(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(self.staff_number()))
+
+    def staff_number(self) -> str:
+        return self.staff_edit.text().strip()
+
+
 class SecondReviewDialog(QDialog):
     """Choose who does the independent second review of a file (a known reviewer, or a new one)."""
 
     NEW = -1
 
-    def __init__(self, ref: str, reviewers: list[Reviewer], excluded: Reviewer | None, parent: QWidget | None = None):
+    def __init__(self, ref: str, reviewers: list[Reviewer], excluded: Reviewer | None, parent: QWidget | None = None,
+                 *, title: str = "Second review", explanation: str = "", label: str = "Second &reviewer"):
         super().__init__(parent)
-        self.setWindowTitle("Second review")
-        intro = QLabel(f"Assign an independent second review of <b>{ref}</b>. The second reviewer cannot see the first "
-                       "review until both are complete; then the lead auditor moderates any differences.", self)
+        self.setWindowTitle(title)
+        intro = QLabel(explanation or f"Assign an independent second review of <b>{ref}</b>. The second reviewer cannot "
+                       "see the first review until both are complete; then the lead auditor moderates any differences.",
+                       self)
         intro.setWordWrap(True)
         self.reviewer_combo = QComboBox(self)
-        self.reviewer_combo.setAccessibleName("Second reviewer")
+        self.reviewer_combo.setAccessibleName(label.replace("&", ""))
         for reviewer in reviewers:
             if excluded is None or reviewer.id != excluded.id:
                 self.reviewer_combo.addItem(reviewer.display, reviewer.id)
@@ -126,7 +181,7 @@ class SecondReviewDialog(QDialog):
         self.name_edit.setAccessibleName("New reviewer's name")
         self.staff_edit = QLineEdit(self)
         self.staff_edit.setAccessibleName("New reviewer's staff number")
-        self.buttons = _lay_out(self, intro, (("Second &reviewer", self.reviewer_combo), ("&Name", self.name_edit),
+        self.buttons = _lay_out(self, intro, ((label, self.reviewer_combo), ("&Name", self.name_edit),
                                               ("&Staff number", self.staff_edit)))
         self.reviewer_combo.currentIndexChanged.connect(self._update)
         self.name_edit.textChanged.connect(self._update)
@@ -152,15 +207,16 @@ class HistoryDialog(QDialog):
     def __init__(self, ref: str, entries: list[HistoryEntry], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(f"History of {ref}")
-        self.model = QStandardItemModel(0, 6, self)
-        self.model.setHorizontalHeaderLabels(["#", "When (UTC)", "Who", "Review", "What", "Reason"])
+        self.model = QStandardItemModel(0, 7, self)
+        self.model.setHorizontalHeaderLabels(["#", "When", "Who", "Review", "What", "Reason", "Computer account"])
         for entry in entries:
-            when = entry.at[:19].replace("T", " ")
-            cells = [str(entry.seq), when, entry.actor, entry.role or "file", entry.what, entry.reason]
+            cells = [str(entry.seq), local_time(entry.at), entry.actor, entry.role or "file", entry.what, entry.reason,
+                     entry.account]
             items = [QStandardItem(text) for text in cells]
             for item in items:
                 item.setEditable(False)
                 item.setToolTip(item.text())
+            items[1].setToolTip(local_time(entry.at, seconds=True))
             self.model.appendRow(items)
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter: an item (D4), a person, a word…")
@@ -203,9 +259,24 @@ class HistoryDialog(QDialog):
         text = self.filter_edit.text().strip().casefold()
         review = self.review_combo.currentData()
         for row in range(self.model.rowCount()):
-            values = [self.model.item(row, column).text() for column in range(6)]
+            values = [self.model.item(row, column).text() for column in range(self.model.columnCount())]
             hidden = (review and values[3] != review) or (text and text not in " ".join(values).casefold())
             self.table.setRowHidden(row, bool(hidden))
 
     def visible_rows(self) -> int:
         return sum(1 for row in range(self.model.rowCount()) if not self.table.isRowHidden(row))
+
+
+def local_time(at: str, *, seconds: bool = False) -> str:
+    """A recorded UTC timestamp (ISO 8601) as this computer's local date and time, in the locale's
+    words ("Sunday 12 January 2025 14:05"); the text as it is when it is not a timestamp."""
+    try:
+        moment = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    stamp = QDateTime.fromSecsSinceEpoch(int(moment.timestamp()), QTimeZone.utc()).toLocalTime()
+    locale = QLocale()
+    time = locale.toString(stamp.time(), QLocale.FormatType.LongFormat if seconds else QLocale.FormatType.ShortFormat)
+    return f"{locale.toString(stamp.date(), QLocale.FormatType.LongFormat)} {time}"

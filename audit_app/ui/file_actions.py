@@ -17,7 +17,7 @@ from audit_app.core.scoring import ReviewResult
 from audit_app.errors import UserFacingError
 from audit_app.services import moderation, sampling, workspace
 from audit_app.services import reviews as review_service
-from audit_app.ui.dialogs import HistoryDialog, ReasonDialog, SecondReviewDialog
+from audit_app.ui.dialogs import HistoryDialog, ReasonDialog, SecondReviewDialog, SignOffDialog
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
 
@@ -39,23 +39,24 @@ def attempt(parent: QWidget, title: str, action: Callable[[], T]) -> T:
 
 def review_to_open(parent: QWidget, session: AuditSession, summary: workspace.FileSummary,
                    role: str | None) -> review_service.ReviewState:
-    """My review of a file (starting the primary review if nobody has), or the one asked for."""
+    """My review of a file, or the one asked for; a file nobody has started opens as a primary review
+    I could start, which its first change starts (opening or stepping through files claims nothing)."""
     try:
         review_id = _review_id_to_open(session, summary, role)
+        if review_id is None:
+            return review_service.unstarted_state(session.audit, summary.ref, session.reviewer)
         return review_service.review_state(session.audit, review_id, session.reviewer)
     except UserFacingError as error:
         QMessageBox.information(parent, "Review", str(error))
         raise Refused() from error
 
 
-def _review_id_to_open(session: AuditSession, summary: workspace.FileSummary, role: str | None) -> int:
+def _review_id_to_open(session: AuditSession, summary: workspace.FileSummary, role: str | None) -> int | None:
     if role == "second" and summary.second_id is not None:
         return summary.second_id
     if summary.second_id is not None and summary.second_reviewer == session.actor and role != "primary":
         return summary.second_id
-    if summary.primary_id is not None:
-        return summary.primary_id
-    return review_service.start_review(session.audit, summary.ref, session.reviewer, actor=session.actor).id
+    return summary.primary_id
 
 
 def compare_reviews(parent: QWidget, session: AuditSession,
@@ -73,11 +74,19 @@ def compare_reviews(parent: QWidget, session: AuditSession,
 
 
 def sign_off(parent: QWidget, session: AuditSession, review_id: int) -> None:
-    answer = QMessageBox.question(parent, "Sign off", "Sign off this review? It is then locked: any later change needs "
-                                  "a reason and voids the sign-off until it is signed again.")
-    if answer != QMessageBox.StandardButton.Yes:
+    """Show the review's result and ask for the signer's staff number, then sign it off."""
+    audit = session.audit
+    review = attempt(parent, "Sign off", lambda: review_service.review_state(audit, review_id, session.reviewer)).review
+    problem = review_service.signer_problem(audit, review, session.reviewer)
+    if problem:
+        QMessageBox.warning(parent, "Sign off", problem)
         raise Refused()
-    attempt(parent, "Sign off", lambda: review_service.sign_off(session.audit, review_id, session.reviewer))
+    dialog = SignOffDialog(review.ref, review.reviewer.display, review_service.review_result(audit, review_id),
+                           session.reviewer, parent)
+    if not dialog.exec():
+        raise Refused()
+    staff_number = dialog.staff_number()
+    attempt(parent, "Sign off", lambda: review_service.sign_off(audit, review_id, session.reviewer, staff_number))
 
 
 def change_after_sign_off(parent: QWidget, session: AuditSession, review_id: int) -> None:
@@ -139,10 +148,11 @@ def _ask_reason(parent: QWidget, title: str, explanation: str) -> str:
 
 
 def sign_off_file(bench: Workbench, ref: str) -> None:
-    """Sign off the file's review that is complete: the primary review, else the second."""
-    summary = bench.file(ref)
-    if summary is not None:
-        sign_off_review(bench, summary.primary_id if summary.status == "complete" else summary.second_id)
+    """Sign off the file's review that is complete and not mine: the primary review, else the second."""
+    summary, session = bench.file(ref), bench.session
+    if summary is not None and session is not None:
+        primary = summary.status == "complete" and (summary.reviewer != session.actor or summary.second_status != "complete")
+        sign_off_review(bench, summary.primary_id if primary else summary.second_id)
 
 
 def sign_off_review(bench: Workbench, review_id: int | None) -> None:

@@ -111,6 +111,11 @@ class FileTableModel(QAbstractTableModel):
             return font
         return None
 
+    def longest_texts(self) -> dict[int, str]:
+        """The longest text (in characters) shown in each column, to size the columns by."""
+        return {column: max((self._text(f, column) for f in self._rows), key=len, default="")
+                for column in range(len(self.HEADERS))}
+
     def _text(self, f: FileSummary, column: int) -> str:
         graded = self._grades.get(f.ref)
         if column == self.COL_REF:

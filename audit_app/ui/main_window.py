@@ -12,6 +12,8 @@ from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QWidget
 
+from audit_app.core import workstation
+from audit_app.services import reviews as review_service
 from audit_app.services import sampling, workspace
 from audit_app.ui import audit_actions, file_actions, people_actions, start_actions
 from audit_app.ui.file_actions import Refused
@@ -22,6 +24,7 @@ from audit_app.ui.review_controller import ReviewController
 from audit_app.ui.review_page import OpenReview, ReviewPage
 from audit_app.ui.session import AuditSession
 from audit_app.ui.start_page import StartPage
+from audit_app.ui.text import escape
 from audit_app.ui.ui_settings import Identity, Position, UiSettings
 from audit_app.ui.workers import Task
 from audit_app.ui.workspace_page import WorkspacePage
@@ -80,9 +83,18 @@ class MainWindow(QMainWindow):
     # -- identity
 
     def show_identity(self) -> None:
-        text = f"{self.identity.display} · {self.identity.role_label}" if self.identity else "Nobody signed in"
+        """Who is working: the typed name, the role the open audit gives them (else the role asked for),
+        and the computer account, which the app cannot change."""
+        account = workstation.current().display
+        if self.identity is None:
+            text = "Nobody signed in"
+        elif self.session is not None:
+            text = f"{self.session.reviewer.display} · {self.session.role_label} in this audit · {account}"
+        else:
+            text = f"{self.identity.display} · {self.identity.role_label} (asked for) · {account}"
         self.identity_label.setText(text)
-        self.start_page.show_identity(f"Working as <b>{text}</b> (People ▸ Who is working… to change).")
+        self.identity_label.setToolTip(self.session.role_note if self.session is not None else "")
+        self.start_page.show_identity(f"Working as <b>{escape(text)}</b> (People ▸ Who is working… to change).")
 
     # -- opening and closing audits
 
@@ -105,6 +117,9 @@ class MainWindow(QMainWindow):
             start_actions.resume_setup(self)
             return True
         self.show_workspace()
+        self.show_identity()
+        if session.role_note:
+            self.show_status(session.role_note)
         if position and position.ref:
             self.open_review(position.ref, position.role, position.item)
         return True
@@ -145,6 +160,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.session.close()
         self.session = None
+        self.statusBar().clearMessage()  # a message about this audit (or its person) does not outlive it
         self.files, self.grades = [], {}
         self.setWindowTitle("audit-app")
         self.show_start()
@@ -172,6 +188,7 @@ class MainWindow(QMainWindow):
         record = audit.record
         details = f"{audit.checklist.title} (version {audit.checklist.version}). {record.scope}\n{plan_text}".strip()
         self.workspace_page.show_audit(record.title, details, self.files, self.session.actor)
+        self.workspace_page.show_lead_actions(self.session.is_lead)
         self.workspace_page.set_grades(self.grades)
         self._regrade()
         self._update_actions()
@@ -213,14 +230,17 @@ class MainWindow(QMainWindow):
     # -- reviews
 
     def open_review(self, ref: str, role: str | None = None, item: str | None = None) -> None:
-        """Open my review of a file (starting the primary review if nobody has), or the one asked for."""
+        """Open my review of a file, or the one asked for (a file nobody has started is started by its
+        first change, not by opening it)."""
         session, page, summary = self.session, self.review_page, self.file(ref)
         if session is None or page is None or summary is None or summary.status == workspace.REPLACED:
             return
         with suppress(Refused):
             state = file_actions.review_to_open(self, session, summary, role)
             controller = ReviewController(session.audit, state, session.reviewer, page)
-            can_sign_off = session.is_lead and state.review.reviewer.id != session.reviewer.id
+            controller.file_read_only = session.file_read_only
+            can_sign_off = bool(state.review.id) and review_service.signer_problem(
+                session.audit, state.review, session.reviewer) is None
             page.show_review(controller, summary, can_sign_off, item)
             self._reviewing = ref
             self.stack.setCurrentWidget(page)
@@ -232,7 +252,7 @@ class MainWindow(QMainWindow):
         return self.review_page.current_review() if self.review_page is not None else None
 
     def _step_file(self, step: int) -> None:
-        """Next: the next file to do (mine in progress, else one not started, which this starts).
+        """Next: the next file to do (mine in progress, else one not started: opened, not started).
         Previous: the nearest earlier file that has been started, in the workspace's order."""
         page = self.workspace_page
         target = (page.next_to_do(self._reviewing) if step > 0 else None) or page.neighbour(self._reviewing, step)

@@ -1,10 +1,17 @@
 """Actions on who is working at this computer: asked the first time, changed from the People menu,
-and recorded on every change they make (an open audit is reopened as the new person). The People
-menu is declared at the end."""
+and recorded on every change they make (an open audit is reopened as the new person); and, for a
+lead auditor, naming another lead of the open audit. The People menu is declared at the end."""
 
 from __future__ import annotations
 
-from audit_app.ui.dialogs import IdentityDialog
+from contextlib import suppress
+
+from PySide6.QtWidgets import QMessageBox
+
+from audit_app.core.records import Reviewer
+from audit_app.services import reviews as review_service
+from audit_app.ui.dialogs import IdentityDialog, SecondReviewDialog
+from audit_app.ui.file_actions import Refused, attempt
 from audit_app.ui.menu_actions import Command, Menu, Workbench
 
 
@@ -31,4 +38,35 @@ def change_identity(bench: Workbench) -> bool:
     return True
 
 
-MENU = Menu("&People", (Command("&Who is working…", change_identity, "Ctrl+Shift+U"),))
+def name_lead(bench: Workbench) -> None:
+    """A lead auditor of the open audit names another of its reviewers (or someone new) a lead."""
+    session = bench.session
+    if session is None:
+        return
+    parent = bench.window()
+    if not session.is_lead:
+        QMessageBox.information(parent, "Name a lead auditor", "Only a lead auditor of this audit can name another lead. "
+                                f"You work in it as a {session.role_label.lower()}.")
+        return
+    audit = session.audit
+    others = [r for r in review_service.reviewers(audit) if r.role != "lead"]
+    dialog = SecondReviewDialog(
+        "", others, None, parent, title="Name a lead auditor", label="&Person",
+        explanation="A lead auditor of this audit can sign off reviews and moderate. Name a reviewer of the audit, or "
+                    "someone new, as a lead; the nomination is recorded in the audit trail with your name.")
+    if not dialog.exec():
+        return
+    choice = dialog.choice()
+
+    def nominate() -> Reviewer:
+        person = (review_service.reviewer(audit, choice) if isinstance(choice, int)
+                  else review_service.ensure_reviewer(audit, choice[0], choice[1], actor=session.actor))
+        return review_service.name_lead(audit, person.id, session.reviewer)
+
+    with suppress(Refused):
+        lead = attempt(parent, "Name a lead auditor", nominate)
+        bench.show_status(f"{lead.display} is now a lead auditor of this audit.")
+
+
+MENU = Menu("&People", (Command("&Who is working…", change_identity, "Ctrl+Shift+U"),
+                        Command("Name a &lead auditor…", name_lead, needs_audit=True)))

@@ -77,14 +77,17 @@ class ReviewController(QObject):
     changed = Signal()  # the state or the result changed: the page refreshes
     saved = Signal(str)  # a change was recorded: "Saved at 14:02:11"
     failed = Signal(str)  # a change was refused or could not be saved: one sentence
+    refused = Signal(str, str)  # field id, why: typed profile text that is not a valid value (shown beside the field)
 
     def __init__(self, audit: Audit, state: ReviewState, me: Reviewer, parent: QObject | None = None):
         super().__init__(parent)
         self.audit = audit
         self.checklist = audit.checklist
         self.me = me
-        self.state = state
-        self.result: ReviewResult = review_service.review_result(audit, state.review.id)
+        self.state = state  # a review not started yet has id 0: its first change starts it (see _started)
+        self.result: ReviewResult = (review_service.review_result(audit, state.review.id) if state.review.id
+                                     else review_service.empty_result(audit, state.profile))
+        self.file_read_only = False  # the audit file cannot be written (set by whoever opens the review)
         self.undo_stack = QUndoStack(self)
         self.confirm_reopen: Callable[[], bool] = lambda: False  # the page asks the reviewer
         self.reopen_granted = False  # set when the reviewer has already said why (a change after sign-off)
@@ -111,8 +114,27 @@ class ReviewController(QObject):
     @property
     def editable(self) -> bool:
         """Only the reviewer edits their review, and not once it is signed off."""
+        return not self.read_only_reason
+
+    @property
+    def read_only_reason(self) -> str:
+        """Why the review cannot be changed here, in words ("" when it can)."""
         review = self.state.review
-        return review.reviewer.id == self.me.id and review.status != "signed_off"
+        if review.reviewer.id != self.me.id:
+            return f"this is {review.reviewer.display}'s review"
+        if review.status == "signed_off":
+            return "it is signed off (Change… reopens it, with a reason)"
+        if self.file_read_only:
+            return "the audit file is read-only on this computer"
+        return ""
+
+    def _started(self) -> int:
+        """The review's id, starting the review (logged) on its first change: opening a file claims nothing."""
+        review = self.state.review
+        if not review.id:
+            started = review_service.start_review(self.audit, review.ref, self.me, review.role, actor=self.me.display)
+            self.state = replace(self.state, review=started)
+        return self.state.review.id
 
     def answer(self, item: str) -> Answer | None:
         return self.state.answers.get(item)
@@ -182,7 +204,7 @@ class ReviewController(QObject):
         key = (item, field)
         self._pending[key] = text
         try:
-            review_service.save_draft(self.audit, self.review_id, item, field, text)
+            review_service.save_draft(self.audit, self._started(), item, field, text)
         except UserFacingError as error:
             self.failed.emit(str(error))
             return
@@ -213,7 +235,7 @@ class ReviewController(QObject):
             self.undo_stack.push(_ChangeCommand(text, partial(self._write_answer, item), old, new, key))
 
     def _write_answer(self, item: str, new: Answer | None) -> bool:
-        return self._record(lambda: review_service.set_answer(self.audit, self.review_id, item, new, actor=self.me.display))
+        return self._record(lambda: review_service.set_answer(self.audit, self._started(), item, new, actor=self.me.display))
 
     def _record(self, change: Callable[[], None]) -> bool:
         """Make one change through the services, then show the review as it now is."""
@@ -243,7 +265,7 @@ class ReviewController(QObject):
         try:
             value = profile_values.parse_value(self.checklist.fields[field], text)
         except ValueError as error:
-            self.failed.emit(f"{str(error)[:1].upper()}{str(error)[1:]}.")
+            self.refused.emit(field, f"{str(error)[:1].upper()}{str(error)[1:]}.")
             return False
         if value == self.state.profile.get(field):
             review_service.discard_draft(self.audit, self.review_id, PROFILE + field)
@@ -253,7 +275,7 @@ class ReviewController(QObject):
         return True
 
     def _write_profile(self, field: str, value: Any) -> bool:
-        return self._record(lambda: review_service.set_profile_value(self.audit, self.review_id, field, value,
+        return self._record(lambda: review_service.set_profile_value(self.audit, self._started(), field, value,
                                                                      actor=self.me.display))
 
     # -- the review as a whole
@@ -273,6 +295,9 @@ class ReviewController(QObject):
                                                                      actor=self.me.display, reason="reopened to change it"))
 
     def reload(self) -> None:
+        if not self.review_id:  # not started: nothing recorded to reload
+            self.changed.emit()
+            return
         self.state = review_service.review_state(self.audit, self.review_id, self.me)
         self.result = review_service.review_result(self.audit, self.review_id)
         self.changed.emit()

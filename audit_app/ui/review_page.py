@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core.checklist import Checklist
-from audit_app.core.scoring import ReviewResult
+from audit_app.core.scoring import ReviewResult, grouped_missing
+from audit_app.services import reviews as review_service
 from audit_app.services.workspace import STATUS_LABELS, FileSummary
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
@@ -174,6 +175,7 @@ class ReviewPage(QWidget):
         self.navigator.currentItemChanged.connect(self._on_navigator_moved)
         self.navigator.installEventFilter(self)
         self.missing_list.itemActivated.connect(self._on_missing_activated)
+        self.missing_list.itemClicked.connect(self._on_missing_activated)
         self.item_panel.code_chosen.connect(self._on_code_chosen)
         self.item_panel.key_refused.connect(self.notice_label.setText)
         self.item_panel.text_typed.connect(self._on_item_panel_text_typed)
@@ -222,13 +224,18 @@ class ReviewPage(QWidget):
         controller.changed.connect(self._refresh)
         controller.saved.connect(self.saved_label.setText)
         controller.failed.connect(self._on_failed)
+        controller.refused.connect(self.profile_form.show_refusal)
         controller.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)
         review = controller.state.review
-        self.title_label.setText(f"{review.role.capitalize()} review of {file.ref}")
+        # A long reference (police.uk's are 64 hex digits) cannot wrap: its middle is left out, the whole in the tooltip.
+        shown_ref = file.ref if len(file.ref) <= 24 else f"{file.ref[:10]}…{file.ref[-10:]}"
+        self.title_label.setText(f"{review.role.capitalize()} review of {shown_ref}")
+        self.title_label.setToolTip(file.ref)
         self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {file.stratum} · "
                          f"reviewer {review.reviewer.display}")
-        self.saved_label.setText("All changes are saved as you make them" if controller.editable else "Read only")
+        self.saved_label.setText("All changes are saved as you make them" if controller.editable
+                                 else f"Read only: {controller.read_only_reason}")
         self._refresh()  # the item list is rebuilt only if another set of items applies
         start = item if item in self._shown or item == PROFILE_ENTRY else (self._first_unanswered() or PROFILE_ENTRY)
         self.select(start)
@@ -239,7 +246,7 @@ class ReviewPage(QWidget):
         controller, self.controller = self.controller, None
         if controller is not None:
             controller.flush()
-            for signal in (controller.changed, controller.saved, controller.failed, controller.undo_stack.canUndoChanged,
+            for signal in (controller.changed, controller.saved, controller.failed, controller.refused, controller.undo_stack.canUndoChanged,
                            controller.undo_stack.canRedoChanged):
                 signal.disconnect()
             controller.deleteLater()
@@ -509,9 +516,19 @@ class ReviewPage(QWidget):
             lines.append("<p><b>Goes to a second reviewer</b> before the grade is final.</p>")
         self.score_label.setText("".join(lines))
         self.missing_list.clear()
-        for missing in result.missing:
-            entry = QListWidgetItem(missing.message, self.missing_list)
-            entry.setData(TARGET, PROFILE + missing.target if missing.kind == "profile" else missing.target)
+        groups = [(heading, entries) for _, heading, entries in grouped_missing(result.missing)]
+        if result.warnings:
+            groups.append(("Checks to look at (not blocking)", list(result.warnings)))
+        for heading, entries in groups:
+            header = QListWidgetItem(f"{heading} ({len(entries)})", self.missing_list)
+            header.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable, skipped by the keyboard
+            font = header.font()
+            font.setBold(True)
+            header.setFont(font)
+            for missing in entries:
+                entry = QListWidgetItem(missing.message, self.missing_list)
+                entry.setToolTip(missing.message)
+                entry.setData(TARGET, PROFILE + missing.field if missing.field else missing.target)
         count = len(result.missing)
         self.missing_label.setText(f"Still missing ({count})" if count else "Nothing missing: the review can be completed")
 
@@ -546,7 +563,10 @@ class ReviewPage(QWidget):
             derived = self.checklist.environment(controller.state.profile)
             missing = {m.target for m in controller.result.missing if m.kind == "profile"}
             self.profile_form.show_values(texts, controller.state.profile, {d: derived.get(d) for d, _ in self.checklist.derived},
-                                          controller.editable, missing)
+                                          controller.editable, missing,
+                                          prefilled=review_service.prefilled_fields(controller.audit, controller.state.review),
+                                          checks=tuple(m for m in controller.result.missing if m.kind == "check"),
+                                          warnings=controller.result.warnings)
             return
         self.stack.setCurrentWidget(self.item_panel)
         self.item_panel.show_item(target, controller.answer(target), controller.text(target, "note"),
@@ -605,6 +625,8 @@ class ReviewPage(QWidget):
 
     def _on_missing_activated(self, entry: QListWidgetItem) -> None:
         target = entry.data(TARGET)
+        if not target:
+            return  # a group heading
         if target.startswith(PROFILE):
             self.select(PROFILE_ENTRY)
             self.profile_form.focus_field(target[len(PROFILE):])

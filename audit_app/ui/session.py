@@ -1,17 +1,22 @@
-"""An audit open in the GUI: the audit file, a lock that tells other copies of the app it is in use,
-and the person working on it as a reviewer recorded in the audit."""
+"""An audit open in the GUI: the audit file, a lock that tells other copies of the app it is in use
+(and, next to it, who is working in it), and the person working on it as a reviewer recorded in the
+audit, with the role the audit gives them."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QLockFile
 
+from audit_app.core import workstation
 from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
+from audit_app.services import demo
 from audit_app.services.audits import Audit, open_audit
-from audit_app.services.reviews import ensure_reviewer
-from audit_app.ui.ui_settings import Identity
+from audit_app.services.reviews import work_as
+from audit_app.ui.ui_settings import ROLES, Identity
 
 
 class AuditInUseError(UserFacingError):
@@ -24,6 +29,11 @@ class AuditInUseError(UserFacingError):
 
 def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
+
+
+def who_path(path: Path) -> Path:
+    """Next to the lock: who holds it (name, staff number, computer account), for another copy to read."""
+    return path.with_name(path.name + ".lock.who")
 
 
 class AuditSession:
@@ -46,7 +56,24 @@ class AuditSession:
 
     @property
     def is_lead(self) -> bool:
+        """A lead auditor named in this audit (the role typed in the identity dialog is only a request)."""
         return self.reviewer.role == "lead"
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.reviewer.role, self.reviewer.role)
+
+    @property
+    def role_note(self) -> str:
+        """Why the role asked for is not the role held ("" when they agree)."""
+        if self.identity.role == "lead" and not self.is_lead:
+            return "You asked for the lead auditor role: a lead of this audit must name you first."
+        return ""
+
+    @property
+    def file_read_only(self) -> bool:
+        """The audit file cannot be written (read-only on disk)."""
+        return not os.access(self.path, os.W_OK)
 
     @classmethod
     def open(cls, path: str | Path, identity: Identity, *, force: bool = False) -> "AuditSession":
@@ -77,20 +104,54 @@ class AuditSession:
             lock.unlock()
             raise
         try:
-            reviewer = ensure_reviewer(audit, identity.name, identity.staff_number, identity.role, update_role=True)
+            reviewer = demo.welcome(audit, work_as(audit, identity.name, identity.staff_number, identity.role))
         except BaseException:
             audit.close()
             lock.unlock()
             raise
+        _write_who(path, identity)
         return cls(audit, lock, reviewer, identity)
 
     def close(self) -> None:
         self.audit.close()
+        who_path(self.path).unlink(missing_ok=True)
         self.lock.unlock()
+
+
+def _write_who(path: Path, identity: Identity) -> None:
+    """Say who holds the lock; best effort (a folder that refuses it only loses the name in the message)."""
+    account = workstation.current()
+    who = {"name": identity.name, "staff_number": identity.staff_number, "os_account": account.user,
+           "host": account.host, "pid": os.getpid()}
+    try:
+        who_path(path).write_text(json.dumps(who, ensure_ascii=False), encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _read_who(path: Path, pid: int | None) -> tuple[str, str]:
+    """Who holds the lock: (name and staff number, computer account); ("", "") when unknown, or when
+    written by another holder than the lock's."""
+    try:
+        who = json.loads(who_path(path).read_text(encoding="utf-8"))
+        name, staff, user = str(who.get("name") or ""), str(who.get("staff_number") or ""), str(who.get("os_account") or "")
+        if not name or (pid is not None and who.get("pid") != pid):
+            return "", ""
+    except (OSError, ValueError, AttributeError):
+        return "", ""
+    return (f"{name} ({staff})" if staff else name), user
 
 
 def _in_use_message(path: Path, lock: QLockFile) -> str:
     info = lock.getLockInfo()  # PySide6 gives (pid, hostname, appname), or a falsy value when unreadable
-    where = f" on {info[1]} (process {info[0]})" if info and len(info) == 3 and info[1] else ""
-    return (f"{path.name} is already open in audit-app{where}. Close it there first: two copies working on one "
+    known = bool(info) and len(info) == 3
+    person, user = _read_who(path, int(info[0]) if known else None)
+    details = ([f"computer account '{user}'"] if user else []) + ([f"process {info[0]}"] if known else [])
+    where = f" on {info[1]}" if known and info[1] else ""
+    said = f" ({', '.join(details)})" if details else ""
+    if person:
+        return (f"{person} has {path.name} open in audit-app{where}{said}. Ask them to close it first: two copies "
+                "working on one audit could confuse reviewers. If that copy has crashed on another computer, you can "
+                "open it anyway.")
+    return (f"{path.name} is already open in audit-app{where}{said}. Close it there first: two copies working on one "
             "audit could confuse reviewers. If that copy has crashed on another computer, you can open it anyway.")

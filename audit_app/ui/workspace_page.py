@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Signal, SignalInstance
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -103,6 +104,8 @@ class WorkspacePage(QWidget):
         metrics = self.table.fontMetrics()
         self._widths = {column: metrics.horizontalAdvance(text) + metrics.averageCharWidth() * 3
                         for column, text in samples.items()}
+        self._initial_widths = dict(self._widths)  # a column whose width differs was sized by the user
+        self._longest: dict[int, str] = {}  # the longest text of each column (see fitted_widths)
 
         self.open_button = QPushButton("&Open review", self)
         self.next_button = QPushButton("&Next file to do", self)
@@ -140,6 +143,7 @@ class WorkspacePage(QWidget):
         self.mine_check.toggled.connect(lambda on: self.proxy.set_filters(reviewer=self._me if on else ""))
         self.table.activated.connect(self._on_table_activated)
         self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
         self.open_button.clicked.connect(lambda: self._emit_for_current(self.open_requested))
         self.next_button.clicked.connect(self.select_next_to_do)
@@ -164,6 +168,7 @@ class WorkspacePage(QWidget):
         self.details_label.setText(f"{first}\n{summary}".strip())
         self.details_label.setToolTip(details)
         self.model.set_rows(files)
+        self._longest = self.model.longest_texts()
         self._apply_widths()
         self._fill_strata(files)
         done, total = progress(files)
@@ -178,8 +183,14 @@ class WorkspacePage(QWidget):
             self.table.selectRow(0)
         self._update_buttons()
 
+    def show_lead_actions(self, lead: bool) -> None:
+        """Sign-off is offered only to a lead auditor named in the audit."""
+        self.sign_off_button.setVisible(lead)
+
     def set_grades(self, grades: dict[str, FileGrades]) -> None:
         self.model.set_grades(grades)
+        self._longest = self.model.longest_texts()
+        self._apply_widths()
 
     def current_ref(self) -> str | None:
         index = self.table.currentIndex()
@@ -257,12 +268,52 @@ class WorkspacePage(QWidget):
     # -- internals
 
     def _apply_widths(self) -> None:
-        """Column widths survive a model reset (which would set them back to the default)."""
+        """Column widths survive a model reset (which would set them back to the default), fitted to the table."""
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        for column, width in self._widths.items():
+        widths = self.fitted_widths()
+        # The last column fills the table when everything fits; otherwise it keeps its own width and
+        # the table scrolls sideways.
+        header.setStretchLastSection(sum(widths.values()) <= self.table.viewport().width())
+        for column, width in widths.items():
             self.table.setColumnWidth(column, width)
         header.blockSignals(False)
+
+    def fitted_widths(self) -> dict[int, int]:
+        """The columns' widths: each cell's text whole, the file reference giving way first.
+
+        A column takes the width of its longest text (up to 48 characters; a file reference no more
+        than its usual width), or the width the user gave it, and never less than its heading (with
+        room for the sort arrow). Where that is wider than the table, the file reference (a long
+        hash) is elided in the middle, both ends readable and the whole reference in its tooltip;
+        nothing else is cut: the table scrolls sideways instead.
+        """
+        metrics = self.table.horizontalHeader().fontMetrics()
+        cell = self.table.fontMetrics()
+        # Room for the sort arrow beside every heading: any column can be the sorted one.
+        pad = metrics.averageCharWidth() * 3 + self.table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize)
+        heads = {column: metrics.horizontalAdvance(FileTableModel.HEADERS[column]) + pad for column in self._widths}
+        wanted = {}
+        for column, width in self._widths.items():
+            if width == self._initial_widths[column] and column in self._longest:
+                limit = width if column == FileTableModel.COL_REF else max(width, cell.averageCharWidth() * 48)
+                width = min(cell.horizontalAdvance(self._longest[column]) + cell.averageCharWidth() * 2, limit)
+            wanted[column] = max(width, heads[column])
+        moderation = FileTableModel.COL_MODERATION  # the last column: it stretches to fill what is left
+        last = max(metrics.horizontalAdvance(FileTableModel.HEADERS[moderation]) + pad,
+                   cell.horizontalAdvance(self._longest.get(moderation, "")) + cell.averageCharWidth() * 2,
+                   self.table.horizontalHeader().minimumSectionSize(), self.table.horizontalHeader().defaultSectionSize())
+        over = sum(wanted.values()) - (self.table.viewport().width() - last)
+        ref = FileTableModel.COL_REF
+        if over > 0 and self._widths[ref] == self._initial_widths[ref]:
+            wanted[ref] -= min(over, max(0, wanted[ref] - max(heads[ref], cell.averageCharWidth() * 14)))
+        wanted[moderation] = last
+        return wanted
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._apply_widths()  # the table got wider or narrower: fit the columns again
+        return super().eventFilter(watched, event)
 
     def _on_section_resized(self, column: int, old: int, new: int) -> None:
         if column != FileTableModel.COL_MODERATION:  # the last column stretches
@@ -300,5 +351,7 @@ class WorkspacePage(QWidget):
         self.open_button.setEnabled(True)
         self.second_button.setEnabled(file.status in DONE)
         self.moderate_button.setEnabled(file.second_status in DONE and file.status in DONE)
-        self.sign_off_button.setEnabled(file.status == "complete" or file.second_status == "complete")
+        # offered only to a lead, and only for a complete review that is not theirs (the service says why otherwise)
+        self.sign_off_button.setEnabled((file.status == "complete" and file.reviewer != self._me)
+                                        or (file.second_status == "complete" and file.second_reviewer != self._me))
         self.replace_button.setEnabled(file.status in ("not_started", "in_progress"))

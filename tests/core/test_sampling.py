@@ -357,3 +357,10 @@ def test_method_statement_margin_and_equal_allocation():
     assert "±7.5 percentage points at 95% confidence" in text
     assert "finite population correction for 1,000 files" in text
     assert "weighted back" in text  # equal allocation over unequal strata
+
+
+def test_a_stratum_key_in_words():
+    from audit_app.core.sampling import stratum_label
+
+    assert stratum_label("all") == "All files (no strata)"
+    assert stratum_label("theft_from_person / North") == "Theft from the person / North"

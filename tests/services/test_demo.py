@@ -378,3 +378,31 @@ def test_the_bundled_source_keeps_its_licence_notice():
 
     digest = hashlib.sha256(demo.demo_source().read_bytes()).hexdigest()
     assert digest == "e1b956a3e57c4f568abbc3e1411ff2b2559e6ab29a7f9831a513838e6dbc8766" and digest in notice
+
+
+def test_whoever_works_in_the_demo_is_named_a_lead_by_the_demo_lead(demo_path, tmp_path):
+    import sqlite3
+
+    from audit_app.services.reviews import work_as
+
+    copy = tmp_path / "mine.audit"
+    source, target = sqlite3.connect(demo_path), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    with open_audit(copy) as audit:
+        pat = work_as(audit, "Pat Trainee", "4521")
+        assert pat.role == "reviewer"
+        assert demo.welcome(audit, pat).role == "lead"  # so that sign-off and moderation can be tried
+        nomination = [e for e in review_store_events(audit) if e.action == "reviewer.role"][-1]
+        assert (nomination.actor, nomination.detail["new"]) == ("Demo Lead Auditor (DEMO-1)", "lead")
+        assert verify(audit).ok
+    real = tmp_path / "real.audit"
+    with create_audit(real, "neighbourhood-crime", "A real audit", actor="Someone Else (1)") as audit:
+        assert demo.welcome(audit, work_as(audit, "Pat Trainee", "4521")).role == "reviewer"
+
+
+def review_store_events(audit):
+    from audit_app.store import events
+
+    return list(events.iterate(audit.db))

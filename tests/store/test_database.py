@@ -145,3 +145,36 @@ def test_a_second_process_waits_for_a_writer_instead_of_failing(tmp_path):
     assert out.strip() == "written"
     assert [r[0] for r in first.conn.execute("SELECT name FROM reviewer ORDER BY id")] == ["A", "B"]
     first.close()
+
+
+def test_an_audit_from_before_m003_keeps_its_trail_verifiable_and_gains_the_computer_account(tmp_path):
+    """m003 adds the computer account to the trail and the reviewers; the old entries keep their
+    hashes (over the original fields) and the reviewers their roles."""
+    import hashlib
+    import json
+
+    from audit_app.store import events
+
+    path = tmp_path / "v2.audit"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    schema.MIGRATIONS.apply(Database(conn), stop_before="m003_who_is_working")
+    detail = json.dumps({"name": "Ann", "staff_number": "1", "role": "lead"}, separators=(",", ":"))
+    body = json.dumps([1, "2025-01-12T09:00:00+00:00", "Ann (1)", "reviewer.add", "reviewer", "1", detail, ""],
+                      separators=(",", ":"))
+    digest = hashlib.sha256(f"{'0' * 64}\x1e{body}".encode()).hexdigest()
+    conn.execute("INSERT INTO reviewer (name, staff_number, role, created_at) VALUES ('Ann', '1', 'lead', 'x')")
+    conn.execute("INSERT INTO event (seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash)"
+                 " VALUES (1, '2025-01-12T09:00:00+00:00', 'Ann (1)', 'reviewer.add', 'reviewer', '1', ?, '', ?, ?)",
+                 [detail, "0" * 64, digest])
+    conn.close()
+    migrated = open_database(path)
+    assert [m.name for m in schema.MIGRATIONS.applied(migrated.db)][-1] == "m003_who_is_working"
+    assert migrated.db.execute("SELECT role, os_account, host FROM reviewer").fetchall() == [("lead", "", "")]
+    assert events.chain_problems(migrated.db) == []
+    with migrated.transaction() as db:
+        events.append(db, "Ann (1)", "answer.set", "review", 1, {"item": "A1"})
+    assert events.chain_problems(migrated.db) == []
+    assert [e.os_account is None for e in events.iterate(migrated.db)] == [True, False]
+    migrated.close()

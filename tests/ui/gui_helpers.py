@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from review_data import APPLICABLE, NOTE, PROFILE
 
+from audit_app.core import workstation
 from audit_app.core.records import Answer
 from audit_app.services import population, sampling
 from audit_app.services.audits import create_audit
@@ -43,7 +44,9 @@ def no_task_left_running():
 def audit_path(tmp_path):
     """An audit of the real police.uk file with a sample of 8 drawn (closed again: the GUI opens it)."""
     path = tmp_path / "gui.audit"
-    with create_audit(path, "neighbourhood-crime", "GUI test audit", scope="Neighbourhood crime, January 2025") as audit:
+    # created by Lee, who is therefore its lead auditor (the others are reviewers until a lead names them)
+    with create_audit(path, "neighbourhood-crime", "GUI test audit", scope="Neighbourhood crime, January 2025",
+                      actor=LEE.display) as audit:
         population.import_population(audit, POLICE_UK, preset="police-uk", scope=SCOPE)
         sampling.draw_sample(audit, sampling.SampleRequest(size=8, seed="gui", reserve=1))
     return path
@@ -54,13 +57,21 @@ def ui_settings(tmp_path):
     return UiSettings(QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
 
 
+def account_of(identity: Identity) -> workstation.Account:
+    """The computer account each test person works from: "ann" on "PC-ANN" for Ann Reviewer."""
+    first = identity.name.split()[0].lower()
+    return workstation.Account(first, f"PC-{first.upper()}")
+
+
 @pytest.fixture
-def make_window(qtbot, ui_settings):
-    """Open a main window as someone (their identity is set, as if they had answered on first use)."""
+def make_window(qtbot, ui_settings, monkeypatch):
+    """Open a main window as someone (their identity is set, as if they had answered on first use),
+    signed in to the computer with their own account (see :func:`account_of`)."""
 
     def make(identity: Identity = ANN, settings: UiSettings | None = None) -> MainWindow:
         settings = settings or ui_settings
         settings.set_identity(identity)
+        monkeypatch.setattr(workstation, "_current", account_of(identity))
         window = MainWindow(settings)
         qtbot.addWidget(window)
         window.resize(1300, 850)

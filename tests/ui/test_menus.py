@@ -28,7 +28,7 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
         "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "&Close audit", "—",
                   "&Quit"],
         "&Go": ["&Workspace", "&Results", "&Start page", "File &history…"],
-        "&People": ["&Who is working…"],
+        "&People": ["&Who is working…", "Name a &lead auditor…"],
         "&Help": ["&Checklist browser", "&Keyboard"],
     }
     assert action(window, "&Workspace").shortcut() == QKeySequence("Ctrl+1")

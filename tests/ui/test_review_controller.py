@@ -77,7 +77,7 @@ def test_undo_and_redo_are_ordinary_recorded_changes(qtbot, controller, review, 
     controller.undo_stack.redo()
     controller.undo_stack.redo()
     assert stored(audit_path, review.id).answers["A1"].code == "P"
-    assert trail(audit_path, ref).count("A1: — → M") == 2 and trail(audit_path, ref).count("A1: M → P") == 2
+    assert trail(audit_path, ref).count("A1: — → Met (M)") == 2 and trail(audit_path, ref).count("A1: Met (M) → Partly met (P)") == 2
 
 
 def test_typing_is_kept_as_a_draft_then_recorded_after_flush(qtbot, controller, review, ref, audit_path):
@@ -92,7 +92,7 @@ def test_typing_is_kept_as_a_draft_then_recorded_after_flush(qtbot, controller, 
     held = stored(audit_path, review.id)
     assert held.answers["B2"].note == TYPED and held.drafts == {}
     assert not controller.has_unrecorded_text()
-    assert trail(audit_path, ref).count(f"B2: N → N — “{TYPED}”") == 1  # the typing is one recorded change...
+    assert trail(audit_path, ref).count(f"B2: Not met (N) → Not met (N) — “{TYPED}”") == 1  # the typing is one recorded change...
     controller.undo_stack.undo()  # ...and one undo step
     assert stored(audit_path, review.id).answers["B2"].note == ""
 
@@ -126,9 +126,10 @@ def test_reload_shows_what_was_recorded_elsewhere(qtbot, controller, review, aud
 
 
 def test_a_profile_value_typed_as_text_is_recorded_when_it_parses(qtbot, controller, review, audit_path):
-    with qtbot.waitSignal(controller.failed) as failed:
+    # refused beside the field (the profile form shows it), not as a failed save in the page's header
+    with qtbot.waitSignal(controller.refused) as refused:
         assert not controller.set_profile_text("recorded", "32/13/2025")
-    assert failed.args[0] == "'32/13/2025' is not a date for recorded (use e.g. 15/01/2025 or 2025-01-15)."
+    assert refused.args == ["recorded", "'32/13/2025' is not a date for 'Crime recorded' (use e.g. 15/01/2025 or 2025-01-15)."]
     assert "recorded" not in stored(audit_path, review.id).profile
     with qtbot.waitSignal(controller.saved):
         assert controller.set_profile_text("recorded", "10/01/2025")
@@ -138,7 +139,7 @@ def test_a_profile_value_typed_as_text_is_recorded_when_it_parses(qtbot, control
 
 def test_a_refused_change_emits_failed_and_changes_nothing(qtbot, audit, ref, audit_path):
     done = complete_review(audit, ref, ANN)
-    review_service.sign_off(audit, done.id, ensure_reviewer(audit, LEE.name, LEE.staff_number, LEE.role))
+    review_service.sign_off(audit, done.id, ensure_reviewer(audit, LEE.name, LEE.staff_number, LEE.role), LEE.staff_number)
     ann = ensure_reviewer(audit, ANN.name, ANN.staff_number, ANN.role)
     controller = ReviewController(audit, review_state(audit, done.id, ann), ann)
     assert not controller.editable

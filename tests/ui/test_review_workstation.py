@@ -4,20 +4,24 @@ undo and redo, sign-off and a change after it, a second review and its moderatio
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QMessageBox
 from review_data import APPLICABLE, PROFILE
 
+from audit_app.core import workstation
 from audit_app.core.records import Answer
 from audit_app.services import moderation, sampling, workspace
 from audit_app.services.audits import open_audit
-from audit_app.services.reviews import review_result, review_state
+from audit_app.services.reviews import ensure_reviewer, review_result, review_state, reviewers, sign_off
 from audit_app.services.verification import verify
 from audit_app.ui import dialogs
 from audit_app.ui.session import AuditInUseError, AuditSession
+from audit_app.ui.ui_settings import Identity
 
 
 def focused():
@@ -69,15 +73,22 @@ def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path, mon
     assert window.stack.currentWidget() is page
     assert page.current_target() == "profile" and focused() is page.navigator, focused()
 
-    # The profile, field by field: Enter goes to the first field, Tab to the next.
+    # The profile, field by field: Enter goes to the first field, Tab to the next one that applies
+    # (no suspect: the questions about an arrest are disabled and skipped).
     qtbot.keyClick(page.navigator, Qt.Key.Key_Return)
+    skipped = []
     for field in page.checklist.spec.profile:
         editor = page.profile_form.editors[field.id]
+        if not editor.isEnabled():
+            skipped.append(field.id)
+            continue
         assert focused() is editor, f"focus should be on {field.id}"
         if field.id in PROFILE:
             type_profile_value(qtbot, editor, field, PROFILE[field.id])
         qtbot.keyClick(editor, Qt.Key.Key_Tab)
     assert not [m for m in page.controller.result.missing if m.kind == "profile"]
+    assert skipped == ["suspect_arrested", "suspect_interviewed", "suspect_released_pending", "charged", "oocd_given",
+                       "eyewitness_can_identify", "identifiable_property", "property_outstanding"]
     assert page._shown == APPLICABLE  # exactly the hand-counted items apply
 
     # The items: Ctrl+Down goes to the first; M answers Met and moves on. Where a note is needed the
@@ -158,7 +169,8 @@ def test_undo_and_redo_an_answer_and_a_profile_value(qtbot, make_window, audit_p
     with open_audit(audit_path) as audit:  # every step, undo included, is in the audit trail and replays
         assert verify(audit).ok
         history = [e.what for e in workspace.file_history(audit, ref)]
-    assert history.count("A1: — → P") == 2 and "A1: P — “Recorded 30 hours late” → P" in history
+    assert history.count("A1: — → Partly met (P)") == 2
+    assert "A1: Partly met (P) — “Recorded 30 hours late” → Partly met (P)" in history
 
 
 def test_typing_survives_a_crash_and_the_reviewer_lands_where_they_were(qtbot, make_window, audit_path, ui_settings):
@@ -190,13 +202,32 @@ def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window,
     with open_audit(audit_path) as audit:
         ref = sampling.sample(audit).selected[0]
         complete_review(audit, ref, ANN)
-    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    shown, warnings = [], []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append(text))
+
+    def sign_with(staff_number):
+        def sign(dialog):  # the lead reads the summary, types their staff number and presses Sign off
+            shown.append(dialog)
+            dialog.show()
+            qtbot.keyClicks(dialog.staff_edit, staff_number)
+            qtbot.keyClick(dialog.staff_edit, Qt.Key.Key_Return)
+            return dialog.result()
+        return sign
+
     window = make_window(LEE)
     window.open_audit_file(str(audit_path))
     window.workspace_page.select_ref(ref)
-    assert window.workspace_page.sign_off_button.isEnabled()
+    assert window.workspace_page.sign_off_button.isVisible() and window.workspace_page.sign_off_button.isEnabled()
+    monkeypatch.setattr(dialogs.SignOffDialog, "exec", sign_with("990"))  # a wrong staff number: refused
+    qtbot.mouseClick(window.workspace_page.sign_off_button, Qt.MouseButton.LeftButton)
+    assert warnings == ["That is not the staff number recorded for Lee Lead: the review was not signed off."]
+    assert next(f for f in window.files if f.ref == ref).status == "complete"
+    monkeypatch.setattr(dialogs.SignOffDialog, "exec", sign_with("900"))
     qtbot.mouseClick(window.workspace_page.sign_off_button, Qt.MouseButton.LeftButton)
     assert next(f for f in window.files if f.ref == ref).status == "signed_off"
+    # the confirmation said what was signed: the file, its author and the result (100, capped at Good)
+    intro = shown[-1].findChildren(QLabel)[0].text()
+    assert f"<b>{ref}</b> by Ann Reviewer (101)" in intro and "<b>Good</b>, score 100" in intro
 
     window.close_audit()
     window.identity = ANN
@@ -285,11 +316,16 @@ def test_second_review_stays_independent_then_is_moderated(qtbot, make_window, a
         assert verify(audit).ok
 
 
-def test_an_audit_open_elsewhere_is_refused_with_a_clear_message(audit_path):
+def test_an_audit_open_elsewhere_is_refused_with_a_message_naming_who_has_it(audit_path, monkeypatch):
+    monkeypatch.setattr(workstation, "_current", workstation.Account("ann", "PC-ANN"))
     first = AuditSession.open(audit_path, ANN)
     try:
-        with pytest.raises(AuditInUseError, match="already open in audit-app"):
+        monkeypatch.setattr(workstation, "_current", workstation.Account("bob", "PC-BOB"))
+        with pytest.raises(AuditInUseError) as refused:
             AuditSession.open(audit_path, BOB)
+        message = str(refused.value)
+        assert message.startswith("Ann Reviewer (101) has gui.audit open in audit-app on ")
+        assert f"(computer account 'ann', process {os.getpid()}). Ask them to close it first" in message
     finally:
         first.close()
     AuditSession.open(audit_path, BOB).close()  # free again once closed
@@ -357,13 +393,17 @@ def test_first_use_asks_who_is_working_and_records_it(qtbot, ui_settings, audit_
     assert window.identity is None
     assert window.open_audit_file(str(audit_path))  # asks first
     assert ui_settings.identity().display == "Pat Auditor (4521)"
-    assert window.session.reviewer.display == "Pat Auditor (4521)" and window.session.is_lead
+    # the lead role picked in the dialog is only a request: Lee created this audit and is its lead
+    assert window.session.reviewer.display == "Pat Auditor (4521)" and not window.session.is_lead
     window.close_audit()
     with open_audit(audit_path) as audit:
         from audit_app.store import events
 
         added = [e for e in events.iterate(audit.db, "reviewer")]
-        assert added[-1].detail == {"name": "Pat Auditor", "staff_number": "4521", "role": "lead"}
+        account = workstation.current()
+        assert added[-1].detail == {"name": "Pat Auditor", "staff_number": "4521", "role": "reviewer",
+                                    "os_account": account.user, "host": account.host}
+        assert (added[-1].os_account, added[-1].host) == (account.user, account.host)
 
 
 def test_replacing_an_out_of_scope_file_needs_a_reason(qtbot, make_window, audit_path, monkeypatch):
@@ -440,3 +480,125 @@ def test_window_layout_is_remembered_but_no_audit_data_is_kept_in_settings(make_
     assert again.review_page.splitter.sizes()[0] == window.review_page.splitter.sizes()[0]
     settings_text = (audit_path.parent / "ui.ini").read_text(encoding="utf-8")
     assert "Doorbell" not in settings_text and "review_id" not in settings_text  # UI state only
+
+
+# -- who is working, and who may sign off (issue 9, section 3)
+
+
+def test_a_reviewer_is_offered_no_sign_off_even_when_they_ask_for_the_lead_role(qtbot, make_window, audit_path):
+    with open_audit(audit_path) as audit:
+        ref = sampling.sample(audit).selected[0]
+        complete_review(audit, ref, BOB)
+    window = make_window(Identity(ANN.name, ANN.staff_number, "lead"))  # asks for the lead role in the dialog
+    window.open_audit_file(str(audit_path))
+    assert not window.session.is_lead
+    assert "Reviewer in this audit · ann on PC-ANN" in window.identity_label.text()
+    assert "You asked for the lead auditor role" in window.statusBar().currentMessage()
+    window.workspace_page.select_ref(ref)
+    assert not window.workspace_page.sign_off_button.isVisible()
+    window.open_review(ref)
+    page = window.review_page
+    assert page.controller.state.review.status == "complete" and not page.sign_off_button.isVisible()
+    assert page.saved_label.text() == "Read only: this is Bob Second (102)'s review"
+
+
+def test_a_lead_is_not_offered_the_sign_off_of_their_own_review(qtbot, make_window, audit_path):
+    with open_audit(audit_path) as audit:
+        ref = sampling.sample(audit).selected[0]
+        complete_review(audit, ref, LEE)
+    window = make_window(LEE)
+    window.open_audit_file(str(audit_path))
+    assert window.session.is_lead
+    window.workspace_page.select_ref(ref)
+    assert window.workspace_page.sign_off_button.isVisible() and not window.workspace_page.sign_off_button.isEnabled()
+    window.open_review(ref)
+    assert not window.review_page.sign_off_button.isVisible()
+
+
+def test_opening_a_file_and_stepping_through_files_starts_no_review(qtbot, make_window, audit_path):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    with open_audit(audit_path) as audit:
+        events_before = len(workspace.file_history(audit, sampling.sample(audit).selected[0]))
+    table = window.workspace_page.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    page = window.review_page
+    opened = [page.current_review().ref]
+    for _ in range(3):
+        qtbot.keyClick(page.navigator, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+        opened.append(window.review_page.current_review().ref)
+    assert len(set(opened)) == 4  # four different files were shown...
+    with open_audit(audit_path) as audit:  # ...and none of them was claimed
+        assert all(f.status == "not_started" and f.primary_id is None for f in workspace.overview(audit))
+        assert len(workspace.file_history(audit, opened[0])) == events_before == 0
+    page = window.review_page
+    assert page.saved_label.text() == "All changes are saved as you make them"
+    page.select("A1")
+    qtbot.keyClick(page.navigator, "m")  # the first change starts the review, once
+    qtbot.keyClick(page.navigator, Qt.Key.Key_Down)
+    qtbot.keyClick(page.navigator, "m")
+    with open_audit(audit_path) as audit:
+        started = [f for f in workspace.overview(audit) if f.primary_id is not None]
+        assert [(f.ref, f.status, f.reviewer) for f in started] == [(opened[-1], "in_progress", "Ann Reviewer (101)")]
+        history = [e.what for e in workspace.file_history(audit, opened[-1])]
+        # started once; then what the population settles (marked so), then the two answers, in words
+        assert history[0] == "Primary review started by Ann Reviewer"
+        assert all(line.endswith("(from the population)") for line in history[1:-2])
+        assert history[-2] == "A1: — → Met (M)" and history[-1].endswith(": — → Met (M)")
+        assert verify(audit).ok
+
+
+def test_the_read_only_banner_says_why(qtbot, make_window, audit_path):
+    with open_audit(audit_path) as audit:
+        ref = sampling.sample(audit).selected[0]
+        review = complete_review(audit, ref, ANN)
+        lee = ensure_reviewer(audit, LEE.name, LEE.staff_number)
+        sign_off(audit, review.id, lee, LEE.staff_number)
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    window.open_review(ref)
+    assert window.review_page.saved_label.text() == "Read only: it is signed off (Change… reopens it, with a reason)"
+
+
+def test_history_dates_are_in_the_locales_words_with_the_computer_account(qtbot, make_window, audit_path, monkeypatch):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    ref, page = open_first_review(window)
+    page.select("A1")
+    qtbot.keyClick(page.navigator, "m")
+    entries = []
+    monkeypatch.setattr(dialogs.HistoryDialog, "exec", lambda self: entries.append(self) or 0)
+    window.show_history(ref)
+    model = entries[0].model
+    when = model.item(0, 1).text()
+    today = dt.datetime.now()
+    assert f"{today.day} {today:%B %Y}" in when and "T" not in when and today.strftime("%A") in when
+    assert model.item(0, 6).text() == "ann on PC-ANN"
+
+
+def test_a_lead_names_another_lead_from_the_people_menu(qtbot, make_window, audit_path, monkeypatch):
+    with open_audit(audit_path) as audit:
+        ensure_reviewer(audit, BOB.name, BOB.staff_number)
+    infos = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: infos.append(text))
+    window = make_window(ANN)  # a reviewer: the command explains and does nothing
+    window.open_audit_file(str(audit_path))
+    name_lead = next(a for a in window.menuBar().findChildren(QAction) if a.text() == "Name a &lead auditor…")
+    name_lead.trigger()
+    assert infos == ["Only a lead auditor of this audit can name another lead. You work in it as a reviewer."]
+    window.close_audit()
+
+    def choose_bob(dialog):
+        dialog.reviewer_combo.setCurrentIndex(dialog.reviewer_combo.findText(BOB.display))
+        return 1
+
+    monkeypatch.setattr(dialogs.SecondReviewDialog, "exec", choose_bob)
+    window = make_window(LEE)
+    window.open_audit_file(str(audit_path))
+    next(a for a in window.menuBar().findChildren(QAction) if a.text() == "Name a &lead auditor…").trigger()
+    assert window.statusBar().currentMessage() == "Bob Second (102) is now a lead auditor of this audit."
+    with open_audit(audit_path) as audit:
+        roles = {r.name: r.role for r in reviewers(audit)}
+        assert roles == {"Ann Reviewer": "reviewer", "Bob Second": "lead", "Lee Lead": "lead"}
+        assert verify(audit).ok
