@@ -66,7 +66,7 @@ def test_a_note_typed_before_the_answer_is_kept_and_recorded_with_it(qtbot, make
     assert page.item_panel.note_edit.toPlainText() == SUPERVISOR
     state, _ = stored(audit_path, ref)
     assert state.answers["A1"].note == SUPERVISOR and state.drafts == {}
-    assert (f"A1: — → P — “{SUPERVISOR}”", "") in history(audit_path, ref)
+    assert (f"A1: — → Partly met (P) — “{SUPERVISOR}”", "") in history(audit_path, ref)
 
 
 def test_a_note_typed_then_the_item_left_then_answered_is_kept(qtbot, make_window, audit_path, ref):
