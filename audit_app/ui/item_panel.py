@@ -4,19 +4,21 @@ or the scale's letters), the evidence note and reference, and the item's flags."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -40,6 +42,49 @@ class NoteEdit(QPlainTextEdit):
             self.left.emit()
             return
         super().keyPressEvent(event)
+
+
+class AnswerRow(QWidget):
+    """The answer buttons, as many to a row as fit: at a large text size they wrap onto a second
+    row rather than being cut."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._buttons: list[QAbstractButton] = []
+        self._columns = 0
+
+    def add(self, button: QAbstractButton) -> None:
+        self._buttons.append(button)
+        self._arrange(force=True)
+
+    def arrange(self) -> None:
+        """Place the shown buttons again (after their texts changed)."""
+        self._arrange(force=True)
+
+    def _arrange(self, force: bool = False) -> None:
+        shown = [b for b in self._buttons if not b.isHidden()]
+        spacing = max(self._grid.horizontalSpacing(), 0)
+        widest = max((b.sizeHint().width() for b in shown), default=1) + spacing
+        columns = max(1, min(len(shown), (self.width() + spacing) // max(widest, 1))) if self.width() > 0 else len(shown)
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        for button in self._buttons:
+            self._grid.removeWidget(button)
+        for index, button in enumerate(shown):
+            self._grid.addWidget(button, index // max(columns, 1), index % max(columns, 1))
+        self.updateGeometry()
+
+    def minimumSizeHint(self) -> QSize:
+        shown = [b for b in self._buttons if not b.isHidden()]
+        widest = max((b.sizeHint().width() for b in shown), default=0)
+        return QSize(widest, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
 
 
 class ItemPanel(QWidget):
@@ -68,7 +113,7 @@ class ItemPanel(QWidget):
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
         self.banner.setMargin(6)
 
-        self.answer_row = QHBoxLayout()
+        self.answer_row = AnswerRow(self)
         self.answer_group = QButtonGroup(self)
         self.answer_group.setExclusive(True)
         self.recorded_label = QLabel(self)
@@ -114,10 +159,7 @@ class ItemPanel(QWidget):
         top.addWidget(self.header_label)
         top.addWidget(self.question_label)
         top.addWidget(self.banner)
-        answers = QHBoxLayout()
-        answers.addLayout(self.answer_row)
-        answers.addStretch(1)
-        top.addLayout(answers)
+        top.addWidget(self.answer_row)
         top.addWidget(self.recorded_label)
         top.addWidget(self.opportunity_box)
         top.addWidget(self.note_label)
@@ -138,7 +180,12 @@ class ItemPanel(QWidget):
         self.guidance.setOpenLinks(False)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("item_splitter")
-        self.splitter.addWidget(form)
+        scroller = QScrollArea(self)  # at a large text size the form scrolls rather than cutting the question
+        scroller.setWidget(form)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter.addWidget(scroller)
         self.splitter.addWidget(self.guidance)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -242,7 +289,7 @@ class ItemPanel(QWidget):
             added.setCheckable(True)
             added.installEventFilter(self)  # answer keys also work with the keyboard in the answer row
             self.answer_group.addButton(added, len(buttons) + 1)
-            self.answer_row.addWidget(added)
+            self.answer_row.add(added)
             buttons = self.answer_group.buttons()
         self._buttons = {}
         for number, button in enumerate(sorted(buttons, key=self.answer_group.id), start=1):
@@ -258,6 +305,7 @@ class ItemPanel(QWidget):
                               + ("\nAn evidence note is required with this answer." if note else ""))
             button.show()
             self._buttons[answer.code] = button
+        self.answer_row.arrange()
 
     def _show_opportunity(self, item_id: str, answer: Answer | None, editable: bool) -> None:
         item = self.checklist.items[item_id]

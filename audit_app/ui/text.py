@@ -74,7 +74,7 @@ def review_summary(checklist: Checklist, result: ReviewResult, changes: Sequence
     if result.base_grade and result.grade != result.base_grade:
         base = next((b.label for b in checklist.spec.grading.bands if b.id == result.base_grade), result.base_grade)
         lines.append(f"Before caps: {base}")
-    lines.append("Caps applied: " + ("; ".join(result.caps_applied) if result.caps_applied else "none"))
+    lines.append("Caps applied: " + ("".join(f"\n  {cap}" for cap in result.caps_applied) if result.caps_applied else "none"))
     if result.ungradable_reasons:
         lines.append("Ungradable: " + "; ".join(result.ungradable_reasons))
     if result.critical_failures:

@@ -118,7 +118,7 @@ def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path, mon
     qtbot.keyClick(page.navigator, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     # Completing shows the result first (first completion: nothing to compare with).
     assert asked == [("Complete review", "Complete this review?\n\nScore: 100\nGrade: Good\nBefore caps: Outstanding\n"
-                                         "Caps applied: Outstanding needs no critical failure, every weight-3 item Met, "
+                                         "Caps applied: \n  Outstanding needs no critical failure, every weight-3 item Met, "
                                          "and at least one notable practice.")]
 
     with open_audit(audit_path) as audit:
