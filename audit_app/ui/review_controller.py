@@ -160,8 +160,6 @@ class ReviewController(QObject):
     def set_code(self, item: str, code: str | None) -> None:
         """Choose (or clear, with None) an answer; typed note and evidence for the item go with it.
         Clearing keeps the note and evidence as drafts (shown in their fields, given to the next answer)."""
-        if not self._may_change():
-            return
         old = self.state.answers.get(item)
         if code is None:
             new = None
@@ -185,8 +183,6 @@ class ReviewController(QObject):
 
     def set_flag(self, item: str, name: str, value: Any) -> None:
         """Set ``mmo``, ``notable`` or ``opportunity_known`` on an answered item."""
-        if not self._may_change():
-            return
         old = self.state.answers.get(item)
         if old is None:
             self.failed.emit(f"Answer {item} first.")
@@ -230,7 +226,7 @@ class ReviewController(QObject):
 
     def _change_answer(self, item: str, new: Answer | None, text: str, merge_key: str = "") -> None:
         old = self.state.answers.get(item)
-        if old != new and self._write_answer(item, new):
+        if old != new and self._may_change() and self._write_answer(item, new):
             key = f"{item}:{merge_key}" if merge_key else ""
             self.undo_stack.push(_ChangeCommand(text, partial(self._write_answer, item), old, new, key))
 

@@ -216,6 +216,9 @@ def test_changing_a_complete_review_asks_first_and_declining_changes_nothing(qtb
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))
     page = open_at(qtbot, window, ref, "A1")
+    qtbot.keyClick(page.navigator, "1")  # the answer already recorded: nothing to change, nothing asked
+    assert asked == [] and page.current_target() == "A2"
+    qtbot.keyClick(page.navigator, Qt.Key.Key_Up)
     qtbot.keyClick(page.navigator, "3")  # a stray key: asked, declined
     assert [t for t, _ in asked] == ["Change a complete review"]
     state, result = stored(audit_path, ref)
