@@ -285,7 +285,7 @@ class ItemPanel(QWidget):
         answers = self.checklist.scale_of(item_id).answers
         buttons = self.answer_group.buttons()
         while len(buttons) < len(answers):
-            added = QPushButton(self)
+            added = QPushButton(self.answer_row)  # its parent from the start: reparenting would hide it
             added.setCheckable(True)
             added.installEventFilter(self)  # answer keys also work with the keyboard in the answer row
             self.answer_group.addButton(added, len(buttons) + 1)

@@ -257,3 +257,34 @@ def test_declining_keeps_typing_out_of_a_complete_review(qtbot, make_window, aud
     assert page.item_panel.note_edit.toPlainText() == note
     state, _ = stored(audit_path, ref)
     assert state.review.status == "complete" and state.drafts == {}
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_the_question_and_the_answer_buttons_are_whole_at_any_text_size(qtbot, make_window, audit_path, ref, scale):
+    app = QApplication.instance()
+    font = app.font()
+    larger = app.font()
+    larger.setPointSizeF(font.pointSizeF() * scale)
+    app.setFont(larger)
+    try:
+        window = make_window(ANN)
+        window.resize(1280, 800)
+        window.open_audit_file(str(audit_path))
+        window.open_review(ref, item="profile")
+        page = window.review_page
+        page.select("D4")  # the first item shown, on a page on screen: its answer buttons are made now
+        panel = page.item_panel
+        buttons = [b for b in panel.answer_group.buttons() if not b.isHidden()]
+        assert len(buttons) == 5
+
+        def whole():
+            row = panel.answer_row
+            return all(b.isVisible() and b.width() >= b.sizeHint().width() and b.height() >= b.sizeHint().height()
+                       and row.rect().contains(b.geometry()) for b in buttons) and \
+                panel.question_label.height() >= panel.question_label.heightForWidth(panel.question_label.width())
+
+        qtbot.waitUntil(whole)
+        question = panel.question_label.geometry()
+        assert panel.answer_row.geometry().top() >= question.bottom()  # below the question, not over it
+    finally:
+        app.setFont(font)
