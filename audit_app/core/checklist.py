@@ -40,6 +40,10 @@ METRIC_SYMBOLS: dict[str, ex.ValueType] = {
     "ungradable": ex.BOOL_TYPE,
 }
 
+# The digit that chooses an answer on the review page, by meaning: the same digit means the same
+# answer on every scale (a scale without that meaning simply has no answer for the digit).
+MEANING_KEYS: Mapping[str, str] = {"met": "1", "partly_met": "2", "not_met": "3", "not_recorded": "4", "not_applicable": "5"}
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Path_ = tuple[str | int, ...]
 
@@ -89,6 +93,24 @@ class Checklist:
     def answer(self, item_id: str, code: str) -> ScaleAnswer | None:
         """The scale answer ``code`` of an item, or ``None`` when the code is not on its scale."""
         return next((a for a in self.scale_of(item_id).answers if a.code == code), None)
+
+    def answer_keys(self, answer: ScaleAnswer) -> tuple[str, ...]:
+        """The keys that choose ``answer`` on the review page: its meaning's digit, then its letter."""
+        return (MEANING_KEYS[answer.meaning], *([answer.shortcut.upper()] if answer.shortcut else []))
+
+    def meaning_of_key(self, key: str) -> str | None:
+        """The meaning a key stands for on every scale (a digit 1–5 or a scale letter), else ``None``."""
+        wanted = key.upper()
+        for scale in self.scales.values():
+            for answer in scale.answers:
+                if wanted in self.answer_keys(answer):
+                    return answer.meaning
+        return None
+
+    def answer_for_key(self, item_id: str, key: str) -> ScaleAnswer | None:
+        """The answer a key chooses on an item, or ``None`` when the key has no answer on the item's scale."""
+        wanted = key.upper()
+        return next((a for a in self.scale_of(item_id).answers if wanted in self.answer_keys(a)), None)
 
     def max_points(self, item_id: str) -> float:
         return max(a.points for a in self.scale_of(item_id).answers if a.points is not None)
@@ -647,7 +669,10 @@ class _CrossChecker:
         return seen
 
     def _check_scales(self) -> None:
+        sound: list[int] = []  # the scales without a problem so far (their keys are checked next)
+        ids: set[str] = set()
         for s_index, scale in enumerate(self.spec.scales):
+            before = len(self.loader.problems)
             base = ("scales", s_index)
             codes: set[str] = set()
             shortcuts: set[str] = set()
@@ -673,6 +698,47 @@ class _CrossChecker:
             points = [a.points for a in scale.answers if a.points is not None]
             if points and max(points) <= 0:
                 self.problem((*base, "answers"), f"scale '{scale.id}' needs an answer worth more than 0 points")
+            if len(self.loader.problems) == before and scale.id not in ids:
+                sound.append(s_index)
+            ids.add(scale.id)
+        self._check_scale_keys(sound)
+
+    def _check_scale_keys(self, sound: list[int]) -> None:
+        """A key never means two things: answers are chosen by meaning (digits 1–5 and the scales'
+        letters), so one meaning has one answer per scale and one letter on every scale, and no
+        letter stands for two meanings."""
+        letter_of: dict[str, tuple[str | None, str]] = {}  # meaning -> (its letter, the scale that set it)
+        meaning_of: dict[str, tuple[str, str]] = {}  # letter -> (its meaning, the scale that set it)
+        for s_index in sound:
+            scale = self.spec.scales[s_index]
+            seen: set[str] = set()
+            for a_index, answer in enumerate(scale.answers):
+                path = ("scales", s_index, "answers", a_index)
+                if answer.meaning in seen:
+                    self.problem((*path, "meaning"), f"scale '{scale.id}' has two answers whose meaning is "
+                                 f"'{answer.meaning}' (key {MEANING_KEYS[answer.meaning]} would choose both)")
+                    continue
+                seen.add(answer.meaning)
+                letter = answer.shortcut.upper() if answer.shortcut else None
+                if letter is not None and not letter.isalpha():
+                    self.problem((*path, "shortcut"), f"shortcut '{answer.shortcut}' must be a letter "
+                                 "(digits choose answers by meaning: 1 met, 2 partly met, 3 not met, 4 not recorded, 5 n/a)")
+                    continue
+                if answer.meaning in letter_of and letter_of[answer.meaning][0] != letter:
+                    had, where = letter_of[answer.meaning]
+                    key = lambda letter: f"the shortcut '{letter}'" if letter else "no shortcut"  # noqa: E731
+                    self.problem((*path, "shortcut") if letter else path, f"the '{answer.meaning}' answer has {key(letter)} in "
+                                 f"scale '{scale.id}' but {key(had)} in scale '{where}': one meaning has one key on every scale")
+                    continue
+                letter_of.setdefault(answer.meaning, (letter, scale.id))
+                if letter is not None and letter in meaning_of and meaning_of[letter][0] != answer.meaning \
+                        and meaning_of[letter][1] != scale.id:  # twice in one scale: reported above
+                    other, where = meaning_of[letter]
+                    self.problem((*path, "shortcut"), f"shortcut '{answer.shortcut}' means '{other}' in scale '{where}' "
+                                 f"and '{answer.meaning}' in scale '{scale.id}': a key never means two things")
+                    continue
+                if letter is not None:
+                    meaning_of.setdefault(letter, (answer.meaning, scale.id))
 
     def _check_parameters(self) -> None:
         for index, parameter in enumerate(self.spec.parameters):

@@ -51,7 +51,9 @@ class ScaleAnswer(_Model):
     points: float | int | None = Field(description="Points scored; null only for the not-applicable answer.")
     note_required: bool = Field(False, description="An evidence note is required when this answer is given.")
     shortcut: Annotated[str, StringConstraints(min_length=1, max_length=1)] | None = Field(
-        None, description="A single key that chooses this answer on the review page."
+        None, description="A letter that chooses this answer on the review page (as does the digit of its meaning: "
+        "1 met, 2 partly met, 3 not met, 4 not recorded, 5 not applicable). One meaning has the same letter on every "
+        "scale of a checklist, and no letter stands for two meanings."
     )
     description: str = ""
 

@@ -1,21 +1,24 @@
-"""One checklist item on the review page: the question, its guidance, the answer buttons (keys 1–5 or
-the scale's letters), the evidence note and reference, and the item's flags."""
+"""One checklist item on the review page: the question, its guidance, the answer buttons (keys by
+meaning, the same on every scale: 1 Met, 2 Partly met, 3 Not met, 4 Not recorded, 5 Not applicable,
+or the scale's letters), the evidence note and reference, and the item's flags."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -41,10 +44,54 @@ class NoteEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class AnswerRow(QWidget):
+    """The answer buttons, as many to a row as fit: at a large text size they wrap onto a second
+    row rather than being cut."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._buttons: list[QAbstractButton] = []
+        self._columns = 0
+
+    def add(self, button: QAbstractButton) -> None:
+        self._buttons.append(button)
+        self._arrange(force=True)
+
+    def arrange(self) -> None:
+        """Place the shown buttons again (after their texts changed)."""
+        self._arrange(force=True)
+
+    def _arrange(self, force: bool = False) -> None:
+        shown = [b for b in self._buttons if not b.isHidden()]
+        spacing = max(self._grid.horizontalSpacing(), 0)
+        widest = max((b.sizeHint().width() for b in shown), default=1) + spacing
+        columns = max(1, min(len(shown), (self.width() + spacing) // max(widest, 1))) if self.width() > 0 else len(shown)
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        for button in self._buttons:
+            self._grid.removeWidget(button)
+        for index, button in enumerate(shown):
+            self._grid.addWidget(button, index // max(columns, 1), index % max(columns, 1))
+        self.updateGeometry()
+
+    def minimumSizeHint(self) -> QSize:
+        shown = [b for b in self._buttons if not b.isHidden()]
+        widest = max((b.sizeHint().width() for b in shown), default=0)
+        return QSize(widest, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+
 class ItemPanel(QWidget):
     """Shows one item and emits what the reviewer does with it."""
 
     code_chosen = Signal(str, object)  # item id, answer code (None clears)
+    key_refused = Signal(str)  # an answer key with no answer on the shown item's scale: what to tell the reviewer
     text_typed = Signal(str, str, str)  # item id, "note" | "evidence", text
     flag_set = Signal(str, str, object)  # item id, "mmo" | "notable" | "opportunity_known", value
     left = Signal()  # Escape in a text field: back to the item list
@@ -66,7 +113,7 @@ class ItemPanel(QWidget):
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
         self.banner.setMargin(6)
 
-        self.answer_row = QHBoxLayout()
+        self.answer_row = AnswerRow(self)
         self.answer_group = QButtonGroup(self)
         self.answer_group.setExclusive(True)
         self.recorded_label = QLabel(self)
@@ -81,7 +128,7 @@ class ItemPanel(QWidget):
         self.opportunity_label = QLabel(self.opportunity_box)
         self.opportunity_label.setWordWrap(True)
         self.opportunity_yes = QRadioButton("&Yes, it was known or available", self.opportunity_box)
-        self.opportunity_no = QRadioButton("N&o", self.opportunity_box)
+        self.opportunity_no = QRadioButton("&No", self.opportunity_box)
         self.opportunity_group = QButtonGroup(self)
         self.opportunity_group.addButton(self.opportunity_yes)
         self.opportunity_group.addButton(self.opportunity_no)
@@ -112,10 +159,7 @@ class ItemPanel(QWidget):
         top.addWidget(self.header_label)
         top.addWidget(self.question_label)
         top.addWidget(self.banner)
-        answers = QHBoxLayout()
-        answers.addLayout(self.answer_row)
-        answers.addStretch(1)
-        top.addLayout(answers)
+        top.addWidget(self.answer_row)
         top.addWidget(self.recorded_label)
         top.addWidget(self.opportunity_box)
         top.addWidget(self.note_label)
@@ -136,7 +180,12 @@ class ItemPanel(QWidget):
         self.guidance.setOpenLinks(False)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("item_splitter")
-        self.splitter.addWidget(form)
+        scroller = QScrollArea(self)  # at a large text size the form scrolls rather than cutting the question
+        scroller.setWidget(form)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter.addWidget(scroller)
         self.splitter.addWidget(self.guidance)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -177,12 +226,15 @@ class ItemPanel(QWidget):
             self._build_answer_buttons(item_id)
             self.guidance.setHtml(self._guidance_html(item_id, parameters))
         code = answer.code if answer else None
-        for answer_code, button in self._buttons.items():
-            button.setChecked(answer_code == code)
+        self.answer_group.setExclusive(False)  # an exclusive group cannot uncheck its last checked button
+        for button in self.answer_group.buttons():
+            answer_code = next((c for c, b in self._buttons.items() if b is button), None)
+            button.setChecked(answer_code is not None and answer_code == code)
             button.setEnabled(editable)
             font = button.font()
-            font.setBold(answer_code == code)  # the chosen answer stands out, even when the review is read only
+            font.setBold(answer_code is not None and answer_code == code)  # stands out, even when read only
             button.setFont(font)
+        self.answer_group.setExclusive(True)
         self.clear_button.setEnabled(editable and answer is not None)
         self.recorded_label.setText(self._recorded_text(item_id, answer))
         self._show_opportunity(item_id, answer, editable)
@@ -194,13 +246,21 @@ class ItemPanel(QWidget):
             self.evidence_edit.setText(evidence)
         self.note_edit.setReadOnly(not editable)
         self.evidence_edit.setReadOnly(not editable)
-        needed = answer is not None and checklist.note_required(item_id, answer.code)
-        self.note_label.setText("Evidence n&ote" + (" (required for this answer)" if needed else ""))
+        self.note_label.setText(self._note_label_text(item_id, answer))
         self.mmo_check.setVisible(checklist.mmo_allowed(item_id))
         self.mmo_check.setChecked(bool(answer and answer.mmo))
         self.notable_check.setChecked(bool(answer and answer.notable))
         for check in (self.mmo_check, self.notable_check):
             check.setEnabled(editable and answer is not None)
+
+    def _note_label_text(self, item_id: str, answer: Answer | None) -> str:
+        """The note's label says when a note is required: for the recorded answer, or before answering
+        for which answers will need one."""
+        if answer is not None:
+            needed = self.checklist.note_required(item_id, answer.code)
+            return "Evidence n&ote" + (" (required for this answer)" if needed else "")
+        needing = [a.label for a in self.checklist.scale_of(item_id).answers if self.checklist.note_required(item_id, a.code)]
+        return "Evidence n&ote" + (f" (required for {', '.join(needing)})" if needing else "")
 
     def _recorded_text(self, item_id: str, answer: Answer | None) -> str:
         """The recorded answer in words (plain to read whether or not the review can be changed)."""
@@ -225,10 +285,11 @@ class ItemPanel(QWidget):
         answers = self.checklist.scale_of(item_id).answers
         buttons = self.answer_group.buttons()
         while len(buttons) < len(answers):
-            added = QPushButton(self)
+            added = QPushButton(self.answer_row)  # its parent from the start: reparenting would hide it
             added.setCheckable(True)
+            added.installEventFilter(self)  # answer keys also work with the keyboard in the answer row
             self.answer_group.addButton(added, len(buttons) + 1)
-            self.answer_row.addWidget(added)
+            self.answer_row.add(added)
             buttons = self.answer_group.buttons()
         self._buttons = {}
         for number, button in enumerate(sorted(buttons, key=self.answer_group.id), start=1):
@@ -236,13 +297,15 @@ class ItemPanel(QWidget):
                 button.hide()
                 continue
             answer = answers[number - 1]
-            keys = f"{number}·{answer.shortcut}" if answer.shortcut else str(number)
-            button.setText(f"{keys}  {answer.label}")
-            button.setAccessibleName(f"Answer {answer.label}")
-            button.setToolTip(f"{answer.description}\nKeys in the item list: {number}"
-                              f"{' or ' + answer.shortcut if answer.shortcut else ''}")
+            keys = self.checklist.answer_keys(answer)  # the meaning's digit (also the Alt mnemonic), then the letter
+            note = self.checklist.note_required(item_id, answer.code)
+            button.setText(f"&{' · '.join(keys)}  {answer.label}" + ("\nneeds a note" if note else ""))
+            button.setAccessibleName(f"Answer {answer.label}" + (", needs a note" if note else ""))
+            button.setToolTip(f"{answer.description}\n".lstrip() + f"Keys in the item list or here: {' or '.join(keys)}"
+                              + ("\nAn evidence note is required with this answer." if note else ""))
             button.show()
             self._buttons[answer.code] = button
+        self.answer_row.arrange()
 
     def _show_opportunity(self, item_id: str, answer: Answer | None, editable: bool) -> None:
         item = self.checklist.items[item_id]
@@ -278,14 +341,40 @@ class ItemPanel(QWidget):
     # -- keyboard
 
     def answer_code_for_key(self, key_text: str) -> str | None:
-        """The answer a key chooses for the shown item: its number (1–5) or its letter."""
-        if self.item_id is None or not key_text:
+        """The answer a key chooses for the shown item: its meaning's digit (1–5) or its letter."""
+        if self.item_id is None or len(key_text) != 1:
             return None
-        answers = self.checklist.scale_of(self.item_id).answers
-        if key_text.isdigit() and 1 <= int(key_text) <= len(answers):
-            return answers[int(key_text) - 1].code
-        wanted = key_text.upper()
-        return next((a.code for a in answers if a.shortcut and a.shortcut.upper() == wanted), None)
+        answer = self.checklist.answer_for_key(self.item_id, key_text)
+        return answer.code if answer else None
+
+    def refusal_for_key(self, key_text: str) -> str | None:
+        """Why an answer key does nothing on the shown item (its meaning has no answer on the item's
+        scale), or ``None`` when the key is not an answer key at all."""
+        if self.item_id is None or len(key_text) != 1:
+            return None
+        meaning = self.checklist.meaning_of_key(key_text)
+        if meaning is None:
+            return None
+        scale = self.checklist.scale_of(self.item_id)
+        offered = ", ".join(f"{' '.join(self.checklist.answer_keys(a))} {a.label}" for a in scale.answers)
+        return (f"Nothing recorded: {key_text.upper()} ({meaning.replace('_', ' ')}) is not an answer to {self.item_id}, "
+                f"whose answers are {offered}.")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Answer keys on a focused answer button choose as they do in the item list."""
+        if (isinstance(watched, QAbstractButton) and watched in self.answer_group.buttons()
+                and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier and self.item_id is not None):
+            code = self.answer_code_for_key(event.text())
+            if code is not None:
+                if watched.isEnabled():
+                    self.code_chosen.emit(self.item_id, code)
+                return True
+            refusal = self.refusal_for_key(event.text())
+            if refusal is not None:
+                self.key_refused.emit(refusal)
+                return True
+        return super().eventFilter(watched, event)
 
     def focus_note(self) -> None:
         self.note_edit.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -120,8 +120,8 @@ class ModerationPage(QWidget):
         self.opportunity_combo.setAccessibleName("Opportunity known")
         for text, value in (("Not confirmed", None), ("Yes, known or available", True), ("No", False)):
             self.opportunity_combo.addItem(text, value)
-        self.mmo_check = QCheckBox("Material missed opportunity", self.agree_box)
-        self.notable_check = QCheckBox("Notable practice", self.agree_box)
+        self.mmo_check = QCheckBox("Material &missed opportunity", self.agree_box)
+        self.notable_check = QCheckBox("Nota&ble practice", self.agree_box)
         self.note_edit = QPlainTextEdit(self.agree_box)
         self.note_edit.setAccessibleName("Agreed note")
         self.note_edit.setTabChangesFocus(True)

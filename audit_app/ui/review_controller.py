@@ -5,6 +5,11 @@ services.
 Text being typed (notes, evidence references, profile values typed as text) is saved as a draft
 on every keystroke, so a crash loses at most the keystroke in flight; it becomes a recorded,
 logged change after a pause in typing, when the reviewer moves on, or when the page closes.
+Text typed for an item not yet answered stays a draft, shown in its field, until an answer is
+chosen: it is then recorded with that answer. Clearing an answer keeps its text as a draft.
+
+A complete review is changed only once ``confirm_reopen`` says yes: it then goes back to in
+progress (logged) before the change is made.
 """
 
 from __future__ import annotations
@@ -84,6 +89,11 @@ class ReviewController(QObject):
                                      else review_service.empty_result(audit, state.profile))
         self.file_read_only = False  # the audit file cannot be written (set by whoever opens the review)
         self.undo_stack = QUndoStack(self)
+        self.confirm_reopen: Callable[[], bool] = lambda: False  # the page asks the reviewer
+        self.reopen_granted = False  # set when the reviewer has already said why (a change after sign-off)
+        # The answers as they were when the review was last complete (None: it has not been), for
+        # the summary shown before completing it again.
+        self.completed_answers: dict[str, Answer] | None = dict(state.answers) if state.review.status == "complete" else None
         self._pending: dict[tuple[str, str], str] = {}  # typed text not yet recorded: (item, field) -> text
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -148,7 +158,8 @@ class ReviewController(QObject):
     # -- answers
 
     def set_code(self, item: str, code: str | None) -> None:
-        """Choose (or clear, with None) an answer; typed note and evidence for the item go with it."""
+        """Choose (or clear, with None) an answer; typed note and evidence for the item go with it.
+        Clearing keeps the note and evidence as drafts (shown in their fields, given to the next answer)."""
         old = self.state.answers.get(item)
         if code is None:
             new = None
@@ -160,7 +171,15 @@ class ReviewController(QObject):
             new = replace(base, code=code, note=self.text(item, "note").strip(), evidence=self.text(item, "evidence").strip(),
                           opportunity_known=opportunity)
         label = "Clear the answer" if code is None else f"Answer {code}"
+        kept = {f: self.text(item, f) for f in ("note", "evidence")} if code is None else {}
         self._change_answer(item, new, f"{item}: {label}")
+        if code is None and self.state.answers.get(item) is None:
+            for field, text in kept.items():
+                self._pending.pop((item, field), None)
+                if text.strip():
+                    self.type_text(item, field, text)
+            if any(t.strip() for t in kept.values()):
+                self.reload()
 
     def set_flag(self, item: str, name: str, value: Any) -> None:
         """Set ``mmo``, ``notable`` or ``opportunity_known`` on an answered item."""
@@ -174,7 +193,9 @@ class ReviewController(QObject):
 
     def type_text(self, item: str, field: str, text: str) -> None:
         """A keystroke in a note, evidence or typed profile field: saved as a draft at once."""
-        if not self.editable:
+        if not self.editable or self._pending.get((item, field)) == text:
+            return
+        if not self._may_change():
             return
         key = (item, field)
         self._pending[key] = text
@@ -195,7 +216,8 @@ class ReviewController(QObject):
                 continue
             old = self.state.answers.get(item)
             if old is None:
-                continue  # stays a draft until an answer is chosen
+                self.state.drafts[(item, field)] = text  # stays a draft (saved as typed) until an answer is chosen
+                continue
             if getattr(old, field) == text.strip():
                 review_service.discard_draft(self.audit, self.review_id, item)
                 continue
@@ -204,7 +226,7 @@ class ReviewController(QObject):
 
     def _change_answer(self, item: str, new: Answer | None, text: str, merge_key: str = "") -> None:
         old = self.state.answers.get(item)
-        if old != new and self._write_answer(item, new):
+        if old != new and self._may_change() and self._write_answer(item, new):
             key = f"{item}:{merge_key}" if merge_key else ""
             self.undo_stack.push(_ChangeCommand(text, partial(self._write_answer, item), old, new, key))
 
@@ -227,7 +249,7 @@ class ReviewController(QObject):
 
     def set_profile(self, field: str, value: Any) -> None:
         old = self.state.profile.get(field)
-        if old == value:
+        if old == value or not self._may_change():
             return
         if self._write_profile(field, value):
             label = self.checklist.fields[field].label
@@ -254,6 +276,20 @@ class ReviewController(QObject):
 
     # -- the review as a whole
 
+    def _may_change(self) -> bool:
+        """Whether a change may be made now: a complete review is reopened first, once the reviewer
+        confirms (it goes back to in progress, logged); declining changes nothing."""
+        review = self.state.review
+        if review.status != "complete" or self.reopen_granted or not self.editable:
+            return True
+        if not self.confirm_reopen():
+            self.failed.emit("Nothing changed: the review stays complete.")
+            self.changed.emit()  # the page shows the recorded values again
+            return False
+        self.completed_answers = dict(self.state.answers)
+        return self._record(lambda: review_service.set_review_status(self.audit, self.review_id, "in_progress",
+                                                                     actor=self.me.display, reason="reopened to change it"))
+
     def reload(self) -> None:
         if not self.review_id:  # not started: nothing recorded to reload
             self.changed.emit()
@@ -271,6 +307,7 @@ class ReviewController(QObject):
             return False
         self.undo_stack.clear()  # undoing past "complete" would silently reopen it
         self.reload()
+        self.completed_answers = dict(self.state.answers)
         self.saved.emit(f"Completed at {dt.datetime.now():%H:%M:%S}")
         return True
 

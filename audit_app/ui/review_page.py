@@ -1,9 +1,13 @@
 """The review page for one file: the profile first, then the applicable items section by section,
 with a side panel of what is still missing, the running score and the provisional grade.
 
-Keyboard: in the item list, Up/Down move between items and 1–5 or the scale's letters (M, P, N, R,
-A) answer the item shown; Enter goes to the note, Escape comes back. Ctrl+Down/Ctrl+Up move to the
-next/previous item from anywhere, Ctrl+Return completes the review, Ctrl+Z/Ctrl+Y undo and redo.
+Keyboard: in the item list, Up/Down move between items and the answer keys shown on the answer
+buttons answer the item shown: digits by meaning, the same on every scale (1 Met, 2 Partly met, 3 Not
+met, 4 Not recorded, 5 Not applicable), or the scale's letters (M, P, N, R, A). Other letters do
+nothing there but say so: answering never moves the keyboard into the note. Enter goes to the note
+(or to the opportunity question when it is asked), Escape comes back. Ctrl+Down/Ctrl+Up move to the
+next/previous item from anywhere, Ctrl+Return completes the review (after a summary), Ctrl+Z/Ctrl+Y
+undo and redo. Changing a complete review asks first.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QMessageBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,7 +41,7 @@ from audit_app.services.workspace import STATUS_LABELS, FileSummary
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
 from audit_app.ui.review_controller import PROFILE, ReviewController
-from audit_app.ui.text import escape, heading
+from audit_app.ui.text import answer_changes, escape, heading, review_summary
 
 TARGET = Qt.ItemDataRole.UserRole
 PROFILE_ENTRY = "profile"
@@ -69,6 +74,7 @@ class ReviewPage(QWidget):
         self._details = ""
         self._shown: list[str] = []  # item ids in the navigator, in order
         self._can_sign_off = False
+        self._change_granted: int | None = None  # a review just reopened by "change after sign-off", with a reason
         self._build_ui()
         self._connect_signals()
 
@@ -80,10 +86,15 @@ class ReviewPage(QWidget):
         self.details_label.setWordWrap(True)
         self.saved_label = QLabel(self)
         self.saved_label.setAccessibleName("Save state")
+        self.notice_label = QLabel(self)  # the status area: what a key did not do, what an item still needs
+        self.notice_label.setAccessibleName("Notice")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.addWidget(self.title_label)
         titles.addWidget(self.details_label)
+        titles.addWidget(self.notice_label)
         header.addLayout(titles, 1)
         header.addWidget(self.saved_label, 0, Qt.AlignmentFlag.AlignTop)
 
@@ -142,9 +153,9 @@ class ReviewPage(QWidget):
         self.undo_button.setToolTip("Ctrl+Z")
         self.redo_button = QPushButton("Re&do", self)
         self.redo_button.setToolTip("Ctrl+Y")
-        self.history_button = QPushButton("&History…", self)
-        self.sign_off_button = QPushButton("Si&gn off…", self)
-        self.change_button = QPushButton("C&hange after sign-off…", self)
+        self.history_button = QPushButton("His&tory…", self)
+        self.sign_off_button = QPushButton("S&ign off…", self)
+        self.change_button = QPushButton("&Change after sign-off…", self)
         self.complete_button = QPushButton("&Complete review", self)
         self.complete_button.setToolTip("Offered when nothing is missing (Ctrl+Return)")
         buttons = QHBoxLayout()
@@ -166,6 +177,7 @@ class ReviewPage(QWidget):
         self.missing_list.itemActivated.connect(self._on_missing_activated)
         self.missing_list.itemClicked.connect(self._on_missing_activated)
         self.item_panel.code_chosen.connect(self._on_code_chosen)
+        self.item_panel.key_refused.connect(self.notice_label.setText)
         self.item_panel.text_typed.connect(self._on_item_panel_text_typed)
         self.item_panel.flag_set.connect(self._on_item_panel_flag_set)
         self.item_panel.left.connect(self._back_to_navigator)
@@ -203,6 +215,12 @@ class ReviewPage(QWidget):
             self.close_review()
         self.controller = controller
         self._can_sign_off = can_sign_off
+        controller.confirm_reopen = self._confirm_reopen
+        review = controller.state.review
+        if self._change_granted == review.id and review.status == "complete" and review.changed_after_sign_off:
+            controller.reopen_granted = True  # the reason given for the change after sign-off covers it
+        self._change_granted = None
+        self.notice_label.clear()
         controller.changed.connect(self._refresh)
         controller.saved.connect(self.saved_label.setText)
         controller.failed.connect(self._on_failed)
@@ -274,8 +292,26 @@ class ReviewPage(QWidget):
             self.navigator.setFocus()
 
     def complete(self) -> None:
-        if self.controller is not None and self.complete_button.isEnabled():
-            self.controller.complete()
+        """Complete the review once the reviewer has seen and confirmed its summary."""
+        controller = self.controller
+        if controller is None or not self.complete_button.isEnabled():
+            return
+        controller.flush()
+        if not controller.result.complete:  # the typing just recorded may have changed that
+            return
+        changes = answer_changes(self.checklist, controller.completed_answers, controller.state.answers)
+        summary = review_summary(self.checklist, controller.result, changes if controller.completed_answers else None)
+        answer = QMessageBox.question(self, "Complete review", f"Complete this review?\n\n{summary}")
+        if answer == QMessageBox.StandardButton.Yes:
+            controller.complete()
+
+    def _confirm_reopen(self) -> bool:
+        """Asked before the first change to a complete review."""
+        answer = QMessageBox.question(
+            self, "Change a complete review",
+            "This review is complete. Change it?\n\nIt goes back to in progress (recorded in the history) and must be "
+            "completed again.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def undo(self) -> None:
         if self.controller is not None and self.controller.editable:
@@ -300,16 +336,28 @@ class ReviewPage(QWidget):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self.current_target() == PROFILE_ENTRY:
                 self.profile_form.focus_first()
+            elif self._needs_opportunity(self.current_target()):
+                self.item_panel.focus_opportunity()
             else:
                 self.item_panel.focus_note()
             return True
         if self.current_target() == PROFILE_ENTRY or self.controller is None:
             return False
-        code = self.item_panel.answer_code_for_key(event.text())
-        if code is None:
-            return False
-        self._on_code_chosen(self.current_target(), code, by_key=True)
-        return True
+        text = event.text()
+        code = self.item_panel.answer_code_for_key(text)
+        if code is not None:
+            self._on_code_chosen(self.current_target(), code, by_key=True)
+            return True
+        refusal = self.item_panel.refusal_for_key(text)
+        if refusal is not None:
+            self.notice_label.setText(refusal)
+            return True
+        if len(text) == 1 and text.isprintable() and not text.isspace():
+            # Typing meant for the note: it changes nothing here (not even which item is shown), and says so.
+            self.notice_label.setText(f"{text} is not an answer key: the answer keys are on the answer buttons. "
+                                      "Press Enter to write in the note.")
+            return True
+        return False
 
     def _on_code_chosen(self, item: str, code: str | None, by_key: bool = False) -> None:
         controller = self.controller
@@ -317,14 +365,29 @@ class ReviewPage(QWidget):
             return
         controller.set_code(item, code)
         answer = controller.answer(item)
-        if not by_key or answer is None or answer.code != code:
+        if answer is None or answer.code != code:
             return
-        if self.checklist.note_required(item, code) and not answer.note:
-            self.item_panel.focus_note()
-        elif self._needs_opportunity(item):
-            self.item_panel.focus_opportunity()
-        else:
+        # The keyboard stays where it is: the reviewer moves into the note (Enter) when they choose to.
+        needs = self._still_needed(item)
+        if needs:
+            self.notice_label.setText(f"{item} still needs {needs}: press Enter to give it.")
+        elif by_key:
+            self.notice_label.clear()
             self.step_item(1)
+
+    def _still_needed(self, item: str) -> str:
+        """What an answered item still lacks before the review can be completed ("" when nothing)."""
+        controller = self.controller
+        answer = controller.answer(item) if controller else None
+        if controller is None or answer is None:
+            return ""
+        meaning = self.checklist.answer(item, answer.code)
+        label = meaning.label if meaning else answer.code
+        if self.checklist.note_required(item, answer.code) and not controller.text(item, "note").strip():
+            return f"an evidence note (required for {label})"
+        if self._needs_opportunity(item):
+            return "the answer to whether the opportunity was known"
+        return ""
 
     def _needs_opportunity(self, item: str) -> bool:
         return any(m.kind == "opportunity" and m.target == item for m in (self.controller.result.missing if self.controller else ()))
@@ -551,6 +614,12 @@ class ReviewPage(QWidget):
         self.profile_form.commit_choice()
         if self.controller is not None:
             self.controller.flush()
+        left = previous.data(0, TARGET) if previous is not None else None
+        needs = self._still_needed(left) if left and left != PROFILE_ENTRY else ""
+        if needs:  # flagged at once, not only in the missing list
+            self.notice_label.setText(f"{left} was left without {needs}: it is listed under Still missing.")
+        elif self.notice_label.text():
+            self.notice_label.clear()
         self._show_current()
         self.position_changed.emit(self.current_target())
 
@@ -575,6 +644,7 @@ class ReviewPage(QWidget):
 
     def _on_change_button_clicked(self) -> None:
         if (shown := self.current_review()) is not None:
+            self._change_granted = shown.review_id
             self.change_requested.emit(shown.review_id)
 
     def _on_failed(self, message: str) -> None:

@@ -52,7 +52,7 @@ class StartPage(QWidget):
         self.open_button = QPushButton("&Open an audit file…", self)
         self.demo_button = QPushButton("Open the &demo audit", self)
         self.demo_button.setToolTip("A demonstration built from real police.uk data with synthetic enrichment and training reviews")
-        self.forget_button = QPushButton("&Forget this recent audit", self)
+        self.forget_button = QPushButton("Forget &this recent audit", self)
         buttons = QVBoxLayout()
         for button in (self.open_selected_button, self.new_button, self.open_button, self.demo_button):
             buttons.addWidget(button)

@@ -112,10 +112,10 @@ class WorkspacePage(QWidget):
         self.next_button.setToolTip("The next file not yet reviewed, or yours in progress (Ctrl+J)")
         self.second_button = QPushButton("&Second review…", self)
         self.moderate_button = QPushButton("Mo&derate…", self)
-        self.sign_off_button = QPushButton("Si&gn off…", self)
-        self.replace_button = QPushButton("Re&place…", self)
+        self.sign_off_button = QPushButton("S&ign off…", self)
+        self.replace_button = QPushButton("Rep&lace…", self)
         self.replace_button.setToolTip("Replace a file that turns out to be out of scope by its stratum's next reserve")
-        self.history_button = QPushButton("&History…", self)
+        self.history_button = QPushButton("His&tory…", self)
         self.results_button = QPushButton("&Results", self)
         buttons = QHBoxLayout()
         for button in (self.open_button, self.next_button, self.second_button, self.moderate_button,

@@ -59,7 +59,10 @@ def test_workspace_lists_the_sample(make_window, audit_path):
                for r in range(page.proxy.rowCount()))
 
 
-def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path):
+def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append((title, text))
+                        or QMessageBox.StandardButton.Yes)
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))
     table = window.workspace_page.table
@@ -88,8 +91,9 @@ def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path):
                        "eyewitness_can_identify", "identifiable_property", "property_outstanding"]
     assert page._shown == APPLICABLE  # exactly the hand-counted items apply
 
-    # The items: Ctrl+Down goes to the first; M answers Met; where a note is needed the note field
-    # takes the keyboard, Escape gives it back, Down moves on.
+    # The items: Ctrl+Down goes to the first; M answers Met and moves on. Where a note is needed the
+    # keyboard stays in the list (the notice says so): Enter goes to the note, Escape comes back,
+    # Down moves on.
     qtbot.keyClick(focused(), Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
     assert page.current_target() == "A1" and page.navigator.hasFocus()
     for _ in range(3 * len(APPLICABLE)):
@@ -97,14 +101,25 @@ def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path):
             break
         item = page.current_target()
         qtbot.keyClick(page.navigator, "m")
-        if focused() is page.item_panel.note_edit:
+        assert page.navigator.hasFocus()  # answering never moves the keyboard
+        if page.checklist.note_required(item, "M"):
+            assert page.current_target() == item
+            assert page.notice_label.text() == f"{item} still needs an evidence note (required for Met): press Enter to give it."
+            qtbot.keyClick(page.navigator, Qt.Key.Key_Return)
+            assert focused() is page.item_panel.note_edit
             qtbot.keyClicks(page.item_panel.note_edit, f"Log {APPLICABLE.index(item) + 1}, 10/01/2025")
             qtbot.keyClick(page.item_panel.note_edit, Qt.Key.Key_Escape)
             assert page.navigator.hasFocus()
             qtbot.keyClick(page.navigator, Qt.Key.Key_Down)
+        else:
+            assert page.current_target() == (APPLICABLE + [item])[APPLICABLE.index(item) + 1]
     assert page.controller.result.complete
     assert page.complete_button.isEnabled()
     qtbot.keyClick(page.navigator, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    # Completing shows the result first (first completion: nothing to compare with).
+    assert asked == [("Complete review", "Complete this review?\n\nScore: 100\nGrade: Good\nBefore caps: Outstanding\n"
+                                         "Caps applied: \n  Outstanding needs no critical failure, every weight-3 item Met, "
+                                         "and at least one notable practice.")]
 
     with open_audit(audit_path) as audit:
         review = next(f for f in workspace.overview(audit) if f.ref == ref)
@@ -425,10 +440,12 @@ def test_a_damaged_file_gives_a_clear_message(make_window, tmp_path, monkeypatch
     assert "it was left untouched" in shown[0]
 
 
-def test_an_item_that_stops_applying_is_shown_as_such_not_dropped(qtbot, make_window, audit_path):
+def test_an_item_that_stops_applying_is_shown_as_such_not_dropped(qtbot, make_window, audit_path, monkeypatch):
     with open_audit(audit_path) as audit:
         ref = sampling.sample(audit).selected[0]
         complete_review(audit, ref, ANN)  # the burglary profile: possible video, so D4 applies
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args[1]) or QMessageBox.StandardButton.Yes)
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))
     window.open_review(ref)
@@ -439,6 +456,7 @@ def test_an_item_that_stops_applying_is_shown_as_such_not_dropped(qtbot, make_wi
     combo.setFocus()
     qtbot.keyClicks(combo, "n")
     qtbot.keyClick(combo, Qt.Key.Key_Tab)  # no possible video after all: D4 (applies when potential_video) stops applying
+    assert asked == ["Change a complete review"]  # the review was complete: changing it asked first
     assert page.controller.result.applicability["D4"] is False
     assert "D4" in page._shown  # still listed, with its answer kept...
     entry = page._entry("D4")
