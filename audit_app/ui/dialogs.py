@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from audit_app.core import workstation
 from audit_app.core.records import Reviewer
-from audit_app.core.scoring import ReviewResult
 from audit_app.services.workspace import HistoryEntry
 from audit_app.ui.text import escape
 from audit_app.ui.ui_settings import ROLES, Identity
@@ -115,26 +114,15 @@ class ReasonDialog(QDialog):
         return self.reason_edit.toPlainText().strip()
 
 
-def result_summary(result: ReviewResult) -> str:
-    """A review's result in one rich-text paragraph: score, grade, and any caps and critical failures."""
-    score = "no score" if result.score is None else f"score {result.score:g}"
-    parts = [f"<b>{escape(result.grade_label or 'No grade')}</b>, {score}"]
-    if result.caps_applied:
-        parts.append("capped: " + "; ".join(escape(c) for c in result.caps_applied))
-    if result.critical_failures:
-        parts.append("critical failures: " + ", ".join(result.critical_failures))
-    if result.ungradable_reasons:
-        parts.append("ungradable: " + "; ".join(escape(r) for r in result.ungradable_reasons))
-    return " · ".join(parts)
-
-
 class SignOffDialog(QDialog):
     """Sign off a review: its result, and the signer's staff number typed again (a deliberate act)."""
 
-    def __init__(self, ref: str, author: str, result: ReviewResult, signer: Reviewer, parent: QWidget | None = None):
+    def __init__(self, ref: str, author: str, summary: str, signer: Reviewer, parent: QWidget | None = None):
+        """:param summary: the review's result in plain lines (:func:`audit_app.ui.text.review_summary`)."""
         super().__init__(parent)
         self.setWindowTitle("Sign off")
-        intro = QLabel(f"Sign off the review of <b>{escape(ref)}</b> by {escape(author)}:<br>{result_summary(result)}"
+        shown = "<br>".join(escape(line).replace("  ", "&nbsp;&nbsp;") for line in summary.splitlines())
+        intro = QLabel(f"Sign off the review of <b>{escape(ref)}</b> by {escape(author)}:<br><br>{shown}"
                        "<br><br>It is then locked: any later change needs a reason and voids the sign-off until a lead "
                        f"auditor signs it again. To sign as <b>{escape(signer.display)}</b>, type your staff number.",
                        self)

@@ -20,6 +20,7 @@ from audit_app.services import reviews as review_service
 from audit_app.ui.dialogs import HistoryDialog, ReasonDialog, SecondReviewDialog, SignOffDialog
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
+from audit_app.ui.text import review_summary
 
 T = TypeVar("T")
 
@@ -81,8 +82,8 @@ def sign_off(parent: QWidget, session: AuditSession, review_id: int) -> None:
     if problem:
         QMessageBox.warning(parent, "Sign off", problem)
         raise Refused()
-    dialog = SignOffDialog(review.ref, review.reviewer.display, review_service.review_result(audit, review_id),
-                           session.reviewer, parent)
+    summary = review_summary(audit.checklist, review_service.review_result(audit, review_id))
+    dialog = SignOffDialog(review.ref, review.reviewer.display, summary, session.reviewer, parent)
     if not dialog.exec():
         raise Refused()
     staff_number = dialog.staff_number()

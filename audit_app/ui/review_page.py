@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from audit_app.core.checklist import Checklist
 from audit_app.core.scoring import ReviewResult, grouped_missing
+from audit_app.core.sampling import stratum_label
 from audit_app.services import reviews as review_service
 from audit_app.services.workspace import STATUS_LABELS, FileSummary
 from audit_app.ui.item_panel import ItemPanel
@@ -232,7 +233,7 @@ class ReviewPage(QWidget):
         shown_ref = file.ref if len(file.ref) <= 24 else f"{file.ref[:10]}…{file.ref[-10:]}"
         self.title_label.setText(f"{review.role.capitalize()} review of {shown_ref}")
         self.title_label.setToolTip(file.ref)
-        self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {file.stratum} · "
+        self._details = (f"{file.offence} · {file.area} · {file.month} · stratum {stratum_label(file.stratum)} · "
                          f"reviewer {review.reviewer.display}")
         self.saved_label.setText("All changes are saved as you make them" if controller.editable
                                  else f"Read only: {controller.read_only_reason}")

@@ -227,7 +227,8 @@ def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window,
     assert next(f for f in window.files if f.ref == ref).status == "signed_off"
     # the confirmation said what was signed: the file, its author and the result (100, capped at Good)
     intro = shown[-1].findChildren(QLabel)[0].text()
-    assert f"<b>{ref}</b> by Ann Reviewer (101)" in intro and "<b>Good</b>, score 100" in intro
+    assert f"<b>{ref}</b> by Ann Reviewer (101)" in intro and "Score: 100<br>Grade: Good<br>" in intro
+    assert "Caps applied: <br>&nbsp;&nbsp;Outstanding needs" in intro  # the cap that held it at Good, on its own line
 
     window.close_audit()
     window.identity = ANN
