@@ -141,6 +141,8 @@ def to_text(value: Any) -> str:
         return f"{value:%d/%m/%Y %H:%M}"
     if isinstance(value, dt.date):
         return f"{value:%d/%m/%Y}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

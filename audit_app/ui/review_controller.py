@@ -148,7 +148,7 @@ class ReviewController(QObject):
             return self.state.drafts[key]
         if item.startswith(PROFILE):
             value = self.state.profile.get(item[len(PROFILE):])
-            return _profile_text(self.checklist.fields[item[len(PROFILE):]], value)
+            return profile_values.to_text(value)
         answer = self.state.answers.get(item)
         return getattr(answer, field, "") if answer else ""
 
@@ -311,15 +311,3 @@ class ReviewController(QObject):
         self.saved.emit(f"Completed at {dt.datetime.now():%H:%M:%S}")
         return True
 
-
-def _profile_text(field: Any, value: Any) -> str:
-    """A profile value as the reviewer types it (dates day first)."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return f"{value:%d/%m/%Y %H:%M}"
-    if isinstance(value, dt.date):
-        return f"{value:%d/%m/%Y}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
