@@ -142,6 +142,7 @@ class ItemPanel(QWidget):
         self.note_edit.setPlaceholderText("Cite log entries and dates (e.g. log 14, 12/01/2025) rather than copying narrative.")
         self.note_edit.setTabChangesFocus(True)
         self.note_label.setBuddy(self.note_edit)
+        self.note_label.setWordWrap(True)  # "required for Partly met, Not met, …" is long at large text sizes
         lines = self.fontMetrics().lineSpacing()
         self.note_edit.setMinimumHeight(lines * 3)
         self.note_edit.setMaximumHeight(lines * 7)

@@ -42,6 +42,7 @@ from audit_app.services.workspace import STATUS_LABELS, FileSummary
 from audit_app.ui.item_panel import ItemPanel
 from audit_app.ui.profile_form import ProfileForm
 from audit_app.ui.review_controller import PROFILE, ReviewController
+from audit_app.ui.wrapping import WrappingDelegate
 from audit_app.ui.text import answer_changes, escape, heading, review_summary
 
 TARGET = Qt.ItemDataRole.UserRole
@@ -104,12 +105,11 @@ class ReviewPage(QWidget):
         self.navigator.setHeaderLabels(["Item", "Answer"])
         self.navigator.setColumnCount(2)
         self.navigator.setRootIsDecorated(True)
-        self.navigator.setUniformRowHeights(True)
         self.navigator.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.navigator.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.navigator.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.navigator.header().setStretchLastSection(False)
-        self.navigator.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.navigator.setItemDelegate(WrappingDelegate(self.navigator))  # questions wrap, never cut
 
         self.stack = QStackedWidget(self)
         self.profile_form = ProfileForm(self.checklist, self)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import ANN, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
 from review_data import PROFILE
 
 from audit_app.services import sampling, workspace
@@ -286,5 +286,20 @@ def test_the_question_and_the_answer_buttons_are_whole_at_any_text_size(qtbot, m
         qtbot.waitUntil(whole)
         question = panel.question_label.geometry()
         assert panel.answer_row.geometry().top() >= question.bottom()  # below the question, not over it
+        # An item whose note is required for four answers has a long note label: it wraps, and the
+        # form (question, buttons, label) is never wider than the pane that shows it.
+        page.select("A1")
+        scroller = panel.answer_row.parentWidget().parentWidget().parentWidget()
+        assert isinstance(scroller, QScrollArea)
+        assert "Not applicable" in panel.note_label.text()
+        qtbot.waitUntil(lambda: scroller.widget().width() <= scroller.viewport().width() and whole())
+        # and in the item list every question is whole: each row is as tall as its wrapped text
+        navigator = page.navigator
+        for entry in (navigator.topLevelItem(1).child(n) for n in range(navigator.topLevelItem(1).childCount())):
+            rect = navigator.visualItemRect(entry)
+            text = entry.text(0)
+            width = navigator.columnWidth(0) - 2 * navigator.indentation()
+            needed = navigator.fontMetrics().boundingRect(QRect(0, 0, width, 10_000), int(Qt.TextFlag.TextWordWrap), text)
+            assert rect.height() >= needed.height(), text
     finally:
         app.setFont(font)
