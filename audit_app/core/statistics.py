@@ -8,8 +8,13 @@ statistics package. Distribution functions come from ``scipy.stats``; nothing is
   Appendix A: the smallest ``n`` with ``BinomCDF(k; n, t) ≤ β``, ``k = ceil(n·e)``; with a
   population size, the hypergeometric version (R ``PracTools::nAuditAttr`` convention).
 - :func:`margin_sample_size`: Cochran's formula with the finite population correction.
-- :func:`upper_deviation_limit`: one-sided Clopper–Pearson upper limit, to evaluate a sample.
-- :func:`wilson_interval`: Wilson score interval without continuity correction.
+- :func:`upper_deviation_limit`: one-sided Clopper–Pearson upper limit, to evaluate a sample;
+  :func:`upper_deviation_limits` the same for many (real-valued) arguments in one scipy call.
+- :func:`wilson_interval`: Wilson score interval without continuity correction;
+  :func:`wilson_interval_real` the same formula for a real-valued estimate and sample size
+  (the weighted estimate of §3.1 with its effective sample size).
+- :func:`fisher_exact_two_sided` and :func:`benjamini_hochberg`: the test and the multiple-testing
+  step behind the results' reviewer N/A flags.
 
 Rates arrive as floats but stand for the decimals the auditor typed (5 % is ``0.05``). Products
 such as ``n·e`` and ``t·N`` feed ``ceil`` and ``floor``, where binary rounding error changes the
@@ -23,8 +28,9 @@ message for the user.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -245,9 +251,36 @@ def upper_deviation_limit(failures: int, n: int, confidence: float) -> float:
     """
     _check_count("failures", failures, n)
     _check_open_unit("confidence", confidence)
-    if failures == n:
-        return 1.0
-    return float(_stats().beta.ppf(confidence, failures + 1, n - failures))
+    return upper_deviation_limits([failures], [n], confidence)[0]
+
+
+def upper_deviation_limits(failures: Sequence[float], n: Sequence[float], confidence: float) -> list[float]:
+    """:func:`upper_deviation_limit` for many samples at once, with real-valued arguments allowed.
+
+    ``UL = BetaInv(1 − β; x + 1, n − x)`` for each pair, in one vectorised scipy call; 1 where
+    ``x = n``. Real values serve the weighted estimate of statistics.md §3.1, where
+    ``x = (1 − R)·n_eff`` and ``n = n_eff``.
+
+    :raises ValueError: if the lengths differ, an ``n`` is not positive, an ``x`` is outside
+        ``[0, n]`` or the confidence is out of range.
+    """
+    _check_open_unit("confidence", confidence)
+    if len(failures) != len(n):
+        raise ValueError(f"Each sample needs a number of failures and a size; got {len(failures)} and {len(n)}.")
+    for x, size in zip(failures, n):
+        if not (math.isfinite(size) and size > 0):
+            raise ValueError(f"The number of files must be positive; got {size!r}.")
+        if not 0 <= x <= size:
+            raise ValueError(f"The number of failures must be from 0 to {size}; got {x!r}.")
+    # x = n would give BetaInv(·; n + 1, 0), which is undefined: every sampled file failed, UL = 1.
+    open_ = [i for i, (x, size) in enumerate(zip(failures, n)) if x < size]
+    limits = [1.0] * len(n)
+    if open_:
+        a = _array([failures[i] + 1 for i in open_])
+        b = _array([n[i] - failures[i] for i in open_])
+        for i, value in zip(open_, _stats().beta.ppf(confidence, a, b).tolist()):
+            limits[i] = float(value)
+    return limits
 
 
 def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, float]:
@@ -265,16 +298,102 @@ def wilson_interval(successes: int, n: int, confidence: float) -> tuple[float, f
     """
     _check_count("successes", successes, n)
     _check_open_unit("confidence", confidence)
-    z = _z(confidence)
+    # successes / n is exactly 0.0 or 1.0 only at x = 0 or x = n (n is far below 2**53).
+    return _wilson(successes / n, n, _z(confidence))
+
+
+def wilson_interval_real(estimate: float, n: float, confidence: float) -> tuple[float, float]:
+    """The Wilson interval of :func:`wilson_interval` for a real-valued estimate and sample size.
+
+    For the weighted estimate of statistics.md §3.1: ``p̂ = R`` and ``n = n_eff``, not rounded.
+
+    :param estimate: ``p̂``, from 0 to 1.
+    :param n: the (effective) sample size, positive.
+    :param confidence: ``1 − α``.
+    :raises ValueError: if an input is out of range.
+    """
+    if not (isinstance(n, (int, float)) and math.isfinite(n) and n > 0):
+        raise ValueError(f"The effective number of files must be a positive number; got {n!r}.")
+    if not (isinstance(estimate, (int, float)) and 0 <= estimate <= 1):
+        raise ValueError(f"The estimate must be a proportion from 0 to 1; got {estimate!r}.")
+    _check_open_unit("confidence", confidence)
+    return _wilson(float(estimate), float(n), _z(confidence))
+
+
+def _wilson(p_hat: float, n: float, z: float) -> tuple[float, float]:
+    """The Wilson formula of statistics.md §3, shared by the integer and the real-valued interval."""
     z2 = z * z
-    p_hat = successes / n
     denominator = 1 + z2 / n
     centre = (p_hat + z2 / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p_hat * (1 - p_hat) / n + z2 / (4 * n * n))
-    # At x = 0 and x = n a limit is exactly 0 or 1; float rounding would leave 1e-17 or 0.9999999999999999.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
+    # At p̂ = 0 and p̂ = 1 a limit is exactly 0 or 1; float rounding would leave 1e-17 or 0.9999999999999999.
+    low = 0.0 if p_hat == 0 else max(0.0, centre - half)
+    high = 1.0 if p_hat == 1 else min(1.0, centre + half)
     return low, high
+
+
+def fisher_exact_two_sided(tables: Sequence[tuple[int, int, int, int]]) -> list[float]:
+    """Two-sided p-values of Fisher's exact test for many 2×2 tables ``[[a, b], [c, d]]`` at once.
+
+    With the margins fixed, ``a`` is hypergeometric: ``a + b + c + d`` units, ``a + c`` of them
+    "successes", ``a + b`` drawn. The two-sided p-value is the probability of every table no more
+    likely than the one observed (``pmf(k) ≤ pmf(a)·(1 + 10⁻⁷)``, the tolerance R's
+    ``fisher.test`` uses against float noise), as :func:`scipy.stats.fisher_exact` defines it.
+    The probabilities come from ``scipy.stats.hypergeom`` in one vectorised call: thousands of
+    tables (reviewers × items) cost milliseconds instead of a scipy call each.
+
+    :raises ValueError: if a cell is not a whole number of at least 0.
+    """
+    import numpy
+
+    if not tables:
+        return []
+    for table in tables:
+        if len(table) != 4 or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in table):
+            raise ValueError(f"A 2×2 table needs four whole numbers of at least 0; got {table!r}.")
+    cells = numpy.array(tables, dtype=numpy.int64)
+    a, b, c, d = cells.T
+    total, successes, drawn = a + b + c + d, a + c, a + b
+    low = numpy.maximum(0, drawn - (total - successes))
+    high = numpy.minimum(drawn, successes)
+    # Every possible value of the top-left cell of every table, one flat array (no padding):
+    # table t owns positions starts[t] .. starts[t] + widths[t] − 1.
+    widths = high - low + 1
+    starts = numpy.concatenate(([0], numpy.cumsum(widths)[:-1]))
+    owner = numpy.repeat(numpy.arange(len(tables)), widths)
+    k = low[owner] + numpy.arange(int(widths.sum())) - starts[owner]
+    hypergeom = _stats().hypergeom
+    log_pmf = hypergeom.logpmf(k, total[owner], successes[owner], drawn[owner])
+    log_observed = hypergeom.logpmf(a, total, successes, drawn)
+    counted = log_pmf <= log_observed[owner] + math.log1p(1e-7)
+    p = numpy.add.reduceat(numpy.where(counted, numpy.exp(log_pmf), 0.0), starts)
+    # One possible table (a margin of 0, or the empty table): nothing is more extreme, p = 1.
+    p = numpy.where(widths == 1, 1.0, p)
+    return [min(1.0, float(value)) for value in p]
+
+
+def benjamini_hochberg(p_values: Sequence[float], rate: float) -> list[bool]:
+    """Which of many tests to call significant, keeping the false discovery rate at ``rate``.
+
+    Benjamini and Hochberg (1995): with the ``m`` p-values in ascending order ``p₍₁₎ ≤ … ≤ p₍ₘ₎``,
+    find the largest ``k`` with ``p₍ₖ₎ ≤ k·rate/m`` and reject the ``k`` smallest. Among the tests
+    rejected, the expected share of true "no difference" cases is at most ``rate``.
+
+    :raises ValueError: if the rate is not strictly between 0 and 1 or a p-value is outside [0, 1].
+    """
+    _check_open_unit("false discovery rate", rate)
+    if any(not 0 <= p <= 1 for p in p_values):
+        raise ValueError("Every p-value must be from 0 to 1.")
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    cutoff = 0
+    for rank, i in enumerate(order, start=1):
+        if p_values[i] <= rank * rate / m:
+            cutoff = rank
+    rejected = [False] * m
+    for i in order[:cutoff]:
+        rejected[i] = True
+    return rejected
 
 
 def exact_decimal(value: float) -> Fraction:
@@ -287,6 +406,7 @@ def _beta(confidence: float) -> float:
     return float(1 - exact_decimal(confidence))
 
 
+@functools.lru_cache(maxsize=64)  # results ask for thousands of intervals at one confidence
 def _z(confidence: float) -> float:
     alpha = 1 - exact_decimal(confidence)
     return float(_stats().norm.ppf(float(1 - alpha / 2)))

@@ -258,6 +258,7 @@ class ReviewerItem:
     na_rate: Proportion  # N/A / (applicable + N/A)
     others_na_rate: float | None  # the other reviewers' pooled N/A rate on the item
     na_flag: bool  # this reviewer's N/A rate is far from the others' (see the method)
+    na_p_value: float | None = None  # the flag test's p-value; None where the test was not run (too few files)
 
 
 @dataclass(frozen=True)
