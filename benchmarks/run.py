@@ -423,12 +423,67 @@ def bench_answer_save(saves: int = 1000) -> None:
     print(f"{'  p95 / target':<46} {sorted(timings)[int(0.95 * saves)] * 1000:10.2f} ms   median target < 1 ms", flush=True)
 
 
+def synthetic_audit(files: int = 2000, double: int = 400) -> Path:
+    """The 2,000-file disproportionate audit of tests/synthetic_audit.py (built once, ~30 s, then cached)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from synthetic_audit import build  # noqa: E402
+
+    path = CACHE / f"synthetic-{files}-{double}.audit"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        print(f"building {path.name} (once)…", file=sys.stderr, flush=True)
+        partial = CACHE / f"partial-{os.getpid()}.audit"
+        build(partial, files=files, double=double, work=CACHE)
+        partial.rename(path)
+    return path
+
+
+def bench_results(repeats: int = 5) -> None:
+    """Results for 2,000 finished reviews × 47 items and agreement on 400 double reviews (issue 10:
+    each under 0.5 s), against merely loading those answers from the audit file."""
+    from audit_app.core.results import agreement, estimates
+    from audit_app.services import results as results_service
+    from audit_app.services.audits import open_audit
+    from audit_app.store import reviews as store
+
+    path = synthetic_audit()
+    with open_audit(path) as audit:
+        ids = [r.id for r in store.all_reviews(audit.db) if r.status in ("complete", "signed_off")]
+
+        def load() -> None:
+            with audit.snapshot() as db:
+                store.answers_of_reviews(db, ids)
+                store.profiles_of_reviews(db, ids)
+
+        load()  # warm the page cache, as any second run finds it
+        baseline = median_seconds(load, repeats)
+        gathered = results_service.gather(audit)
+        items = list(audit.checklist.items)
+        files = len(gathered.files)
+        report(f"results: gather + score {files} files", median_seconds(lambda: results_service.gather(audit), repeats),
+               baseline, f"load the answers of {len(ids)} reviews")
+        report(f"results: statistics of {files} files × {len(items)} items",
+               median_seconds(lambda: estimates.compute(audit.checklist, gathered.design, gathered.files), repeats),
+               baseline, f"load the answers of {len(ids)} reviews")
+        report(f"agreement: {gathered.double_reviewed} double reviews ({len(gathered.pairs)} pairs)",
+               median_seconds(lambda: agreement.compute(gathered.pairs, items, gathered.double_reviewed, 0.95), repeats),
+               baseline, f"load the answers of {len(ids)} reviews")
+        whole = median_seconds(lambda: results_service.audit_results(audit), repeats)
+        report("results + agreement, all (audit_results)", whole, baseline, f"load the answers of {len(ids)} reviews")
+        print(f"{'  target':<46} {whole * 1000:10.2f} ms   each part < 500 ms", flush=True)
+    command = [_audit_app(), "stats", str(path), "--json"]
+    timings = [_timed_run(command)[0] for _ in range(3)]
+    start_only = [_timed_run([sys.executable, "-c", "import audit_app.services.results"])[0] for _ in range(3)]
+    report("`audit-app stats --json` as a user runs it", statistics.median(timings), statistics.median(start_only),
+           "python importing the results service")
+
+
 BENCHES = {"checklist": bench_checklist_load, "scoring": bench_scoring, "answer": bench_answer_save,
-           "import-force": bench_import_force}
+           "import-force": bench_import_force, "results": bench_results}
 
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "import", "import-force"]
+    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "import", "import-force"]
     try:
         for name in wanted:
             if name == "import":

@@ -171,6 +171,12 @@ class Audit:
         with self._database.transaction(bulk=bulk) as db:
             yield db
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """Read many things as one consistent state of the file (see ``AuditDatabase.snapshot``)."""
+        with self._database.snapshot() as db:
+            yield db
+
     def close(self) -> None:
         self._database.close()
 

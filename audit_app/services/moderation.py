@@ -6,6 +6,7 @@ every difference replaced by the agreed answer (or profile value) recorded here,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,6 +75,17 @@ class Comparison:
 def same_answer(a: Answer | None, b: Answer | None) -> bool:
     """Two answers agree when their code and flags agree (notes are each reviewer's own words)."""
     return a is b if a is None or b is None else a.same_judgement(b)
+
+
+def differing_targets(profiles: Mapping[int, Mapping[str, Any]], answers: Mapping[int, Mapping[str, Answer]],
+                      first: int, second: int) -> set[str]:
+    """What moderation must settle between reviews ``first`` and ``second``: the profile fields
+    (``profile.<field>``) and items whose values or judgements (code and flags) differ."""
+    a_profile, b_profile = profiles.get(first, {}), profiles.get(second, {})
+    targets = {PROFILE_PREFIX + f for f in set(a_profile) | set(b_profile) if a_profile.get(f) != b_profile.get(f)}
+    a_answers, b_answers = answers[first], answers[second]
+    targets |= {i for i in set(a_answers) | set(b_answers) if not same_answer(a_answers.get(i), b_answers.get(i))}
+    return targets
 
 
 def _reviews(audit: Audit, ref: str) -> tuple[int, dict[str, Review]]:

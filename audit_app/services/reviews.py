@@ -500,6 +500,7 @@ class ResponsesResult:
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
+    incomplete: list[dict[str, Any]] = field(default_factory=list)  # with complete=True: what stopped the import
 
     def to_json(self) -> dict[str, Any]:
         return {"rows": self.rows, "errors": [{"row": e.row, "message": e.message} for e in self.errors],
@@ -517,11 +518,14 @@ class _Response:
     role: str
 
 
-def import_responses(audit: Audit, path: str | Path, actor: str | None = None) -> ResponsesResult:
+def import_responses(audit: Audit, path: str | Path, actor: str | None = None, *, complete: bool = False) -> ResponsesResult:
     """Record answers captured on paper or in a spreadsheet: all rows, or none.
 
     Every invalid row is reported with its row number (header = row 1). A review left with
-    missing answers or notes is reported as incomplete, not as an error.
+    missing answers or notes is reported as incomplete, not as an error — unless ``complete``:
+    then every touched review is marked complete in the same transaction, and if any still has
+    something missing, nothing at all is recorded and ``result.incomplete`` names each such review
+    with what it lacks.
     """
     result = ResponsesResult()
     responses = list(_read_responses(audit, Path(path), result))
@@ -529,7 +533,7 @@ def import_responses(audit: Audit, path: str | Path, actor: str | None = None) -
         return result
     touched: dict[tuple[str, str], int] = {}
     try:
-        _record_responses(audit, responses, touched, result, actor)
+        _record_responses(audit, responses, touched, result, actor, complete)
     except _Rollback:
         return result
     for (ref, role), review_id in touched.items():
@@ -542,7 +546,7 @@ def import_responses(audit: Audit, path: str | Path, actor: str | None = None) -
 
 
 def _record_responses(audit: Audit, responses: list["_Response"], touched: dict[tuple[str, str], int],
-                      result: ResponsesResult, actor: str | None) -> None:
+                      result: ResponsesResult, actor: str | None, complete: bool = False) -> None:
     with audit.transaction():
         for response in responses:
             reviewer = ensure_reviewer(audit, response.reviewer, response.staff_number, actor=actor)
@@ -563,6 +567,20 @@ def _record_responses(audit: Audit, responses: list["_Response"], touched: dict[
                 result.errors.append(RowError(response.row, str(exc)))
         if result.errors:
             raise _Rollback()
+        if complete:
+            _complete_touched(audit, touched, result, actor)
+
+
+def _complete_touched(audit: Audit, touched: dict[tuple[str, str], int], result: ResponsesResult, actor: str | None) -> None:
+    """Mark every touched review complete, or (when any still lacks something) roll the whole import back."""
+    for (ref, role), review_id in touched.items():
+        missing = review_result(audit, review_id).missing
+        if missing:
+            result.incomplete.append({"file_ref": ref, "role": role, "missing": [m.message for m in missing]})
+    if result.incomplete:
+        raise _Rollback()
+    for review_id in touched.values():
+        set_review_status(audit, review_id, "complete", actor, reason="responses import --complete")
 
 
 class _Rollback(Exception):

@@ -153,7 +153,7 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
             open_count = None
             if row.primary.status in DONE and row.second.status in DONE:
                 decided = agreed.get(row.unit_id, {})
-                differing = _differing_targets(audit, profiles, answers, row.primary.id, row.second.id)
+                differing = moderation.differing_targets(profiles, answers, row.primary.id, row.second.id)
                 open_count = len(differing - set(decided))
                 if not open_count:
                     laid = {t: decided[t] for t in differing}
@@ -163,15 +163,6 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
             state = moderation.moderation_state(row.primary, row.second, open_count)
         out[row.ref] = FileGrades(row.ref, primary, second, state, final)
     return out
-
-
-def _differing_targets(audit: Audit, profiles: dict[int, dict[str, Any]], answers: dict[int, dict[str, Answer]],
-                       first: int, second: int) -> set[str]:
-    a_profile, b_profile = profiles.get(first, {}), profiles.get(second, {})
-    targets = {moderation.PROFILE_PREFIX + f for f in set(a_profile) | set(b_profile) if a_profile.get(f) != b_profile.get(f)}
-    a_answers, b_answers = answers[first], answers[second]
-    targets |= {i for i in set(a_answers) | set(b_answers) if not moderation.same_answer(a_answers.get(i), b_answers.get(i))}
-    return targets
 
 
 # -- results so far (what the scoring engine gives; weighted estimates come with the results work)

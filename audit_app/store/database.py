@@ -94,6 +94,21 @@ class AuditDatabase:
         else:
             self.conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """One read transaction: every read inside it sees the file as of its first read, however
+        other processes write meanwhile (WAL readers never block writers). Inside an open
+        transaction it simply reads that transaction's state."""
+        if self.conn.in_transaction:
+            yield self.db
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self.db
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")  # nothing was written: this only ends the read
+
     def _journal_mode(self, mode: str) -> bool:
         """Switch the file's journal mode; False when it cannot (another connection is open)."""
         try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import warnings
 from collections import Counter
 from dataclasses import asdict
@@ -420,10 +419,10 @@ def test_standard_errors_and_intervals_agree_with_irrcac_on_any_data(pairs):
         assert result.cohen_kappa_ci == pytest.approx(clipped(kappa["confidence_interval"]), abs=1e-9)
 
 
-# -- speed ----------------------------------------------------------------------------------------
+# -- size (the speed target is checked by `make bench`, not here) ---------------------------------
 
 
-def test_four_hundred_files_of_forty_seven_items_compute_quickly():
+def test_four_hundred_files_of_forty_seven_items_count_every_pair():
     rng = np.random.default_rng(7)
     items = [f"Q{i}" for i in range(47)]
     weights = [0.7, 0.1, 0.08, 0.05, 0.07]
@@ -433,8 +432,6 @@ def test_four_hundred_files_of_forty_seven_items_compute_quickly():
         seconds = np.where(rng.random(len(items)) < 0.85, firsts, rng.choice(CODES, len(items), p=weights))
         pairs += [RatedPair(f"F{position}", position, item, str(a), str(b)) for item, a, b in zip(items, firsts, seconds)]
     assert len(pairs) == 18_800
-    start = time.perf_counter()
     result = compute(pairs, items, 400, 0.95)
-    elapsed = time.perf_counter() - start
     assert result.pooled.n == 18_800 and len(result.items) == 47
-    assert elapsed < 0.3, f"{elapsed:.3f} s"
+    assert sum(f.n for f in result.items.values()) == 18_800

@@ -11,6 +11,7 @@ from audit_app.core import workstation
 from audit_app.core.records import Answer
 from audit_app.errors import AuditError
 from audit_app.services import moderation, population, sampling, workspace
+from audit_app.services import results as results_service
 from audit_app.services.audits import create_audit, open_audit
 from audit_app.services.reviews import (
     account_of,
@@ -229,15 +230,15 @@ def test_results_count_the_finished_reviews(audit, people):
     completed(audit, selected[0], people["ann"], A1=Answer("N", note="recorded a week late"))
     completed(audit, selected[1], people["ann"])
     start_review(audit, selected[2], people["bob"])  # in progress: not counted
-    files = workspace.overview(audit)
-    results = workspace.results(audit, files, workspace.grade_sample(audit))
-    assert results.files == 2
-    tally = results.items["A1"]
-    assert (tally.met, tally.not_met, tally.applicable) == (1, 1, 2)
-    rate, low, high = results.compliance("A1")
+    results = results_service.audit_results(audit)
+    assert results.files_reviewed == 2
+    item = results.items["A1"]
+    assert (item.met, item.not_met, item.applicable) == (1, 1, 2)
     # Wilson 95% interval for 1 of 2 (statsmodels proportion_confint(1, 2, method="wilson")): 0.0945, 0.9055
-    assert rate == 0.5 and low == pytest.approx(0.0945, abs=1e-4) and high == pytest.approx(0.9055, abs=1e-4)
-    assert results.compliance("E1") is None  # a robbery item: never applicable to the burglary profile
+    assert item.compliance.estimate == 0.5
+    assert item.compliance.ci_low == pytest.approx(0.0945, abs=1e-4) and item.compliance.ci_high == pytest.approx(0.9055, abs=1e-4)
+    robbery = results.items["E1"]  # a robbery item: never applicable to the burglary profile
+    assert robbery.applicable == 0 and robbery.compliance.estimate is None and robbery.compliance.ci_low is None
 
 
 def test_the_audit_opens_with_its_stored_checklist_document_and_verify_checks_it(audit, tmp_path):

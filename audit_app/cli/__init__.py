@@ -135,7 +135,21 @@ def _add_audit_commands(commands: Any) -> None:
     responses_import = responses_commands.add_parser("import", help="import answers from a CSV (all or nothing)")
     responses_import.add_argument("audit", metavar="AUDIT")
     responses_import.add_argument("file", metavar="FILE.csv")
+    responses_import.add_argument("--complete", action="store_true",
+                                  help="then mark every touched review complete; if any still has something missing, "
+                                       "record nothing and name each with what is missing")
     responses_import.set_defaults(handler=_responses_import)
+
+    stats = commands.add_parser("stats", help="results: per item, per section, grades; weighted where the design requires")
+    stats.add_argument("audit", metavar="AUDIT")
+    stats.add_argument("--json", action="store_true", help="one JSON object on stdout (keys in the CLI contract)")
+    stats.add_argument("--by", choices=("stratum", "reviewer", "section"), help="also break the results down")
+    stats.set_defaults(handler=_stats)
+
+    agreement = commands.add_parser("agreement", help="agreement between primary and second reviews")
+    agreement.add_argument("audit", metavar="AUDIT")
+    agreement.add_argument("--json", action="store_true", help="one JSON object on stdout (keys in the CLI contract)")
+    agreement.set_defaults(handler=_agreement)
 
     verify = commands.add_parser("verify", help="integrity and audit-trail check; exit 0 when intact")
     verify.add_argument("audit", metavar="AUDIT")
@@ -281,11 +295,12 @@ def _checklist_show(args: argparse.Namespace) -> int:
 # -- audit commands ------------------------------------------------------------------------------
 
 
-def _progress(label: str) -> Callable[[int, int], None]:
-    """Progress on stderr, one line per tenth, so scripts and logs stay readable."""
+def _progress(label: str) -> Callable[..., None]:
+    """Progress on stderr, one line per tenth, so scripts and logs stay readable (a service's
+    text, if it passes one, is left out: the label says what is happening)."""
     shown = [-1]
 
-    def report(done: int, total: int) -> None:
+    def report(done: int, total: int, *_: object) -> None:
         tenth = int(10 * done / total) if total else 10
         if tenth > shown[0]:
             shown[0] = tenth
@@ -390,11 +405,18 @@ def _responses_import(args: argparse.Namespace) -> int:
     from audit_app.services.reviews import import_responses
 
     with open_audit(args.audit) as audit:
-        result = import_responses(audit, args.file)
+        result = import_responses(audit, args.file, complete=args.complete)
     for error in result.errors:
         print(f"{args.file}: row {error.row}: {error.message}", file=sys.stderr)
+    for review in result.incomplete:
+        print(f"{args.file}: {review['role']} review of {review['file_ref']} is not complete: "
+              + "; ".join(review["missing"]), file=sys.stderr)
     if result.errors:
         print(f"audit-app: {len(result.errors)} invalid row(s); nothing was recorded", file=sys.stderr)
+        return 1
+    if result.incomplete:
+        print(f"audit-app: {len(result.incomplete)} review(s) would still have something missing, so none was marked "
+              "complete and nothing was recorded", file=sys.stderr)
         return 1
     _print_json(result.to_json())
     return 0
@@ -436,3 +458,33 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"{args.audit}: intact", file=sys.stderr)
         return 0
     return 1
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from audit_app.cli import results_text
+    from audit_app.services import results as results_service
+    from audit_app.services.audits import open_audit
+
+    with open_audit(args.audit) as audit:
+        results = results_service.audit_results(audit, progress=_progress("scoring the finished reviews"))
+    if args.json:
+        _print_json(results_service.stats_json(results, args.by))
+        return 0
+    for line in results_text.stats_lines(results, args.by):
+        print(line)
+    return 0
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    from audit_app.cli import results_text
+    from audit_app.services import results as results_service
+    from audit_app.services.audits import open_audit
+
+    with open_audit(args.audit) as audit:
+        agreed = results_service.agreement(audit, progress=_progress("reading the double-reviewed files"))
+    if args.json:
+        _print_json(results_service.agreement_json(agreed))
+        return 0
+    for line in results_text.agreement_lines(agreed):
+        print(line)
+    return 0
