@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -392,6 +392,8 @@ class ForestHeader(QWidget):
     def legend(self) -> list[tuple[str, str]]:
         """(mark, words): a conclusion state, "interval" or "tolerable"."""
         plot = self.plot
+        if not plot.groups():
+            return []  # nothing shown yet: nothing to explain
         if plot.tolerable is None:
             entries = [(STATE_NO_CONCLUSION, LEGEND_WORDS[STATE_NO_CONCLUSION])]
         else:
@@ -437,7 +439,9 @@ class ForestHeader(QWidget):
         caption = "Compliance (weighted)" if self.plot.weighted else "Compliance"
         painter.setPen(text)
         painter.drawText(QRect(g.pad * 2, top, g.label_width, g.line), Qt.AlignmentFlag.AlignLeft, "Item")
-        painter.drawText(QRect(g.value_x - g.pad * 4, top, g.value_width + g.pad * 4, g.line),
+        # sized to its text: Qt aligns a text wider than its rectangle to the left, and it would be cut
+        caption_width = g.fm.horizontalAdvance(caption) + g.pad
+        painter.drawText(QRect(self.width() - g.pad - caption_width, top, caption_width, g.line),
                          Qt.AlignmentFlag.AlignRight, caption)
         ticks_top = top + g.line
         for tick in g.ticks:
@@ -477,6 +481,7 @@ class ForestView(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.plot.item_selected.connect(self._on_plot_item_selected)
+        self.viewport().installEventFilter(self)
 
     def set_groups(self, groups: Sequence[ForestGroup], tolerable: float | None, weighted: bool,
                    interval_words: str = "interval") -> None:
@@ -502,15 +507,28 @@ class ForestView(QScrollArea):
         self._show_row(key)
 
     def _place_header(self) -> None:
-        width = self.viewport().width()
-        height = self.header.height_for(width)
-        self.setViewportMargins(0, height, 0, 0)
+        # A new margin changes the viewport's height, which may show or hide the scroll bar and so
+        # change its width (and the legend's lines): settle on the width the viewport ends with.
+        for _ in range(3):
+            width = self.viewport().width()
+            height = self.header.height_for(width)
+            self.setViewportMargins(0, height, 0, 0)
+            if self.viewport().width() == width:
+                break
         frame = self.frameWidth()
         self.header.setGeometry(frame, frame, width, height)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_header()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # the viewport narrows when the scroll bar appears (the area itself keeps its size): the
+        # header follows, or the scroll bar would cover its right end
+        if watched is self.viewport() and event.type() == QEvent.Type.Resize \
+                and self.header.width() != self.viewport().width():
+            self._place_header()
+        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -622,7 +640,7 @@ class ShareBars(QWidget):
         fm, line, bar, pad = self._metrics()
         if not any(group.rows for group in self._groups):
             painter.setPen(faint_text(palette))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No finished review yet.")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No results yet.")
             return
         text = palette.color(QPalette.ColorRole.Text)
         bold = QFont(self.font())

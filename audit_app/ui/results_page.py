@@ -142,10 +142,11 @@ class ResultsPage(QWidget):
 
     def _build_ui(self) -> None:
         title = heading(self, text="Results")
-        self.summary_label = QLabel(NO_REVIEW, self)
+        self.summary_label = QLabel(self)
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_label.hide()  # until there are results to sum up
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -335,6 +336,7 @@ class ResultsPage(QWidget):
         self._set_busy(False)
         weighted = results.weighted
         self.summary_label.setText(summary(results) if results.files_reviewed else f"{NO_REVIEW} {summary(results)}")
+        self.summary_label.show()
         conf = confidence(results)
         kind = "weighted estimates, " if weighted else ""
         self.chart_label.setText(f"Compliance by item ({kind}with {conf} intervals)")

@@ -152,6 +152,21 @@ def test_the_forest_plot_has_one_row_per_item_under_its_section(page):
     assert plot.accessibleName() and "item table" in plot.accessibleDescription()
 
 
+def test_the_forest_plot_scrolls_under_its_header(page, qtbot):
+    many = tuple((section, f"{item}{n}", question, applicable, met)
+                 for n in range(1, 6) for section, item, question, applicable, met in ITEMS)
+    page.show_results(make_results(items=many))
+    view = page.forest
+    qtbot.waitUntil(lambda: view.verticalScrollBar().isVisible())
+    # the header (legend and axis) stays above the rows, as wide as they are: the scroll bar covers none of it
+    qtbot.waitUntil(lambda: view.header.width() == view.viewport().width() == view.plot.width())
+    assert view.header.geometry().bottom() < view.viewport().geometry().top()
+    view.select("C25")  # the last row: scrolled into view
+    rect = view.plot.row_rect("C25")
+    top = view.plot.mapTo(view.viewport(), rect.topLeft()).y()
+    assert 0 <= top and top + rect.height() <= view.viewport().height()
+
+
 def test_the_forest_plot_grows_with_the_font(qtbot):
     plot = ForestPlot()
     qtbot.addWidget(plot)
@@ -264,6 +279,7 @@ def test_the_tabs_show_sections_subscores_strata_reviewers_and_the_method(page):
 
 def test_the_page_says_when_it_is_computing_and_when_it_failed(page):
     page.show_busy()
+    assert page.summary_label.text() == "" and page.forest.header.legend() == []  # nothing known yet
     assert page.is_busy() and page.status_label.text() == "Computing results…"
     assert page.progress_bar.maximum() == 0  # busy, no fraction known yet
     page.show_progress(3, 10, "Agreement")
