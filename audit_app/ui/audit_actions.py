@@ -1,23 +1,26 @@
-"""Actions on the open audit as a whole: verify the file against its trail and grade the sample (both
-in the background), export the results' item table, and the help (the checklist browser, the
+"""Actions on the open audit as a whole: verify the file against its trail, grade the sample and
+compute the results (all three in the background), export the results' item table, and the help (the checklist browser, the
 keyboard). Each asks what it needs first, then calls one service and says in one sentence why when
 the service refuses; their menu commands are declared at the end."""
 
 from __future__ import annotations
 
+import importlib
 from contextlib import suppress
+from types import ModuleType
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from audit_app.core.results.model import AuditResults
 from audit_app.services import workspace
 from audit_app.services.verification import VerifyReport, verify
 from audit_app.ui.file_actions import Refused, attempt, show_failure
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
 from audit_app.ui.ui_settings import UiSettings
-from audit_app.ui.workers import Task, on_audit, run_with_progress
+from audit_app.ui.workers import Reporter, Task, on_audit, run_with_progress
 
 
 def verify_in_background(parent: QWidget, session: AuditSession) -> Task:
@@ -43,13 +46,30 @@ def grading(session: AuditSession) -> Task:
     return Task(on_audit(session.path, workspace.grade_sample))
 
 
-def export_item_table(parent: QWidget, settings: UiSettings, session: AuditSession, results: workspace.Results) -> str:
-    """Write the results' item table to a CSV file the user names; returns its path."""
+def results_service() -> ModuleType:
+    """:mod:`audit_app.services.results` (``audit_results``, ``item_table``)."""
+    # TODO merge: once services/results.py is merged, import it at the top of this module
+    # (`from audit_app.services import results as results_service`) and drop this function.
+    return importlib.import_module("audit_app.services.results")
+
+
+def computing_results(session: AuditSession) -> Task:
+    """A background task (not started yet) that computes every result of the audit, agreement included,
+    on its own connection, reporting its progress: ``results.audit_results(audit, progress=...)``."""
+
+    def compute(reporter: Reporter) -> AuditResults:
+        return on_audit(session.path, results_service().audit_results, progress=True)(reporter)
+
+    return Task(compute)
+
+
+def export_item_table(parent: QWidget, settings: UiSettings, results: AuditResults) -> str:
+    """Write the results' item table (``results.item_table``) to a CSV file the user names; returns its path."""
     path, _ = QFileDialog.getSaveFileName(parent, "Export the item table", settings.last_folder(), "CSV files (*.csv)")
     if not path:
         raise Refused()
     settings.set_last_folder(path)
-    attempt(parent, "Export", lambda: workspace.write_csv(path, workspace.item_table(session.audit, results)))
+    attempt(parent, "Export", lambda: workspace.write_csv(path, results_service().item_table(results)))
     return path
 
 
@@ -66,7 +86,7 @@ def export_results(bench: Workbench) -> None:
     results = bench.current_results()
     if bench.session is not None and results is not None:
         with suppress(Refused):
-            path = export_item_table(bench.window(), bench.settings, bench.session, results)
+            path = export_item_table(bench.window(), bench.settings, results)
             bench.show_status(f"Saved {path}")
 
 
@@ -88,7 +108,10 @@ Review page, in the item list: Up/Down move between items; 1–5 or M, P, N, R, 
 note and Escape comes back. From anywhere on the page: Ctrl+Down/Ctrl+Up next/previous item; Ctrl+Page Down/Up \
 next/previous file; Ctrl+Return completes the review; Ctrl+Z/Ctrl+Y undo and redo; Alt+W back to the workspace.
 
-Everywhere: Ctrl+1 workspace, Ctrl+2 results, Ctrl+H the file's history, Ctrl+Shift+U who is working."""
+Results page: Alt+D the dashboard, Alt+A agreement between reviewers (Enter on a disagreement opens the file's \
+moderation), Alt+O the order of the chart's items.
+
+Everywhere: Ctrl+1 workspace, Ctrl+2 results, Ctrl+3 agreement, Ctrl+H the file's history, Ctrl+Shift+U who is working."""
 
 VERIFY = Command("&Verify this audit", verify_audit, needs_audit=True)
 CHECKLISTS = Command("&Checklist browser", show_checklists)

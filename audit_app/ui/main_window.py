@@ -13,6 +13,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QWidget
 
 from audit_app.core import workstation
+from audit_app.core.results.model import AuditResults
 from audit_app.services import reviews as review_service
 from audit_app.services import sampling, workspace
 from audit_app.ui import audit_actions, file_actions, people_actions, start_actions
@@ -44,9 +45,10 @@ class MainWindow(QMainWindow):
         self.files: list[workspace.FileSummary] = []
         self.grades: dict[str, workspace.FileGrades] = {}
         self._grade_task: Task | None = None
+        self._results_task: Task | None = None  # the latest computation of the results
         self._moderating: str | None = None
         self._reviewing: str | None = None  # the file whose review was opened last
-        self._current_results: workspace.Results | None = None
+        self._current_results: AuditResults | None = None
         self.setWindowTitle("audit-app")
         self.stack = QStackedWidget(self)
         self.setCentralWidget(self.stack)
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
         moderation_page.agree_requested.connect(self._on_moderation_page_agree_requested)
         results.back_requested.connect(self.show_workspace)
         results.export_requested.connect(lambda: audit_actions.export_results(self))
+        results.moderation_requested.connect(self.moderate)
         self._restore_layout()
 
     def close_audit(self) -> None:
@@ -160,6 +163,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.session.close()
         self.session = None
+        self._results_task, self._current_results = None, None  # a computation still running is ignored
         self.statusBar().clearMessage()  # a message about this audit (or its person) does not outlive it
         self.files, self.grades = [], {}
         self.setWindowTitle("audit-app")
@@ -208,8 +212,6 @@ class MainWindow(QMainWindow):
             return  # a later grading was started, or the audit was closed meanwhile
         self.grades = grades
         self.workspace_page.set_grades(grades)
-        if self.results_page is not None and self.stack.currentWidget() is self.results_page:
-            self._fill_results()
 
     def show_workspace(self) -> None:
         if self.session is None:
@@ -307,15 +309,43 @@ class MainWindow(QMainWindow):
     # -- results
 
     def show_results(self) -> None:
+        """Show the results page and compute the results afresh in the background (the page says so
+        meanwhile, and keeps showing the last results it had)."""
         if self.session is None or self.results_page is None:
             return
-        self._fill_results()
         self.stack.setCurrentWidget(self.results_page)
+        self._compute_results()
 
-    def _fill_results(self) -> None:
+    def show_agreement(self) -> None:
+        """The results page at its agreement between reviewers."""
+        self.show_results()
+        if self.results_page is not None and self.stack.currentWidget() is self.results_page:
+            self.results_page.show_agreement_tab()
+
+    def _compute_results(self) -> None:
         assert self.session is not None and self.results_page is not None
-        self._current_results = workspace.results(self.session.audit, self.files, self.grades)
-        self.results_page.show_results(self._current_results)
+        self.results_page.show_busy()
+        self._results_task = task = audit_actions.computing_results(self.session)
+        task.progressed.connect(self._on_results_task_progressed)  # bound slots: dropped with the window
+        task.succeeded.connect(self._on_results_task_succeeded)
+        task.failed.connect(self._on_results_task_failed)
+        task.start()
+
+    def _on_results_task_progressed(self, done: int, total: int, text: str) -> None:
+        if self.sender() is self._results_task and self.results_page is not None:
+            self.results_page.show_progress(done, total, text)
+
+    def _on_results_task_succeeded(self, results: AuditResults) -> None:
+        if self.sender() is not self._results_task or self.results_page is None:
+            return  # a later computation was started, or the audit was closed meanwhile
+        self._current_results = results
+        self.results_page.show_results(results)
+
+    def _on_results_task_failed(self, message: str, details: str) -> None:
+        if self.sender() is not self._results_task or self.results_page is None:
+            return
+        log.warning("computing the results failed: %s\n%s", message, details)
+        self.results_page.show_failure(message)
 
     # -- what the actions ask of the window (menu_actions.Workbench)
 
@@ -326,7 +356,7 @@ class MainWindow(QMainWindow):
         shown = self._open_review()
         return shown.ref if shown is not None else None
 
-    def current_results(self) -> workspace.Results | None:
+    def current_results(self) -> AuditResults | None:
         return self._current_results
 
     def show_status(self, message: str) -> None:
@@ -388,6 +418,7 @@ MENUS: tuple[Menu[MainWindow], ...] = (
                    Command("&Quit", MainWindow.close, QKeySequence.StandardKey.Quit))),
     Menu("&Go", (Command("&Workspace", MainWindow.show_workspace, "Ctrl+1", needs_audit=True),
                  Command("&Results", MainWindow.show_results, "Ctrl+2", needs_audit=True),
+                 Command("&Agreement", MainWindow.show_agreement, "Ctrl+3", needs_audit=True),
                  Command("&Start page", MainWindow.show_start, "Ctrl+0"),
                  file_actions.HISTORY)),
     people_actions.MENU,

@@ -16,7 +16,8 @@ from typing import Generic, Protocol, TypeVar
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
-from audit_app.services.workspace import FileSummary, Results
+from audit_app.core.results.model import AuditResults
+from audit_app.services.workspace import FileSummary
 from audit_app.ui.session import AuditSession
 from audit_app.ui.ui_settings import Identity, Position, UiSettings
 
@@ -44,7 +45,7 @@ class Workbench(Protocol):
 
     def current_ref(self) -> str | None: ...  # the file on screen, or selected in the workspace
 
-    def current_results(self) -> Results | None: ...  # as the results page shows them
+    def current_results(self) -> AuditResults | None: ...  # as the results page shows them
 
     def show_start(self) -> None: ...
 

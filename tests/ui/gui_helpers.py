@@ -5,11 +5,17 @@ Not a conftest.py: a second conftest module would shadow the root one's ``from c
 
 from __future__ import annotations
 
+import sys
+import threading
+import types
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from results_data import make_agreement, make_results
 from review_data import APPLICABLE, NOTE, PROFILE
+
+import audit_app.services
 
 from audit_app.core import workstation
 from audit_app.core.records import Answer
@@ -98,3 +104,38 @@ def finish_review(audit, review_id, identity: Identity, **changes):
     for item in APPLICABLE:
         set_answer(audit, review_id, item, changes.get(item, Answer("M", note=NOTE)))
     set_review_status(audit, review_id, "complete")
+
+
+class FakeResultsService(types.ModuleType):
+    """Stands in for ``audit_app.services.results`` (written in the main tree): ``audit_results``
+    reports progress once, then waits for ``gate`` (when set) and returns ``results`` or raises
+    ``error``; ``item_table`` gives a fixed header and one row per item."""
+
+    def __init__(self) -> None:
+        super().__init__("audit_app.services.results")
+        self.results = make_results(agreement=make_agreement())
+        self.gate: threading.Event | None = None
+        self.error: Exception | None = None
+        self.audits: list[object] = []
+
+    def audit_results(self, audit, progress=None):
+        self.audits.append(audit)
+        if progress is not None:
+            progress(1, 4, "Item figures")
+        if self.gate is not None:
+            self.gate.wait(20)  # released by the test (a bound, so a failing test cannot hang the run)
+        if self.error is not None:
+            raise self.error
+        return self.results
+
+    def item_table(self, results):
+        return [["item", "question", "applicable"]] + [[i.item, i.question, str(i.applicable)] for i in results.items.values()]
+
+
+@pytest.fixture
+def results_service(monkeypatch) -> FakeResultsService:
+    """The results service the window calls, replaced by a :class:`FakeResultsService`."""
+    fake = FakeResultsService()
+    monkeypatch.setitem(sys.modules, "audit_app.services.results", fake)
+    monkeypatch.setattr(audit_app.services, "results", fake, raising=False)
+    return fake

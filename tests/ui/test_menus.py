@@ -4,10 +4,10 @@ run from them, and a menu of one's own."""
 
 from __future__ import annotations
 
-from gui_helpers import ANN, audit_path, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
+from gui_helpers import ANN, audit_path, make_window, no_task_left_running, results_service, ui_settings  # noqa: F401 (fixtures)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenuBar, QMessageBox
+from PySide6.QtWidgets import QMenuBar, QMessageBox
 
 from audit_app.ui import audit_actions, dialogs
 from audit_app.ui.checklist_window import ChecklistWindow
@@ -27,17 +27,18 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
     assert menu_texts(window) == {
         "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "&Close audit", "—",
                   "&Quit"],
-        "&Go": ["&Workspace", "&Results", "&Start page", "File &history…"],
+        "&Go": ["&Workspace", "&Results", "&Agreement", "&Start page", "File &history…"],
         "&People": ["&Who is working…", "Name a &lead auditor…"],
         "&Help": ["&Checklist browser", "&Keyboard"],
     }
     assert action(window, "&Workspace").shortcut() == QKeySequence("Ctrl+1")
+    assert action(window, "&Agreement").shortcut() == QKeySequence("Ctrl+3")
     assert action(window, "&Keyboard").shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
 
 
 def test_audit_commands_wait_for_an_open_audit(make_window, audit_path):
     window = make_window(ANN)
-    needing = ["&Verify this audit", "&Close audit", "&Workspace", "&Results", "File &history…"]
+    needing = ["&Verify this audit", "&Close audit", "&Workspace", "&Results", "&Agreement", "File &history…"]
     assert not any(action(window, text).isEnabled() for text in needing)
     assert action(window, "&Start page").isEnabled() and action(window, "&New audit…").isEnabled()
     window.open_audit_file(str(audit_path))
@@ -46,7 +47,7 @@ def test_audit_commands_wait_for_an_open_audit(make_window, audit_path):
     assert not any(action(window, text).isEnabled() for text in needing)
 
 
-def test_shortcuts_move_between_pages(qtbot, make_window, audit_path):
+def test_shortcuts_move_between_pages(qtbot, make_window, audit_path, results_service):
     window = make_window(ANN)
     window.open_audit_file(str(audit_path))
     qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
@@ -55,6 +56,9 @@ def test_shortcuts_move_between_pages(qtbot, make_window, audit_path):
     assert window.stack.currentWidget() is window.workspace_page
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is window.results_page
+    assert window.results_page.tabs.currentIndex() == 0
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.results_page.showing_agreement()
 
 
 def test_a_menu_of_ones_own_is_a_module_level_declaration(qtbot):
@@ -92,13 +96,3 @@ def test_the_audit_commands_run_from_the_menus(qtbot, make_window, audit_path, t
     action(window, "&Checklist browser").trigger()
     assert [w.isVisible() for w in window.findChildren(ChecklistWindow)] == [True]
 
-
-def test_the_results_table_is_exported_where_the_user_says(qtbot, make_window, audit_path, tmp_path, monkeypatch):
-    window = make_window(ANN)
-    window.open_audit_file(str(audit_path))
-    window.show_results()
-    target = tmp_path / "items.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
-    qtbot.mouseClick(window.results_page.export_button, Qt.MouseButton.LeftButton)
-    assert target.read_text(encoding="utf-8-sig").startswith("item,question,applicable,")
-    assert window.statusBar().currentMessage() == f"Saved {target}"

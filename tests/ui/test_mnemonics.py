@@ -1,6 +1,6 @@
 """Every window of the app, in each of its states, has unique, visible Alt+letter mnemonics: the
-visible buttons, check boxes, radio buttons, labels with buddies, group boxes and the menu bar of
-one window never share a letter, and every button has one (issue 9: Alt+O was both *Evidence note*
+visible buttons, check boxes, radio buttons, labels with buddies, group boxes, tabs and the menu bar
+of one window never share a letter, and every button has one (issue 9: Alt+O was both *Evidence note*
 and *No* on the review page).
 
 Pressing Alt+letter is not simulated (Qt's test key events do not reach mnemonic shortcuts on the
@@ -13,7 +13,17 @@ import re
 from collections import defaultdict
 
 import pytest
-from gui_helpers import ANN, BOB, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
+from gui_helpers import (  # noqa: F401 (fixtures)
+    ANN,
+    BOB,
+    LEE,
+    audit_path,
+    complete_review,
+    make_window,
+    no_task_left_running,
+    results_service,
+    ui_settings,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -24,6 +34,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QRadioButton,
+    QTabBar,
     QToolButton,
     QWidget,
     QWizard,
@@ -73,6 +84,10 @@ def problems(scope: QWidget, name: str) -> list[str]:
             text = widget.text()
         elif isinstance(widget, QGroupBox):
             text = widget.title()
+        elif isinstance(widget, QTabBar):  # each tab's Alt+letter brings it forward
+            for tab in range(widget.count()):
+                if widget.isTabVisible(tab) and (letter := mnemonic(widget.tabText(tab))) is not None:
+                    found[letter].append(f"tab {widget.tabText(tab)}")
         letter = mnemonic(text) if text else None
         if letter is not None:
             found[letter].append(text)
@@ -104,7 +119,8 @@ def refs(audit_path):
     return selected
 
 
-def test_every_page_of_the_main_window_has_unique_mnemonics(qtbot, make_window, audit_path, refs, monkeypatch):
+def test_every_page_of_the_main_window_has_unique_mnemonics(qtbot, make_window, audit_path, refs, monkeypatch,
+                                                             results_service):
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "information", lambda *args, **kwargs: QMessageBox.StandardButton.Ok)
     window = make_window(ANN)
@@ -121,7 +137,14 @@ def test_every_page_of_the_main_window_has_unique_mnemonics(qtbot, make_window, 
     assert page.item_panel.opportunity_box.isVisible()
     window.show_results()
     qtbot.waitUntil(lambda: len(window.grades) == 3)
-    found += problems(window, "results")
+    results = window.results_page
+    qtbot.waitUntil(lambda: results.results is not None)
+    found += problems(window, "results, dashboard")
+    for tab in range(results.tabs.count()):
+        results.tabs.setCurrentIndex(tab)
+        found += problems(window, f"results, {results.tabs.tabText(tab)}")
+        if results.showing_agreement():  # its labels (with buddies) were checked
+            assert results.agreement_view.disagreements_table.isVisible()
     window.close_audit()
 
     lead = make_window(LEE)

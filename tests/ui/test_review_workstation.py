@@ -361,24 +361,6 @@ def test_start_page_lists_recent_audits_with_their_progress(make_window, audit_p
     assert texts[1].startswith("GUI test audit — 1 of 8 files reviewed")
 
 
-def test_results_show_the_finished_reviews(make_window, audit_path, qtbot):
-    with open_audit(audit_path) as audit:
-        refs = sampling.sample(audit).selected
-        complete_review(audit, refs[0], ANN)
-        complete_review(audit, refs[1], ANN, A1=Answer("N", note="recorded a week late"))
-    window = make_window(ANN)
-    window.open_audit_file(str(audit_path))
-    qtbot.waitUntil(lambda: len(window.grades) == 2)
-    window.show_results()
-    page = window.results_page
-    assert "2 reviewed file(s)" in page.summary_label.text()
-    grades = {page.grades_table.item(r, 0).text(): page.grades_table.item(r, 1).text() for r in range(page.grades_table.rowCount())}
-    # refs[0]: all Met, no notable practice -> Good. refs[1]: A1 (weight 1) Not met -> 124/126 = 98.4, Good.
-    assert grades["Good"] == "2"
-    row = next(r for r in range(page.items_table.rowCount()) if page.items_table.item(r, 0).text() == "A1")
-    assert [page.items_table.item(row, c).text() for c in (2, 3, 5, 8, 9)] == ["2", "1", "1", "50%", "9% – 91%"]
-
-
 def test_first_use_asks_who_is_working_and_records_it(qtbot, ui_settings, audit_path, monkeypatch):
     from audit_app.ui.main_window import MainWindow
 

@@ -334,10 +334,12 @@ def test_no_raw_group_code_or_control_character_on_any_wizard_page(qtbot, settin
 
 
 def test_the_workspace_and_the_results_show_strata_in_words(qtbot):
-    from collections import Counter
+    import dataclasses
+
+    from results_data import make_results
 
     from audit_app.core.checklist import parse_checklist
-    from audit_app.services.workspace import FileSummary, ItemTally, Results
+    from audit_app.services.workspace import FileSummary
     from audit_app.ui.file_table_model import FileTableModel
     from audit_app.ui.results_page import ResultsPage
 
@@ -352,7 +354,7 @@ def test_the_workspace_and_the_results_show_strata_in_words(qtbot):
     checklist = parse_checklist((TESTS / "checklists" / "minimal.yaml").read_bytes())
     page = ResultsPage(checklist)
     qtbot.addWidget(page)
-    page.show_results(Results(files=1, training=0, confidence=0.95, grades=Counter({"Good": 1}),
-                              grades_by_stratum={"other": Counter({"Good": 1})},
-                              items={item: ItemTally(met=1) for item in checklist.items}))
-    assert page.strata_table.item(0, 0).text() == "Other offences"
+    results = make_results()
+    page.show_results(dataclasses.replace(results, strata=(dataclasses.replace(results.strata[0], stratum="other"),)))
+    assert page.strata_table.texts(0) == ["Other offences"]
+    assert page.strata_items_table.source.headerData(1, Qt.Orientation.Horizontal) == "Other offences"
