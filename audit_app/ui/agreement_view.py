@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QW
 
 from audit_app.core.checklist import Checklist
 from audit_app.core.results.model import Agreement, AgreementFigures, Disagreement
+from audit_app.services.results import landis_koch
 from audit_app.ui.results_tables import (
     KEY_ROLE,
     Cell,
@@ -28,22 +29,9 @@ EMPTY_TEXT = ("No file has been reviewed twice yet, so there is no agreement to 
 NO_DISAGREEMENT_TEXT = "The two reviews agree on every item of every double-reviewed file."
 
 
-def _landis_koch(value: float | None) -> str:
-    """The Landis & Koch (1977) band of an agreement coefficient, in words; "" when undefined."""
-    # TODO merge: use core.results.agreement.landis_koch
-    if value is None:
-        return ""
-    if value < 0:
-        return "poor"
-    for limit, words in ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
-        if value <= limit:
-            return words
-    return "almost perfect"
-
-
 def coefficient(value: float | None) -> str:
     """``"0.62 substantial"``; a dash when the coefficient is undefined."""
-    return DASH if value is None else f"{decimal(value)} {_landis_koch(value)}"
+    return DASH if value is None else f"{decimal(value)} {landis_koch(value)}"
 
 
 def ci_text(ci: tuple[float, float] | None) -> str:

@@ -5,15 +5,14 @@ the service refuses; their menu commands are declared at the end."""
 
 from __future__ import annotations
 
-import importlib
 from contextlib import suppress
-from types import ModuleType
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_app.core.results.model import AuditResults
+from audit_app.services import results as results_service
 from audit_app.services import workspace
 from audit_app.services.verification import VerifyReport, verify
 from audit_app.ui.file_actions import Refused, attempt, show_failure
@@ -46,19 +45,12 @@ def grading(session: AuditSession) -> Task:
     return Task(on_audit(session.path, workspace.grade_sample))
 
 
-def results_service() -> ModuleType:
-    """:mod:`audit_app.services.results` (``audit_results``, ``item_table``)."""
-    # TODO merge: once services/results.py is merged, import it at the top of this module
-    # (`from audit_app.services import results as results_service`) and drop this function.
-    return importlib.import_module("audit_app.services.results")
-
-
 def computing_results(session: AuditSession) -> Task:
     """A background task (not started yet) that computes every result of the audit, agreement included,
     on its own connection, reporting its progress: ``results.audit_results(audit, progress=...)``."""
 
     def compute(reporter: Reporter) -> AuditResults:
-        return on_audit(session.path, results_service().audit_results, progress=True)(reporter)
+        return on_audit(session.path, results_service.audit_results, progress=True)(reporter)
 
     return Task(compute)
 
@@ -69,7 +61,7 @@ def export_item_table(parent: QWidget, settings: UiSettings, results: AuditResul
     if not path:
         raise Refused()
     settings.set_last_folder(path)
-    attempt(parent, "Export", lambda: workspace.write_csv(path, results_service().item_table(results)))
+    attempt(parent, "Export", lambda: workspace.write_csv(path, results_service.item_table(results)))
     return path
 
 

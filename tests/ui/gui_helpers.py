@@ -28,6 +28,7 @@ from audit_app.services.reviews import (
     set_review_status,
     start_review,
 )
+from audit_app.ui import audit_actions
 from audit_app.ui.main_window import MainWindow
 from audit_app.ui.ui_settings import Identity, UiSettings
 from audit_app.ui.workers import wait_for_tasks
@@ -136,6 +137,5 @@ class FakeResultsService(types.ModuleType):
 def results_service(monkeypatch) -> FakeResultsService:
     """The results service the window calls, replaced by a :class:`FakeResultsService`."""
     fake = FakeResultsService()
-    monkeypatch.setitem(sys.modules, "audit_app.services.results", fake)
-    monkeypatch.setattr(audit_app.services, "results", fake, raising=False)
+    monkeypatch.setattr(audit_actions, "results_service", fake)
     return fake

@@ -12,7 +12,7 @@ from results_data import ITEMS, SECTIONS, STRATA, make_agreement, make_results, 
 
 from audit_app.core.checklist import load_checklist
 from audit_app.core.sampling import stratum_label
-from audit_app.ui.agreement_view import EMPTY_TEXT, NO_DISAGREEMENT_TEXT, _landis_koch
+from audit_app.ui.agreement_view import EMPTY_TEXT, NO_DISAGREEMENT_TEXT, landis_koch
 from audit_app.ui.results_charts import HUES, ForestPlot, ShareBars
 from audit_app.ui.results_page import (
     CHECKLIST_ORDER,
@@ -349,4 +349,4 @@ def test_with_no_disagreement_the_view_says_the_reviews_agree(page):
                                                (0.21, "fair"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
                                                (0.81, "almost perfect"), (1.0, "almost perfect")])
 def test_landis_koch_bands(value, words):
-    assert _landis_koch(value) == words
+    assert landis_koch(value) == words
