@@ -8,7 +8,8 @@ valid must raise the same exception with the same message.
 
 The checklists: the bundled one, the minimal test one, and variants of both with fractional
 points (including ones that are not exact in binary, such as 0.1), other weights, other score
-decimals, notes required on critical items, per-item note and MMO rules and other bands.
+decimals, notes required on critical items, per-item note and MMO rules and other bands, and
+one whose scores often fall exactly half-way between two roundings.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from audit_app.core import expressions as ex
 from audit_app.core import scoring
 from audit_app.core.checklist import Checklist, parse_checklist
 from audit_app.core.records import Answer
@@ -67,6 +69,18 @@ def _minimal_fractions() -> Checklist:
     return _parse(data, "minimal-fractions.yaml")
 
 
+def _minimal_ties() -> Checklist:
+    """Scores that fall exactly half-way at one decimal where binary floats cannot say so (17.85 =
+    100 × 357 / 2000 is 17.8499… or 17.8500…1 as a float): only exact arithmetic rounds them right."""
+    data = _yaml(TEST_CHECKLISTS / "minimal.yaml")
+    for answer, points in zip(data["scales"][0]["answers"], [20, 7, 3, 0, None]):
+        answer["points"] = points
+    items = [item for section in data["sections"] for item in section["items"]]
+    for item, weight in zip(items, [51, 29, 20]):
+        item["weight"] = weight
+    return _parse(data, "minimal-ties.yaml")
+
+
 def _bundled_fractions(decimals: int) -> Checklist:
     data = _yaml(BUNDLED)
     data["critical_items_need_note"] = decimals != 0
@@ -87,6 +101,7 @@ CHECKLISTS: dict[str, Callable[[], Checklist]] = {
     "bundled": lambda: parse_checklist(BUNDLED.read_bytes(), str(BUNDLED)),
     "minimal": lambda: parse_checklist((TEST_CHECKLISTS / "minimal.yaml").read_bytes(), "minimal.yaml"),
     "minimal-fractions": _minimal_fractions,
+    "minimal-ties": _minimal_ties,
     "bundled-fractions-0": lambda: _bundled_fractions(0),
     "bundled-fractions-3": lambda: _bundled_fractions(3),
 }
@@ -332,3 +347,95 @@ def test_the_oracle_agrees_with_the_hand_worked_example():
     answers["D4"] = Answer("N", note="log 4", opportunity_known=True, mmo=True)
     result = assert_same(checklist, (PROFILE, answers, None))[1]
     assert (result.points, result.score, result.grade) == (102, 81.0, "inadequate")
+
+
+# --------------------------------------------------------------------------------------------
+# Expressions: evaluated by compiled closures now, by the tree walker before (kept in the oracle)
+
+SYMBOLS = {
+    "n": ex.NUMBER_TYPE, "m": ex.NUMBER_TYPE, "txt": ex.ValueType(ex.TEXT), "y": ex.YESNO_TYPE, "flag": ex.BOOL_TYPE,
+    "c": ex.choice_type(("a", "b", "c")), "k": ex.choice_type((1, 2, 3)),
+    "d1": ex.ValueType(ex.DATE), "d2": ex.ValueType(ex.DATE), "t1": ex.ValueType(ex.DATETIME), "t2": ex.ValueType(ex.DATETIME),
+}
+TEXTS = [
+    ("n + m > 3", True), ("n - m <= -2", True), ("-n < m", True), ("3 < n", True), ("n >= 2.5", True), ("n == m", True),
+    ("k in [1, 2]", True), ("k not in [1, 3]", True), ("c in ['a', 'b'] or y", True), ("c not in ['c']", True),
+    ("not y and c != 'a'", True), ("'a' == c", True), ("k == 2", True), ("k != 3", True), ("n in [-m, 2]", True),
+    ("days(d2 - d1) >= 1", True), ("hours(t2 - t1) < 24.5", True), ("days(d2 - d1) > n", True),
+    ("true or y", True), ("false and n > 1", True), ("not (y or flag)", True), ("flag == true", True), ("y == 'yes'", True),
+    ("txt == 'x'", True), ("y", True), ("flag", True), ("not y", True), ("n > m and (y or not flag)", True),
+    ("y or flag or c == 'b' or k in [3]", True), ("not not not y", True), ("(n - 1) + (m + 2) < n", True),
+    ("n + 1", False), ("d2 - d1", False), ("-n", False), ("[1, 2]", False), ("['a', 'b']", False), ("[-m, 1]", False),
+    ("y", False), ("c", False), ("k", False), ("hours(t2 - t1)", False), ("txt", False),
+    ("not " * 70 + "y", True),  # deeper than the compiled limit: walked, as before
+]
+
+
+def _value_of(draw: Any, name: str) -> Any:
+    right = {
+        "n": st.integers(-5, 5) | st.floats(-5, 5, allow_nan=False), "m": st.integers(-5, 5),
+        "txt": st.sampled_from(["x", "y", ""]), "y": st.sampled_from(["yes", "no", "unknown", ""]), "flag": st.booleans(),
+        "c": st.sampled_from(["a", "b", "c", "z"]), "k": st.sampled_from([1, 2, 3, 2.0]),
+        "d1": st.dates(dt.date(2025, 1, 1), dt.date(2025, 1, 9)), "d2": st.dates(dt.date(2025, 1, 1), dt.date(2025, 1, 9)),
+        "t1": st.datetimes(dt.datetime(2025, 1, 1), dt.datetime(2025, 1, 3)),
+        "t2": st.datetimes(dt.datetime(2025, 1, 1), dt.datetime(2025, 1, 3)),
+    }[name]
+    wrong = st.sampled_from(["yes", 7, 1.5, True, dt.date(2025, 1, 1), [1], ()])
+    return draw(st.one_of(right, right, right, st.none(), wrong), label=name)
+
+
+def _evaluated(function: Callable[[Any, Any], Any], expression: ex.Expression, env: dict[str, Any]) -> Any:
+    try:
+        return ("value", strict(function(expression, env)))
+    except Exception as exc:
+        return ("error", type(exc), str(exc))
+
+
+COMPILED = [ex.compile_expression(text, SYMBOLS, expect_bool=expect_bool) for text, expect_bool in TEXTS]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_expressions_evaluate_exactly_as_the_tree_walker(data):
+    env = {name: _value_of(data.draw, name) for name in SYMBOLS}
+    for name in list(env):
+        if data.draw(st.integers(0, 9), label=f"drop {name}") == 0:
+            del env[name]
+    for expression in COMPILED:
+        assert _evaluated(lambda e, v: e.evaluate(v), expression, env) == _evaluated(reference._evaluate, expression, env), \
+            expression.text
+
+
+def test_checklist_expressions_evaluate_exactly_as_the_tree_walker():
+    """Every expression of the test checklists, on the corpus's environments and its metrics."""
+    rng = random.Random("expressions")
+    for name in CHECKLISTS:
+        checklist = checklist_named(name)
+        expressions = [e for e in [*checklist.applies.values(), *checklist.critical_when.values(), *checklist.field_applies.values(),
+                                   *checklist.caps, checklist.moderation] if e is not None]
+        expressions += [e for _, e in checklist.checks] + [e for _, e in checklist.derived]
+        for _ in range(100):
+            profile, answers, parameters = random_case(rng, checklist)
+            env = reference._environment(checklist, profile, parameters)
+            assert checklist.environment(profile, parameters) == env
+            assert checklist.field_applicability(profile, parameters) == reference._field_applicability(checklist, profile, parameters)
+            outcome = _outcome(reference.score_review, checklist, (profile, answers, parameters))
+            metrics = outcome[1].metrics() if outcome[0] == "result" else {}
+            for expression in expressions:
+                for names in (env, metrics):
+                    assert _evaluated(lambda e, v: e.evaluate(v), expression, names) == \
+                        _evaluated(reference._evaluate, expression, names), expression.text
+
+
+def test_compiled_expressions_still_pickle_and_copy():
+    import copy
+    import pickle
+
+    checklist = checklist_named("bundled")
+    before = scoring.score_review(checklist, {}, {})
+    for clone in (pickle.loads(pickle.dumps(checklist)), copy.deepcopy(checklist)):
+        assert clone == checklist
+        assert scoring.score_review(clone, {}, {}) == before
+    for expression in COMPILED:
+        clone = pickle.loads(pickle.dumps(expression))
+        assert clone == expression and clone.evaluate({"y": "yes", "n": 1, "m": 2}) == expression.evaluate({"y": "yes", "n": 1, "m": 2})
