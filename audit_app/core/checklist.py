@@ -12,10 +12,11 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 from ruamel.yaml import YAML
@@ -46,6 +47,7 @@ MEANING_KEYS: Mapping[str, str] = {"met": "1", "partly_met": "2", "not_met": "3"
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Path_ = tuple[str | int, ...]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,17 @@ class Checklist:
     document: str = field(default="", repr=False)  # the validated content as canonical JSON (see checklist_from_document)
     field_applies: Mapping[str, ex.Expression | None] = field(default_factory=dict, repr=False)  # profile applies_when
     checks: tuple[tuple[Check, ex.Expression], ...] = field(default=(), repr=False)
+    # Look-up tables derived from the fields above, built on first use (see ``derived_table``).
+    _tables: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived_table(self, key: str, build: Callable[[Checklist], _T]) -> _T:
+        """``build(self)``, computed once per checklist and kept with it under ``key``: for the
+        look-up tables other modules derive from a checklist (which is frozen, so they never go
+        stale), such as the scoring engine's."""
+        try:
+            return self._tables[key]
+        except KeyError:
+            return self._tables.setdefault(key, build(self))
 
     @property
     def id(self) -> str:
@@ -92,7 +105,17 @@ class Checklist:
 
     def answer(self, item_id: str, code: str) -> ScaleAnswer | None:
         """The scale answer ``code`` of an item, or ``None`` when the code is not on its scale."""
-        return next((a for a in self.scale_of(item_id).answers if a.code == code), None)
+        return self._answers_by_code[self.items[item_id].scale].get(code)
+
+    @cached_property
+    def _answers_by_code(self) -> dict[str, dict[str, ScaleAnswer]]:
+        """Each scale's answers by code (the first of a code, as a search of the list finds it)."""
+        by_scale: dict[str, dict[str, ScaleAnswer]] = {}
+        for scale_id, scale in self.scales.items():
+            codes = by_scale[scale_id] = {}
+            for answer in scale.answers:
+                codes.setdefault(answer.code, answer)
+        return by_scale
 
     def answer_keys(self, answer: ScaleAnswer) -> tuple[str, ...]:
         """The keys that choose ``answer`` on the review page: its meaning's digit, then its letter."""
@@ -129,7 +152,7 @@ class Checklist:
         item = self.items[item_id]
         return item.mmo_allowed if item.mmo_allowed is not None else self.section_of[item_id].mmo_allowed
 
-    @property
+    @cached_property
     def max_weight(self) -> int:
         return max(item.weight for item in self.items.values())
 
@@ -142,26 +165,45 @@ class Checklist:
         """Whether each profile question applies given the answers before it (``None``: not decided yet)."""
         return self._profile_environment(profile, parameters)[1]
 
+    @cached_property
+    def _parameter_defaults(self) -> dict[str, float]:
+        return {p.id: p.default for p in self.spec.parameters}
+
+    @cached_property
+    def _profile_questions(self) -> tuple[tuple[str, ex.Expression | None, bool], ...]:
+        """Each profile field in order: its id, its applies_when, whether it is a yes/no field."""
+        return tuple((f.id, self.field_applies.get(f.id), f.type == "yesno") for f in self.spec.profile)
+
     def _profile_environment(self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None) -> tuple[dict[str, Any], dict[str, bool | None]]:
-        env: dict[str, Any] = dict(self.parameter_values(parameters))
+        env: dict[str, Any] = dict(self._parameter_defaults)  # parameter_values(parameters), without a second copy
+        env.update(parameters or {})
         applies: dict[str, bool | None] = {}
-        for profile_field in self.spec.profile:
-            condition = self.field_applies.get(profile_field.id)
-            applies[profile_field.id] = True if condition is None else condition.evaluate(env)
-            if applies[profile_field.id] is False:
+        for field_id, condition, yesno in self._profile_questions:
+            if condition is None:
+                applies[field_id] = True
+                env[field_id] = profile.get(field_id)
+            elif (applies_now := condition.evaluate(env)) is False:
                 # A question that does not apply: its value is ignored (kept, not used); yes/no counts as "no".
-                env[profile_field.id] = "no" if profile_field.type == "yesno" else None
+                applies[field_id] = applies_now
+                env[field_id] = "no" if yesno else None
             else:
-                env[profile_field.id] = profile.get(profile_field.id)
+                applies[field_id] = applies_now
+                env[field_id] = profile.get(field_id)
         return env, applies
 
     def environment(self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None = None) -> dict[str, Any]:
         """The names expressions see: recorded profile values (those of questions that do not apply are
         ignored, a yes/no one counting as "no"), parameters, then derived values in order."""
-        env = self._profile_environment(profile, parameters)[0]
+        return self.environment_and_applicability(profile, parameters)[0]
+
+    def environment_and_applicability(
+        self, profile: Mapping[str, Any], parameters: Mapping[str, float] | None = None
+    ) -> tuple[dict[str, Any], dict[str, bool | None]]:
+        """:meth:`environment` and :meth:`field_applicability` at once (they share the work)."""
+        env, applies = self._profile_environment(profile, parameters)
         for derived_id, expression in self.derived:
             env[derived_id] = expression.evaluate(env)
-        return env
+        return env, applies
 
     def render(self, text: str, parameters: Mapping[str, float] | None = None) -> str:
         """Replace ``{parameter}`` placeholders in guidance text with the parameter values."""

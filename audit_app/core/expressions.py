@@ -21,9 +21,10 @@ import ast
 import datetime as dt
 import difflib
 import io
+import operator
 import re
 import tokenize
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -94,6 +95,18 @@ class Expression:
     type: ValueType
     names: frozenset[str]
     _tree: ast.expr = field(repr=False, compare=False)
+    # The tree compiled to nested closures (see _compile): what evaluate runs. Rebuilt, not pickled.
+    _run: Callable[[Mapping[str, Any]], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_run", _compile(self._tree, yesno=self.type.kind == YESNO))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "_run"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """Evaluate against ``env`` (name → value; a missing name or ``None`` means unknown).
@@ -101,10 +114,7 @@ class Expression:
         Returns the value, or ``None`` when it depends on something unknown. Boolish results are
         ``True``/``False``/``None``.
         """
-        value = _Evaluator(env).eval(self._tree)
-        if self.type.kind == YESNO:
-            return _truth(value)
-        return value
+        return self._run(env)
 
     def unknown_names(self, env: Mapping[str, Any]) -> list[str]:
         """The names this expression uses that have no value in ``env``, sorted."""
@@ -365,6 +375,187 @@ def _comparable(left: ValueType, right: ValueType) -> bool:
     if left.kind == CHOICE and right.kind == CHOICE:
         return left.element == right.element
     return base(left) == base(right) and left.kind != LIST
+
+
+_Run = Callable[[Mapping[str, Any]], Any]
+_MAX_COMPILED_DEPTH = 60  # deeper trees (never met in a real checklist) keep the tree walker, recursion and all
+
+
+def _compile(tree: ast.expr, *, yesno: bool) -> _Run:
+    """A function of the environment that gives exactly what ``_Evaluator(env).eval(tree)`` gives
+    (then ``_truth`` of it for a yes/no/unknown expression): the same value, the same ``None`` for
+    unknown, the same operations in the same order (so the same exceptions for values of the wrong
+    type). Each node becomes one closure, decided once here instead of on every evaluation; the
+    tree walker below stays the definition, and serves any tree this does not handle."""
+    def walk(env: Mapping[str, Any]) -> Any:
+        return _Evaluator(env).eval(tree)
+
+    run: _Run = walk
+    try:
+        if _depth(tree) <= _MAX_COMPILED_DEPTH:
+            run = _compile_node(tree)
+    except Exception:  # a tree the type checker would not pass: evaluate it as it always was
+        run = walk
+    if not yesno:
+        return run
+    value_of = run
+
+    def truth(env: Mapping[str, Any]) -> bool | None:
+        return _truth(value_of(env))
+    return truth
+
+
+def _depth(node: ast.AST) -> int:
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _compile_node(node: ast.expr) -> _Run:
+    if isinstance(node, ast.Name):
+        if node.id in _CONSTANT_NAMES:
+            constant = _CONSTANT_NAMES[node.id]
+            return lambda env: constant
+        name = node.id
+        return lambda env: env.get(name)
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        elements = [_compile_node(element) for element in node.elts]
+        return lambda env: [element(env) for element in elements]
+    if isinstance(node, ast.BoolOp):
+        return _compile_bool_op(node)
+    if isinstance(node, ast.UnaryOp):
+        return _compile_unary_op(node)
+    if isinstance(node, ast.BinOp):
+        return _compile_bin_op(node)
+    if isinstance(node, ast.Call):
+        return _compile_call(node)
+    if isinstance(node, ast.Compare):
+        return _compile_compare(node)
+    raise TypeError(f"no closure for {type(node).__name__}")
+
+
+def _compile_bool_op(node: ast.BoolOp) -> _Run:
+    decisive = isinstance(node.op, ast.Or)  # 'or' is decided by a True, 'and' by a False
+    undecided = not decisive
+    operands = tuple(_compile_node(operand) for operand in node.values)
+
+    def run(env: Mapping[str, Any]) -> bool | None:
+        unknown = False
+        for operand in operands:
+            value = operand(env)
+            if value is not None:  # _truth, inlined
+                value = value == "yes" if isinstance(value, str) else bool(value)
+            if value is None:
+                unknown = True
+            elif value is decisive:
+                return decisive
+        return None if unknown else undecided
+    return run
+
+
+def _compile_unary_op(node: ast.UnaryOp) -> _Run:
+    operand = _compile_node(node.operand)
+    if isinstance(node.op, ast.Not):
+        def negation(env: Mapping[str, Any]) -> Any:
+            value = operand(env)
+            return None if value is None else not _truth(value)
+        return negation
+
+    def minus(env: Mapping[str, Any]) -> Any:
+        value = operand(env)
+        return None if value is None else -value
+    return minus
+
+
+def _compile_bin_op(node: ast.BinOp) -> _Run:
+    left, right = _compile_node(node.left), _compile_node(node.right)
+    if isinstance(node.op, ast.Add):
+        def add(env: Mapping[str, Any]) -> Any:
+            a, b = left(env), right(env)
+            return None if a is None or b is None else a + b
+        return add
+
+    def subtract(env: Mapping[str, Any]) -> Any:
+        a, b = left(env), right(env)
+        return None if a is None or b is None else a - b
+    return subtract
+
+
+def _compile_call(node: ast.Call) -> _Run:
+    argument, func = _compile_node(node.args[0]), node.func
+
+    def call(env: Mapping[str, Any]) -> float | None:
+        duration = argument(env)
+        if duration is None:
+            return None
+        assert isinstance(func, ast.Name) and isinstance(duration, dt.timedelta)
+        return duration.total_seconds() / FUNCTIONS[func.id]
+    return call
+
+
+_COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+}
+
+
+def _compile_compare(node: ast.Compare) -> _Run:
+    op = node.ops[0]
+    compare = _COMPARISONS.get(type(op), operator.ge)  # as the walker: anything else is '>='
+    left_node, right_node = node.left, node.comparators[0]
+    if isinstance(left_node, ast.Name) and left_node.id not in _CONSTANT_NAMES and _is_literal(right_node) \
+            and (isinstance(right_node, ast.Constant) or isinstance(op, (ast.In, ast.NotIn))):
+        # the usual shape, field OP literal: the literal is never None and costs nothing to evaluate
+        name = left_node.id
+        literal = _literal(right_node)
+        if isinstance(op, ast.In):
+            def field_in(env: Mapping[str, Any]) -> bool | None:
+                value = env.get(name)
+                return None if value is None else value in literal
+            return field_in
+        if isinstance(op, ast.Eq):
+            def field_equals(env: Mapping[str, Any]) -> bool | None:
+                value = env.get(name)
+                return None if value is None else value == literal
+            return field_equals
+
+        def field_compare(env: Mapping[str, Any]) -> bool | None:
+            value = env.get(name)
+            return None if value is None else compare(value, literal)
+        return field_compare
+    left, right = _compile_node(left_node), _compile_node(right_node)
+
+    def run(env: Mapping[str, Any]) -> bool | None:
+        a, b = left(env), right(env)
+        return None if a is None or b is None else compare(a, b)
+    return run
+
+
+def _is_literal(node: ast.expr) -> bool:
+    """A constant (never None: the type checker allows text, numbers and yes/no only) or a list of constants."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(isinstance(element, ast.Constant) and element.value is not None for element in node.elts)
+    return isinstance(node, ast.Constant) and node.value is not None
+
+
+def _literal(node: ast.expr) -> Any:
+    """The value the walker would give for a literal: a new list each time for a list, which only
+    'in' and 'not in' read (the same members in the same order, so a tuple made once will do)."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return tuple(element.value for element in node.elts if isinstance(element, ast.Constant))
+    assert isinstance(node, ast.Constant)
+    return node.value
 
 
 class _Evaluator:
