@@ -1,4 +1,4 @@
-"""The audit workspace: every sampled file with its state, the grades of its reviews, results so far,
+"""The audit workspace: every sampled file with its state, the grades of its reviews,
 and the history of a file from the audit trail.
 
 ``overview`` is one pair of queries (fast enough to show 2,000 files at once); ``grade_sample``
@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit_app.core import statistics
 from audit_app.core.sampling import stratum_label
-from audit_app.core.records import Answer
 from audit_app.core.scoring import ReviewResult
 from audit_app.errors import AuditError, UserFacingError
 from audit_app.services import moderation
@@ -165,95 +162,7 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
     return out
 
 
-# -- results so far (what the scoring engine gives; weighted estimates come with the results work)
-
-
-@dataclass
-class ItemTally:
-    met: int = 0
-    partly: int = 0
-    not_met: int = 0
-    not_recorded: int = 0
-    na: int = 0
-
-    @property
-    def applicable(self) -> int:
-        """Answered and applicable, N/A answers excluded (the denominator of compliance)."""
-        return self.met + self.partly + self.not_met + self.not_recorded
-
-
-@dataclass
-class Results:
-    """Unweighted counts over the files whose review is complete or signed off."""
-
-    files: int
-    training: int
-    confidence: float
-    grades: Counter[str]
-    grades_by_stratum: dict[str, Counter[str]]
-    items: dict[str, ItemTally] = field(default_factory=dict)
-    critical_failure_files: int = 0
-    mmo_files: int = 0
-    disproportionate: bool = False  # unweighted sample-wide rates would misstate the population: not given
-
-    def compliance(self, item_id: str) -> tuple[float, float, float] | None:
-        """(Met / applicable, Wilson low, Wilson high) at the audit's confidence; None with no applicable file,
-        or when the design is disproportionate (statistics.md §3: such figures need weighting)."""
-        tally = self.items[item_id]
-        if not tally.applicable or self.disproportionate:
-            return None
-        low, high = statistics.wilson_interval(tally.met, tally.applicable, self.confidence)
-        return tally.met / tally.applicable, low, high
-
-
-_MEANING_FIELD = {"met": "met", "partly_met": "partly", "not_met": "not_met", "not_recorded": "not_recorded",
-                  "not_applicable": "na"}
-
-
-def results(audit: Audit, files: list[FileSummary], grades: dict[str, FileGrades]) -> Results:
-    """Grade distribution (overall and by stratum) and item answers over the finished reviews."""
-    plan = sampling_store.load_plan(audit.db)
-    confidence = plan.confidence if plan and plan.confidence else 0.95
-    checklist = audit.checklist
-    out = Results(0, 0, confidence, Counter(), {}, {item_id: ItemTally() for item_id in checklist.items},
-                  disproportionate=bool(plan and plan.disproportionate))
-    answers_by_review = store.answers_of_reviews(audit.db, [f.primary_id for f in files if f.primary_id and f.status in DONE])
-    for summary in files:
-        graded = grades.get(summary.ref)
-        if summary.status not in DONE or graded is None or graded.final is None:
-            continue
-        result = graded.final
-        out.files += 1
-        out.training += summary.training
-        label = result.grade_label or "Not graded"
-        out.grades[label] += 1
-        out.grades_by_stratum.setdefault(summary.stratum, Counter())[label] += 1
-        out.critical_failure_files += bool(result.critical_failures)
-        out.mmo_files += bool(result.mmo)
-        answers = answers_by_review.get(summary.primary_id or -1, {})
-        for item_id, applies in result.applicability.items():
-            answer = answers.get(item_id)
-            if not applies or answer is None:
-                continue
-            meaning = checklist.answer(item_id, answer.code)
-            if meaning is not None:
-                tally = out.items[item_id]
-                name = _MEANING_FIELD[meaning.meaning]
-                setattr(tally, name, getattr(tally, name) + 1)
-    return out
-
-
-def item_table(audit: Audit, results: Results) -> list[list[str]]:
-    """The item results as rows (header first): counts, compliance and its interval."""
-    rows = [["item", "question", "applicable", "met", "partly_met", "not_met", "not_recorded", "not_applicable",
-             "compliance", "ci_low", "ci_high"]]
-    for item_id, item in audit.checklist.items.items():
-        tally = results.items[item_id]
-        compliance = results.compliance(item_id)
-        shown = [f"{value:.4f}" for value in compliance] if compliance else ["", "", ""]
-        rows.append([item_id, item.question, str(tally.applicable), str(tally.met), str(tally.partly), str(tally.not_met),
-                     str(tally.not_recorded), str(tally.na), *shown])
-    return rows
+# -- files the user exports
 
 
 def write_csv(path: str | Path, rows: list[list[str]]) -> None:

@@ -5,7 +5,6 @@ Not a conftest.py: a second conftest module would shadow the root one's ``from c
 
 from __future__ import annotations
 
-import sys
 import threading
 import types
 from pathlib import Path
@@ -15,7 +14,6 @@ from PySide6.QtCore import QSettings
 from results_data import make_agreement, make_results
 from review_data import APPLICABLE, NOTE, PROFILE
 
-import audit_app.services
 
 from audit_app.core import workstation
 from audit_app.core.records import Answer
