@@ -41,7 +41,7 @@ def ci_text(ci: tuple[float, float] | None) -> str:
 def pooled_text(agreement: Agreement) -> str:
     p = agreement.pooled
     return (f"All items pooled ({count(p.n, 'pair')} of answers): agreement {pct(p.percent_agreement)}; "
-            f"κ {coefficient(p.cohen_kappa)}; AC1 {coefficient(p.gwet_ac1)} ({ci_text(p.gwet_ac1_ci)}); "
+            f"κ {coefficient(p.cohen_kappa)} ({ci_text(p.cohen_kappa_ci)}); AC1 {coefficient(p.gwet_ac1)} ({ci_text(p.gwet_ac1_ci)}); "
             f"α {coefficient(p.krippendorff_alpha)}.")
 
 
@@ -50,6 +50,7 @@ def item_table(agreement: Agreement) -> Table:
     columns = (Column("Item"), Column("Pairs", "Files with both reviews' answers to the item"),
                Column("Agreement", "Share of pairs with the same answer"),
                Column("κ (Cohen)", "Cohen's kappa, with its Landis & Koch band"),
+               Column(f"κ {conf} interval"),
                Column("AC1 (Gwet)", "Gwet's AC1, with its Landis & Koch band: stays meaningful when almost "
                       "every answer is the same"),
                Column(f"AC1 {conf} interval"),
@@ -65,6 +66,7 @@ def _item_row(position: int, item: str, f: AgreementFigures) -> Row:
     return Row(item, (Cell(item, float(position), answers), int_cell(f.n),
                       number_cell(pct(f.percent_agreement), f.percent_agreement),
                       number_cell(coefficient(f.cohen_kappa), f.cohen_kappa, kappa_tip),
+                      number_cell(ci_text(f.cohen_kappa_ci), f.cohen_kappa_ci[0] if f.cohen_kappa_ci else None),
                       number_cell(coefficient(f.gwet_ac1), f.gwet_ac1),
                       number_cell(ci_text(f.gwet_ac1_ci), f.gwet_ac1_ci[0] if f.gwet_ac1_ci else None),
                       number_cell(coefficient(f.krippendorff_alpha), f.krippendorff_alpha)))

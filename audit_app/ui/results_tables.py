@@ -339,17 +339,22 @@ def reviewer_item_table(results: AuditResults) -> Table:
     columns = (Column("Reviewer"), Column("Item"), Column("Applicable"), Column("Met"), Column("N/A"),
                Column("Compliance (unweighted)", "This reviewer's files only: for calibration, not an estimate"),
                Column("N/A rate"), Column("Others' N/A rate", "The other reviewers' pooled N/A rate on the item"),
+               Column("Typical other", "The median of the other reviewers' N/A rates on the item: a flag needs a "
+                      "difference of 10 points or more from it as well as a significant test"),
                Column("Flag"))
     order = {item: position for position, item in enumerate(results.items)}
     rows = []
     for reviewer in results.reviewers:
         for item, figures in reviewer.items.items():
+            if not figures.applicable and not figures.na:
+                continue  # the item applied to none of this reviewer's files
             rows.append(Row(f"{reviewer.reviewer}\x1f{item}", (
                 text_cell(reviewer.reviewer), Cell(item, float(order.get(item, len(order)))),
                 int_cell(figures.applicable), int_cell(figures.met), int_cell(figures.na),
                 number_cell(pct(figures.compliance.estimate), figures.compliance.estimate),
                 number_cell(pct(figures.na_rate.estimate), figures.na_rate.estimate),
                 number_cell(pct(figures.others_na_rate), figures.others_na_rate),
+                number_cell(pct(figures.typical_na_rate), figures.typical_na_rate),
                 Cell(FLAG_WORD if figures.na_flag else "", 0.0 if figures.na_flag else 1.0)),
                 emphasis=figures.na_flag))
     return Table(columns, tuple(rows))

@@ -658,6 +658,24 @@ def test_reviewer_na_flag_fires_for_an_outlier_only(minimal):
     assert reviewers[0].items["A2"].others_na_rate is None
 
 
+def test_one_outlier_does_not_make_every_ordinary_reviewer_look_unusual(minimal):
+    # Four reviewers give N/A on 12 of 400 files (3 %), "eve" on 100 of 400 (25 %). Against the pool of
+    # everyone else each ordinary reviewer differs significantly (3 % vs 8.5 %: Fisher p < 1e-4), but the
+    # typical other reviewer (the median of their rates) is at 3 %: only eve is 10 points or more away.
+    na_counts = {"ann": 12, "bob": 12, "cat": 12, "dan": 12, "eve": 100}
+    files, n = [], 0
+    for reviewer, na in na_counts.items():
+        for i in range(400):
+            n += 1
+            files.append(file(f"F{n}", {"A1": "NA" if i < na else "M"}, reviewer=reviewer))
+    reviewers = {r.reviewer: r for r in compute(minimal, equal(size=100_000), files).reviewers}
+    assert stats.fisher_exact([[12, 388], [136, 1464]]).pvalue < 1e-4  # significant against the pool
+    assert {name: r.flagged for name, r in reviewers.items()} == {
+        "ann": (), "bob": (), "cat": (), "dan": (), "eve": ("A1",)}
+    assert reviewers["ann"].items["A1"].typical_na_rate == pytest.approx(0.03)  # median of 3 %, 3 %, 3 %, 25 %
+    assert reviewers["eve"].items["A1"].typical_na_rate == pytest.approx(0.03)
+
+
 def test_similar_reviewers_are_not_flagged_and_one_reviewer_never(minimal):
     files, n = [], 0
     for reviewer in ("ann", "bob", "cat"):

@@ -309,8 +309,8 @@ def test_the_agreement_view_shows_figures_in_words_and_opens_a_disagreement(page
     view = page.agreement_view
     assert not view.is_empty()
     assert view.items_table.keys() == ["A1", "A2", "B1", "C1"]
-    assert row_of(view.items_table, "A1")[:7] == ["A1", "6", "83%", "0.57 moderate", "0.79 substantial",
-                                                  "0.67 to 0.89", "0.58 moderate"]
+    assert row_of(view.items_table, "A1")[:8] == ["A1", "6", "83%", "0.57 moderate", "0.37 to 0.77",
+                                                  "0.79 substantial", "0.67 to 0.89", "0.58 moderate"]
     assert row_of(view.items_table, "A2")[3] == "−0.20 poor" and row_of(view.items_table, "B1")[3] == "—"
     assert "6 files reviewed twice" in view.summary_label.text()
     assert view.pooled_label.text().startswith("All items pooled (23 pairs of answers): agreement 87%; κ 0.61 substantial")

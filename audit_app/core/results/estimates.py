@@ -84,6 +84,10 @@ NOT_GRADED_LABEL = "Not graded"
 # 1 − confidence. Plain p < 1 − confidence would flag about one comparison in twenty with no real
 # difference: 47 items × 10 reviewers would raise some twenty flags on pure noise.
 FLAG_MIN_FILES = 3
+# ...and only when the reviewer's rate is at least this far from the typical other reviewer's (the median of
+# the other reviewers' rates on the item): one outlying reviewer inflates the pooled rate of everyone else's
+# comparison, so a significant difference from the pool alone would flag every ordinary reviewer too.
+FLAG_MIN_DIFFERENCE = 0.10
 
 
 def compute(checklist: Checklist, design: Design, files: Sequence[FileInput]) -> AuditResults:
@@ -631,7 +635,17 @@ def _reviewers(sample: _Sample, design: Design) -> tuple[ReviewerResult, ...]:
     p_list = fisher_exact_two_sided(tables)
     significant = benjamini_hochberg(p_list, _beta(design.confidence)) if p_list else []
     p_values = {(r, j): p for (r, j), p in zip(cells.tolist(), p_list)}
-    flagged = {(r, j) for (r, j), flag in zip(cells.tolist(), significant) if flag}
+    rate = np.divide(na, applicable + na, out=np.full(na.shape, np.nan), where=(applicable + na) > 0)
+    enough = (applicable + na) >= FLAG_MIN_FILES
+
+    def typical(r: int, j: int) -> float | None:
+        """The median N/A rate on item j of the other reviewers with enough files on it."""
+        others = [float(rate[o, j]) for o in range(len(names)) if o != r and enough[o, j]]
+        return float(np.median(others)) if others else None
+
+    typical_rates = {(r, j): typical(r, j) for r, j in cells.tolist()}
+    flagged = {(r, j) for (r, j), flag in zip(cells.tolist(), significant)
+               if flag and (t := typical_rates[(r, j)]) is not None and abs(float(rate[r, j]) - t) >= FLAG_MIN_DIFFERENCE - 1e-12}
 
     results = []
     for r, name in enumerate(names):
@@ -648,6 +662,7 @@ def _reviewers(sample: _Sample, design: Design) -> tuple[ReviewerResult, ...]:
                 na_rate=_proportion(k, n + k, design.confidence),
                 others_na_rate=int(others_na[r, j]) / others_total if others_total else None,
                 na_flag=(r, j) in flagged,
+                typical_na_rate=typical_rates.get((r, j)),
                 na_p_value=p,
             )
         results.append(ReviewerResult(name, files[r], figures))
@@ -810,7 +825,10 @@ def _method(checklist: Checklist, design: Design, sample: _Sample, files_needed:
             f"item by Fisher's exact test (two-sided), where each side answered at least {FLAG_MIN_FILES} files on "
             "the item; since many items and reviewers are compared, a difference is flagged only when it is "
             "significant after the Benjamini–Hochberg adjustment over all these comparisons, at a false "
-            f"discovery rate of {_percent(float(_beta(design.confidence)))}. A flag is a prompt for calibration, "
+            f"discovery rate of {_percent(float(_beta(design.confidence)))}, and when the reviewer's rate is also at "
+            f"least {round(100 * FLAG_MIN_DIFFERENCE)} percentage points from the typical other reviewer's (the median "
+            "of the other reviewers' rates on the item, so that one outlying reviewer does not make everyone else "
+            "look unusual). A flag is a prompt for calibration, "
             "not a finding. Reviewer figures are over the files each reviewer reviewed first, as counted above, "
             "unweighted."
         )

@@ -258,7 +258,8 @@ class ReviewerItem:
     na_rate: Proportion  # N/A / (applicable + N/A)
     others_na_rate: float | None  # the other reviewers' pooled N/A rate on the item
     na_flag: bool  # this reviewer's N/A rate is far from the others' (see the method)
-    na_p_value: float | None = None  # the flag test's p-value; None where the test was not run (too few files)
+    na_p_value: float | None = None
+    typical_na_rate: float | None = None  # the median of the other reviewers' N/A rates on the item (None: not tested)  # the flag test's p-value; None where the test was not run (too few files)
 
 
 @dataclass(frozen=True)
