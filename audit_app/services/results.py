@@ -71,6 +71,7 @@ def gather(audit: Audit, progress: Progress | None = None) -> Gathered:
     )
     position = {row.ref: index for index, row in enumerate(rows, start=1)}
     files, pairs, double = [], [], 0
+    meanings: dict[tuple[str, str], str | None] = {}
     for done, row in enumerate(finished):
         if progress is not None and done % 100 == 0:
             progress(done, len(finished), f"Scoring file {done + 1:,} of {len(finished):,}")
@@ -97,7 +98,7 @@ def gather(audit: Audit, progress: Progress | None = None) -> Gathered:
             pairs.extend(_pairs(row.ref, position[row.ref], primary_answers, answers[second.id],
                                 agreed.get(row.unit_id, {}), applies))
         files.append(_file_input(audit, row.ref, position[row.ref], row.stratum, row.primary.reviewer.display,
-                                 result, final_answers, provisional, row.primary.training))
+                                 result, final_answers, provisional, row.primary.training, meanings))
     if progress is not None:
         progress(len(finished), len(finished), "Computing the results")
     return Gathered(design, tuple(files), tuple(pairs), double)
@@ -121,16 +122,21 @@ def _pairs(ref: str, position: int, first: Mapping[str, Answer], second: Mapping
 
 
 def _file_input(audit: Audit, ref: str, position: int, stratum: str, reviewer: str, result: ReviewResult,
-                answers: Mapping[str, Answer], provisional: bool, training: bool) -> FileInput:
+                answers: Mapping[str, Answer], provisional: bool, training: bool,
+                meanings: dict[tuple[str, str], str | None]) -> FileInput:
     checklist = audit.checklist
     given = {}
     for item_id, applies in result.applicability.items():
         answer = answers.get(item_id)
         if not applies or answer is None:
             continue
-        scale_answer = checklist.answer(item_id, answer.code)
-        if scale_answer is not None:
-            given[item_id] = ItemAnswer(answer.code, scale_answer.meaning, answer.note)
+        key = (item_id, answer.code)
+        if key not in meanings:  # looked up once per gather: a few hundred keys for many thousand answers
+            scale_answer = checklist.answer(item_id, answer.code)
+            meanings[key] = scale_answer.meaning if scale_answer is not None else None
+        meaning = meanings[key]
+        if meaning is not None:
+            given[item_id] = ItemAnswer(answer.code, meaning, answer.note)
     return FileInput(
         ref=ref, position=position, stratum=stratum, reviewer=reviewer, answers=given,
         excluded_by_rule=frozenset(i for i, applies in result.applicability.items() if applies is False),

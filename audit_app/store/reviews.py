@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,10 +168,22 @@ def set_answer(db: Database, review_id: int, item: str, value: Answer | None) ->
     )
 
 
+@lru_cache(maxsize=4096)
+def _scalar_json(text: str) -> Any:
+    return json.loads(text)
+
+
+def _profile_json(text: str) -> Any:
+    """A stored profile value. Values repeat across reviews ("yes", a date, an outcome code), so
+    scalars are decoded once and shared (they are immutable); a list or an object is decoded anew."""
+    value = _scalar_json(text)
+    return json.loads(text) if isinstance(value, (list, dict)) else value
+
+
 def all_profile_values(db: Database) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for review_id, field, value in db.execute("SELECT review_id, field, value FROM profile_value"):
-        out.setdefault(review_id, {})[field] = json.loads(value)
+        out.setdefault(review_id, {})[field] = _profile_json(value)
     return out
 
 
