@@ -145,3 +145,17 @@ class Agreed:
     reason: str
     decided_by: Reviewer
     decided_at: str
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """What a lead auditor decides for the audit's outputs (each change is logged in the trail).
+
+    :param marking: the protective marking printed in every report page's header and footer and at
+        the top of every export (e.g. "OFFICIAL-SENSITIVE"); "" for none.
+    :param show_references: reports may name files by their references (crime numbers); otherwise
+        they name files by their position in the sample.
+    """
+
+    marking: str = ""
+    show_references: bool = False

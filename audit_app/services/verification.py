@@ -19,8 +19,9 @@ from audit_app.core.checklist import parse_checklist
 from audit_app.core.records import Plan
 from audit_app.errors import ChecklistError
 from audit_app.services import sampling as sample_service
+from audit_app.services import settings as settings_service
 from audit_app.services.audits import Audit
-from audit_app.store import events
+from audit_app.store import events, meta
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
 from audit_app.store.database import integrity_problems
@@ -54,6 +55,8 @@ def verify(audit: Audit) -> VerifyReport:
     report.problems.extend(_checklist_differences(audit, report))
     report.checks.append("current reviews, profile values and answers equal the replay of the audit trail")
     report.problems.extend(_replay_differences(audit))
+    report.checks.append("audit settings (protective marking, file references in reports) equal the replay of the audit trail")
+    report.problems.extend(_settings_differences(audit))
     report.checks.append("reviewers' roles and computer accounts equal the replay of the audit trail's nominations")
     report.problems.extend(_people_differences(audit))
     plan = sampling_store.load_plan(db)
@@ -140,6 +143,13 @@ def _replay_differences(audit: Audit) -> list[str]:
     return problems
 
 
+def _settings_differences(audit: Audit) -> list[str]:
+    stored = meta.settings(audit.db)
+    replayed = settings_service.replay(events.iterate(audit.db))
+    return [f"audit settings: '{key}' is {stored.get(key)!r} but the audit trail says {replayed.get(key)!r}"
+            for key in sorted(set(stored) | set(replayed)) if stored.get(key) != replayed.get(key)]
+
+
 def _people_differences(audit: Audit) -> list[str]:
     """Replay who was added, named a lead and claimed which computer account, and compare.
 
@@ -180,6 +190,10 @@ def _people_differences(audit: Audit) -> list[str]:
                 roles[reviewer_id] = detail.get("new", roles.get(reviewer_id, "reviewer"))
             elif event.action == "reviewer.account":
                 accounts[reviewer_id] = detail.get("new") or ""
+        elif event.action == settings_service.ACTION and modern:
+            if roles.get(detail.get("by", 0)) != "lead":
+                problems.append(f"people: the audit setting '{detail.get('key')}' was changed in entry {event.seq} by "
+                                f"{event.actor}, who was not a lead auditor of the audit then")
         elif event.action == "moderation.agree" and modern:
             leads = {_display(names.get(i, ""), staff.get(i, "")) for i, role in roles.items() if role == "lead"}
             if event.actor not in leads:

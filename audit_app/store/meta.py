@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -27,6 +29,15 @@ def load_audit(db: Database) -> AuditRecord | None:
     )
     row = cursor.fetchone()
     return AuditRecord(*row) if row else None
+
+
+def settings(db: Database) -> dict[str, Any]:
+    """The audit's settings as stored (key → value); keys never set are absent."""
+    return {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM audit_setting")}
+
+
+def set_setting(db: Database, key: str, value: Any) -> None:
+    db.execute("INSERT OR REPLACE INTO audit_setting (key, value) VALUES (?, ?)", [key, json.dumps(value, ensure_ascii=False)])
 
 
 def peek_audit(path: str) -> tuple[str, int, int]:

@@ -260,5 +260,20 @@ def m003_who_is_working(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m004_audit_settings(db: Database) -> None:
+    """Settings a lead auditor changes during the audit (the protective marking of reports and
+    exports, whether reports may show file references); every change is an ``audit.setting`` event."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE audit_setting (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL             -- JSON
+        ) STRICT, WITHOUT ROWID;
+        """
+    )
+
+
 # Every migration this version knows, in order (pending() on an empty database lists them all).
 MIGRATION_NAMES: list[str] = [m.name for m in MIGRATIONS.pending(Database(memory=True))]

@@ -13,8 +13,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_app.core.results.model import AuditResults
 from audit_app.services import results as results_service
+from audit_app.services import settings as settings_service
 from audit_app.services import workspace
 from audit_app.services.verification import VerifyReport, verify
+from audit_app.ui.dialogs import SettingsDialog
 from audit_app.ui.file_actions import Refused, attempt, show_failure
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
@@ -82,6 +84,28 @@ def export_results(bench: Workbench) -> None:
             bench.show_status(f"Saved {path}")
 
 
+def change_settings(bench: Workbench) -> None:
+    """A lead auditor changes the audit's protective marking and whether reports show file references."""
+    session = bench.session
+    if session is None:
+        return
+    parent = bench.window()
+    if not session.is_lead:
+        QMessageBox.information(parent, "Audit settings", "Only a lead auditor of this audit can change its settings. "
+                                f"You work in it as a {session.role_label.lower()}.")
+        return
+    audit = session.audit
+    dialog = SettingsDialog(settings_service.audit_settings(audit), settings_service.COMMON_MARKINGS, parent)
+    if not dialog.exec():
+        return
+    with suppress(Refused):
+        changed = attempt(parent, "Audit settings", lambda: settings_service.change_settings(
+            audit, session.reviewer, marking=dialog.marking(), show_references=dialog.show_references(),
+            reason=dialog.reason()))
+        references = "may show file references" if changed.show_references else "name files by their position"
+        bench.show_status(f"Marking: {changed.marking or 'none'}; reports {references}.")
+
+
 def show_checklists(bench: Workbench) -> None:
     from audit_app.ui.checklist_window import ChecklistWindow
 
@@ -106,5 +130,6 @@ moderation), Alt+O the order of the chart's items.
 Everywhere: Ctrl+1 workspace, Ctrl+2 results, Ctrl+3 agreement, Ctrl+H the file's history, Ctrl+Shift+U who is working."""
 
 VERIFY = Command("&Verify this audit", verify_audit, needs_audit=True)
+SETTINGS = Command("Audit &settings…", change_settings, needs_audit=True)
 CHECKLISTS = Command("&Checklist browser", show_checklists)
 KEYBOARD = Command("&Keyboard", show_keys, QKeySequence.StandardKey.HelpContents)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QDateTime, QLocale, Qt, QTimeZone
 from PySide6.QtGui import QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit_app.core import workstation
-from audit_app.core.records import Reviewer
+from audit_app.core.records import AuditSettings, Reviewer
 from audit_app.services.workspace import HistoryEntry
 from audit_app.ui.text import escape
 from audit_app.ui.ui_settings import ROLES, Identity
@@ -112,6 +113,43 @@ class ReasonDialog(QDialog):
 
     def reason_text(self) -> str:
         return self.reason_edit.toPlainText().strip()
+
+
+class SettingsDialog(QDialog):
+    """The audit's settings a lead auditor decides: the protective marking of reports and exports, and
+    whether reports may name files by their references. Each change is recorded in the audit trail."""
+
+    def __init__(self, current: AuditSettings, common_markings: tuple[str, ...], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Audit settings")
+        intro = QLabel("The protective marking is printed in the header and footer of every report page and at the top "
+                       "of every export. Reports name files by their position in the sample unless file references may "
+                       "be shown. Each change is recorded in the audit trail with your name and the reason.", self)
+        intro.setWordWrap(True)
+        self.marking_combo = QComboBox(self)
+        self.marking_combo.setEditable(True)
+        self.marking_combo.setAccessibleName("Protective marking")
+        for marking in dict.fromkeys((*common_markings, current.marking)):
+            self.marking_combo.addItem(marking or "(none)", marking)
+        self.marking_combo.setCurrentIndex(self.marking_combo.findData(current.marking))
+        self.references_check = QCheckBox("Reports may show file &references (crime numbers)", self)
+        self.references_check.setChecked(current.show_references)
+        self.reason_edit = QLineEdit(self)
+        self.reason_edit.setAccessibleName("Reason")
+        _lay_out(self, intro, (("Protective &marking", self.marking_combo), ("Rea&son (recorded in the audit trail)",
+                                                                              self.reason_edit)),
+                 below=(self.references_check,))
+
+    def marking(self) -> str:
+        text = self.marking_combo.currentText().strip()
+        index = self.marking_combo.findText(text)
+        return str(self.marking_combo.itemData(index)) if index >= 0 and self.marking_combo.itemData(index) is not None else text
+
+    def show_references(self) -> bool:
+        return self.references_check.isChecked()
+
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
 
 
 class SignOffDialog(QDialog):

@@ -170,7 +170,8 @@ def test_an_audit_from_before_m003_keeps_its_trail_verifiable_and_gains_the_comp
                  [detail, "0" * 64, digest])
     conn.close()
     migrated = open_database(path)
-    assert [m.name for m in schema.MIGRATIONS.applied(migrated.db)][-1] == "m003_who_is_working"
+    assert "m003_who_is_working" in [m.name for m in schema.MIGRATIONS.applied(migrated.db)]
+    assert [m.name for m in schema.MIGRATIONS.applied(migrated.db)][-1] == schema.MIGRATION_NAMES[-1]
     assert migrated.db.execute("SELECT role, os_account, host FROM reviewer").fetchall() == [("lead", "", "")]
     assert events.chain_problems(migrated.db) == []
     with migrated.transaction() as db:

@@ -4,7 +4,8 @@ run from them, and a menu of one's own."""
 
 from __future__ import annotations
 
-from gui_helpers import ANN, audit_path, make_window, no_task_left_running, results_service, ui_settings  # noqa: F401 (fixtures)
+import pytest
+from gui_helpers import ANN, LEE, audit_path, make_window, no_task_left_running, results_service, ui_settings  # noqa: F401 (fixtures)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenuBar, QMessageBox
@@ -25,7 +26,8 @@ def action(window, text: str):
 def test_the_window_builds_its_menus_from_the_table(make_window):
     window = make_window(ANN)
     assert menu_texts(window) == {
-        "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "&Close audit", "—",
+        "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "Audit &settings…",
+                  "&Close audit", "—",
                   "&Quit"],
         "&Go": ["&Workspace", "&Results", "&Agreement", "&Start page", "File &history…"],
         "&People": ["&Who is working…", "Name a &lead auditor…"],
@@ -38,7 +40,7 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
 
 def test_audit_commands_wait_for_an_open_audit(make_window, audit_path):
     window = make_window(ANN)
-    needing = ["&Verify this audit", "&Close audit", "&Workspace", "&Results", "&Agreement", "File &history…"]
+    needing = ["&Verify this audit", "Audit &settings…", "&Close audit", "&Workspace", "&Results", "&Agreement", "File &history…"]
     assert not any(action(window, text).isEnabled() for text in needing)
     assert action(window, "&Start page").isEnabled() and action(window, "&New audit…").isEnabled()
     window.open_audit_file(str(audit_path))
@@ -96,3 +98,33 @@ def test_the_audit_commands_run_from_the_menus(qtbot, make_window, audit_path, t
     action(window, "&Checklist browser").trigger()
     assert [w.isVisible() for w in window.findChildren(ChecklistWindow)] == [True]
 
+
+
+def test_a_lead_changes_the_audit_settings_from_the_file_menu(make_window, audit_path, monkeypatch, qtbot):
+    from audit_app.services import settings as settings_service
+    from audit_app.services.audits import open_audit
+
+    def fill(dialog):  # what the lead types, through the dialog's own widgets
+        dialog.marking_combo.setEditText("OFFICIAL-SENSITIVE")
+        dialog.references_check.setChecked(True)
+        dialog.reason_edit.setText("Shared with the inspectorate")
+        return 1
+
+    monkeypatch.setattr(dialogs.SettingsDialog, "exec", fill)
+    window = make_window(LEE)
+    window.open_audit_file(str(audit_path))
+    action(window, "Audit &settings…").trigger()
+    assert window.statusBar().currentMessage() == "Marking: OFFICIAL-SENSITIVE; reports may show file references."
+    window.close_audit()
+    with open_audit(audit_path) as audit:
+        assert settings_service.audit_settings(audit).marking == "OFFICIAL-SENSITIVE"
+
+
+def test_a_reviewer_is_told_only_a_lead_can_change_settings(make_window, audit_path, monkeypatch):
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: told.append(text))
+    monkeypatch.setattr(dialogs.SettingsDialog, "exec", lambda dialog: pytest.fail("a reviewer saw the settings"))
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    action(window, "Audit &settings…").trigger()
+    assert told and told[0].startswith("Only a lead auditor of this audit can change its settings")

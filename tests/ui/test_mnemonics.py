@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 from review_data import NOTE
 
-from audit_app.core.records import Answer
+from audit_app.core.records import Answer, AuditSettings
 from audit_app.services import sampling, workspace
 from audit_app.services.audits import open_audit
 from audit_app.services.reviews import ensure_reviewer, sign_off
@@ -174,6 +174,7 @@ def test_every_dialog_has_unique_mnemonics(qtbot, audit_path, refs):
         entries = workspace.file_history(audit, refs[0])
     shown = [dialogs.IdentityDialog(), dialogs.ReasonDialog("Change after sign-off", "Say why."),
              dialogs.SecondReviewDialog(refs[0], reviewers, reviewers[0]), dialogs.HistoryDialog(refs[0], entries),
+             dialogs.SettingsDialog(AuditSettings("OFFICIAL", True), ("", "OFFICIAL", "OFFICIAL-SENSITIVE")),
              ChecklistWindow()]
     found = []
     for dialog in shown:
