@@ -151,3 +151,36 @@ def test_a_bug_is_logged_with_traceback_and_exit_70(capsys, monkeypatch, caplog)
     code, _, _ = run(capsys, "checklist", "list")
     assert code == 70
     assert "this is a bug" in caplog.text and "RuntimeError: unexpected" in caplog.text
+
+
+def test_backup_copies_committed_work_still_in_the_wal_and_never_overwrites(tmp_path, capsys):
+    import json
+    import sqlite3
+
+    from audit_app.services.audits import create_audit, open_audit
+    from audit_app.store import events
+
+    source = tmp_path / "a.audit"
+    with create_audit(source, "neighbourhood-crime", "Backup test") as audit:
+        # keep a reader open so the WAL is not checkpointed into the main file at close
+        reader = sqlite3.connect(str(source))
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM event").fetchone()
+        with audit.transaction() as db:
+            events.append(db, "tester", "test.note", "audit", 1, {"n": 1})
+        expected = events.count(audit.db)
+        assert (tmp_path / "a.audit-wal").exists()
+        target = tmp_path / "copy.audit"
+        capsys.readouterr()
+        assert main(["backup", str(source), str(target)]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        reader.close()
+    assert printed["events"] == expected and printed["bytes"] == target.stat().st_size
+    assert not (tmp_path / "copy.audit-wal").exists()  # one self-contained file
+    with open_audit(target) as copy:
+        assert events.count(copy.db) == expected and not events.chain_problems(copy.db)
+    capsys.readouterr()
+    assert main(["backup", str(source), str(target)]) == 1  # never overwrites
+    assert "already exists" in capsys.readouterr().err
+    assert main(["backup", str(tmp_path / "missing.audit"), str(tmp_path / "x.audit")]) == 1
+    assert not (tmp_path / "x.audit").exists()

@@ -151,6 +151,11 @@ def _add_audit_commands(commands: Any) -> None:
     agreement.add_argument("--json", action="store_true", help="one JSON object on stdout (keys in the CLI contract)")
     agreement.set_defaults(handler=_agreement)
 
+    backup = commands.add_parser("backup", help="a consistent copy of an audit (SQLite backup API), never a torn one")
+    backup.add_argument("audit", metavar="AUDIT")
+    backup.add_argument("dest", metavar="DEST")
+    backup.set_defaults(handler=_backup)
+
     verify = commands.add_parser("verify", help="integrity and audit-trail check; exit 0 when intact")
     verify.add_argument("audit", metavar="AUDIT")
     verify.add_argument("--json", action="store_true")
@@ -487,4 +492,11 @@ def _agreement(args: argparse.Namespace) -> int:
         return 0
     for line in results_text.agreement_lines(agreed):
         print(line)
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from audit_app.services.audits import backup
+
+    _print_json(backup(args.audit, args.dest))
     return 0

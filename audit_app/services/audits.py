@@ -22,7 +22,7 @@ from audit_app.core.records import AuditRecord
 from audit_app.errors import AuditError, AuditFileError, ChecklistError
 from audit_app.services.checklists import resolve_checklist
 from audit_app.store import events
-from audit_app.store.database import AuditDatabase, create_database, open_database
+from audit_app.store.database import AuditDatabase, copy_database, create_database, open_database
 from audit_app.store.meta import insert_audit, load_audit
 
 if TYPE_CHECKING:  # the connection's type, for annotations: only the store uses sqlite-utils
@@ -104,6 +104,14 @@ def open_audit(path: str | Path) -> "Audit":
         database.close()
         raise
     return Audit(database, record, compiled)
+
+
+def backup(source: str | Path, target: str | Path) -> dict[str, Any]:
+    """``audit-app backup``: a consistent copy of the audit (the safe way to copy one: see
+    :func:`audit_app.store.database.copy_database`). Returns what the CLI prints."""
+    size, events_copied = copy_database(source, target)
+    return {"source": str(Path(source).resolve()), "backup": str(Path(target).resolve()), "bytes": size,
+            "events": events_copied}
 
 
 def run(path: str | Path, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -240,6 +241,46 @@ def backup_database(database: AuditDatabase, label: str) -> Path:
     finally:
         copy.close()
     return target
+
+
+def copy_database(source: str | Path, target: str | Path) -> tuple[int, int]:
+    """A consistent copy of an audit file at ``target`` (which must not exist), with SQLite's backup API.
+
+    The copy includes every committed change, those still in the source's write-ahead log too (a
+    plain file copy without the ``-wal`` file loses them). It is written beside the target and
+    renamed into place only once it is whole and passes SQLite's integrity check, so a failure never
+    leaves a torn file. Returns (bytes written, the copy's last trail sequence number).
+
+    :raises AuditFileError: when the source cannot be read, the target exists or cannot be written.
+    """
+    source, target = Path(source), Path(target)
+    if target.exists():
+        raise AuditFileError(f"{target} already exists: choose another name (a backup never overwrites a file).")
+    if not target.parent.is_dir():
+        raise AuditFileError(f"Cannot write {target}: the folder {target.parent} does not exist.")
+    database = open_read_only(source)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        copy = sqlite3.connect(str(partial))
+        try:
+            database.conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+            problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                raise AuditFileError(f"The copy of {source.name} failed SQLite's integrity check ({problems[0]}); "
+                                     "nothing was written.")
+            last = copy.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
+        finally:
+            copy.close()
+        os.replace(partial, target)
+    except sqlite3.Error as exc:
+        raise AuditFileError(f"Cannot copy {source.name} to {target}: {_describe(exc)}; nothing was written.") from None
+    except OSError as exc:
+        raise AuditFileError(f"Cannot write {target}: {exc.strerror or exc}; nothing was written.") from None
+    finally:
+        database.close()
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size, int(last)
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:
