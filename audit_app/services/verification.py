@@ -41,7 +41,16 @@ class VerifyReport:
 
 
 def verify(audit: Audit) -> VerifyReport:
-    """Run every check; the report lists what was checked and every difference found."""
+    """Run every check; the report lists what was checked and every difference found.
+
+    Everything is read in one read transaction (:meth:`Audit.snapshot`): another process may write
+    meanwhile, and verify still sees one state of the file, never a mix of before and after a commit.
+    """
+    with audit.snapshot():
+        return _verify(audit)
+
+
+def _verify(audit: Audit) -> VerifyReport:
     report = VerifyReport()
     db = audit.db
     integrity = integrity_problems(db)

@@ -65,3 +65,4 @@ def test_verify_finds_a_setting_changed_behind_the_trail(audit_path):
         report = verify(audit)
     assert not report.ok
     assert any("'marking'" in p and "NOT PROTECTED" in p and "OFFICIAL" in p for p in report.problems)
+
