@@ -7,11 +7,14 @@ the current answers.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from audit_app.core.population.files import decode_text_file
 from audit_app.core import profile as profile_values
 from audit_app.core import workstation
 from audit_app.core.records import REVIEW_ROLES, ROLES, Answer, Review, Reviewer
@@ -587,27 +590,81 @@ class _Rollback(Exception):
     """Raised inside the import transaction to undo it when any row failed."""
 
 
+# The longest text a cell of a responses file may hold (an evidence note pasted from a log): longer
+# cells are refused with their row, never truncated.
+CELL_LIMIT = 1_000_000  # characters
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters other than tab and line ends
+
+
 def _read_responses(audit: Audit, path: Path, result: ResponsesResult) -> Iterator[_Response]:
+    """The responses of a CSV file, decoded as population files are (UTF-8, Windows-1252, a byte-order
+    mark; a file mixing encodings is refused), read strictly: an unclosed quote, a cell over
+    :data:`CELL_LIMIT` or a control character is an error naming its row, and two rows giving
+    different answers to the same question of the same review are refused with both row numbers."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise AuditError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    with handle:
-        reader = csv.reader(handle)
-        header = [h.strip().lower() for h in next(reader, [])]
-        missing = [c for c in RESPONSE_COLUMNS if c not in header]
-        if missing:
-            raise AuditError(f"{path.name} lacks the column(s) {', '.join(missing)} (needed: {','.join(RESPONSE_COLUMNS)}).")
-        column = {name: header.index(name) for name in RESPONSE_COLUMNS + OPTIONAL_COLUMNS if name in header}
-        selected = {u.ref for u in sampling_store.sampled_units(audit.db, "selected")}
-        for number, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
-                continue
-            result.rows += 1
-            get = lambda name: cells[column[name]].strip() if name in column and column[name] < len(cells) else ""  # noqa: E731
-            response = _parse_response(audit, number, get, selected, result)
-            if response is not None:
-                yield response
+    if not data.strip():
+        raise AuditError(f"{path.name} is empty: a responses file needs a header row ({','.join(RESPONSE_COLUMNS)}) "
+                         "and a row per answer.")
+    text, _ = decode_text_file(path.name, data)
+    rows = _csv_rows(path.name, text)
+    header = [h.strip().lower() for h in next(rows, (0, []))[1]]
+    missing = [c for c in RESPONSE_COLUMNS if c not in header]
+    if missing:
+        raise AuditError(f"{path.name} lacks the column(s) {', '.join(missing)} (needed: {','.join(RESPONSE_COLUMNS)}).")
+    column = {name: header.index(name) for name in RESPONSE_COLUMNS + OPTIONAL_COLUMNS if name in header}
+    selected = {u.ref for u in sampling_store.sampled_units(audit.db, "selected")}
+    seen: dict[tuple[str, str, str], tuple[int, tuple[str, ...]]] = {}
+    for number, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        result.rows += 1
+        if (bad := next((c for c in cells if _CONTROL.search(c)), None)) is not None:
+            char = _CONTROL.search(bad).group()  # type: ignore[union-attr]
+            result.errors.append(RowError(number, f"a cell holds the control character {char!r}, which text does not hold"))
+            continue
+        get = lambda name: cells[column[name]].strip() if name in column and column[name] < len(cells) else ""  # noqa: E731
+        key = (get("file_ref"), get("item_id"), get("role").lower())
+        given = tuple(get(name) for name in ("answer", "note", "evidence", "opportunity_known", "mmo", "notable_practice"))
+        if key in seen and seen[key][1] != given:
+            result.errors.append(RowError(number, f"it answers {key[1]} of the {key[2]} review of '{key[0]}' differently "
+                                                  f"from row {seen[key][0]}: keep one of the two rows"))
+            continue
+        seen.setdefault(key, (number, given))
+        response = _parse_response(audit, number, get, selected, result)
+        if response is not None:
+            yield response
+
+
+def _csv_rows(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of CSV text, header = row 1; a malformed row stops the file with a sentence."""
+    old_limit = csv.field_size_limit(CELL_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    number = 0
+    try:
+        while True:
+            number += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise AuditError(_csv_problem(name, number, str(exc))) from None
+            yield number, cells
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _csv_problem(name: str, row: int, problem: str) -> str:
+    if "field larger than field limit" in problem:
+        return (f"{name}: row {row}: a cell is longer than {CELL_LIMIT:,} characters, the most a note may hold; "
+                "nothing was recorded.")
+    if "unexpected end of data" in problem or "EOF" in problem:
+        return (f"{name}: row {row}: a quoted cell is never closed, so every row after it would be read into that "
+                "cell; close the quote (or double the quote inside the text) and import again. Nothing was recorded.")
+    return f"{name}: row {row}: it is not well-formed CSV ({problem}); nothing was recorded."
 
 
 def _parse_response(audit: Audit, number: int, get: Any, selected: set[str], result: ResponsesResult) -> _Response | None:

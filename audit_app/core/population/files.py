@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 # Control bytes that text does not hold (tab, line ends, vertical tab, form feed and DOS
 # end-of-file aside).
 _BINARY_BYTES = bytes([*range(0, 9), *range(14, 26), *range(27, 32)])
+# A well-formed multi-byte UTF-8 sequence: in text that is not UTF-8 (Windows-1252) such byte pairs
+# ("Ã¼") almost never occur, so finding one in a file that fails as UTF-8 means the file mixes both.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def _scan(path: Path) -> _Scan:
@@ -109,6 +113,7 @@ class _TextCheck:
         self.failed_at: int | None = None  # offset of the first byte that does not decode
         self.cp1252_bad: int | None = None  # offset of the first byte Windows-1252 leaves undefined
         self.nul_at: int | None = None
+        self.utf8_at: int | None = None  # offset of the first multi-byte UTF-8 sequence (seen when UTF-8 fails)
         self.end = 0
 
     def feed(self, chunk: bytes, offset: int) -> None:
@@ -119,6 +124,8 @@ class _TextCheck:
             if self.cp1252_bad is None:
                 found = [i for i in (chunk.find(b) for b in _CP1252_UNDEFINED) if i >= 0]
                 self.cp1252_bad = offset + min(found) if found else None
+            if self.utf8_at is None and not chunk.isascii() and (match := _UTF8_SEQUENCE.search(chunk)):
+                self.utf8_at = offset + match.start()
         if self.failed_at is None:
             if self.encoding != "utf-16" and chunk.isascii() and not self.decoder.getstate()[0]:
                 return  # ASCII is UTF-8, and isascii() is many times faster than decoding
@@ -150,7 +157,27 @@ class _TextCheck:
                 f"'{self.name}' is neither UTF-8 nor Windows-1252 text (byte {self.cp1252_bad} fits neither): "
                 "save it again as 'CSV UTF-8'."
             )
+        if self.utf8_at is not None:
+            # Read as Windows-1252, its UTF-8 text would be garbled without a word ("Zürich" as "ZÃ¼rich").
+            raise PopulationError(
+                f"'{self.name}' mixes UTF-8 text (at byte {self.utf8_at}) with text that is not UTF-8 (at byte "
+                f"{self.failed_at}), so no one encoding reads it correctly: save it again as 'CSV UTF-8'."
+            )
         return "cp1252"
+
+
+def decode_text_file(name: str, data: bytes) -> tuple[str, str]:
+    """A small CSV file's text and encoding, decided as a population file's is: a byte-order mark
+    (UTF-8 or UTF-16), else UTF-8, else Windows-1252 — refusing binary data, a NUL byte, bytes
+    neither encoding knows, and a file that mixes UTF-8 with another encoding.
+
+    :raises PopulationError: with one sentence naming the file and the byte.
+    """
+    _, encoding = _sniff_bytes(name, data)
+    checker = _TextCheck(name, encoding)
+    checker.feed(data, 0)
+    encoding = checker.finish()
+    return data.decode(encoding), encoding
 
 
 # ---------------------------------------------------------------------------------------------
