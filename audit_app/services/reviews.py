@@ -75,6 +75,13 @@ def _ensure_reviewer(audit: Audit, name: str, staff_number: str, role: str, acto
             if account is not None:
                 _claim(db, found, account)
             return found
+        if not staff_number:
+            key = " ".join(name.casefold().split())
+            namesakes = [r for r in store.reviewers(db) if r.staff_number and " ".join(r.name.casefold().split()) == key]
+            if namesakes:
+                numbers = ", ".join(r.staff_number for r in namesakes)
+                raise AuditError(f"{name} is recorded in this audit with staff number {numbers}: give the staff number "
+                                 "too (a name alone would record a second person under the same name).")
         others = [r for r in store.reviewers_with_staff_number(db, staff_number) if staff_number]
         if others:
             raise AuditError(f"Staff number {staff_number} is recorded in this audit for {others[0].name}. "
@@ -552,7 +559,11 @@ def _record_responses(audit: Audit, responses: list["_Response"], touched: dict[
                       result: ResponsesResult, actor: str | None, complete: bool = False) -> None:
     with audit.transaction():
         for response in responses:
-            reviewer = ensure_reviewer(audit, response.reviewer, response.staff_number, actor=actor)
+            try:
+                reviewer = ensure_reviewer(audit, response.reviewer, response.staff_number, actor=actor)
+            except AuditError as exc:
+                result.errors.append(RowError(response.row, str(exc)))
+                continue
             key = (response.ref, response.role)
             if key not in touched:
                 try:

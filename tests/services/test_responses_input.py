@@ -139,3 +139,23 @@ def test_control_characters_in_a_note_are_refused_with_the_row(audit_path, tmp_p
     code, out = _import(audit_path, source, capsys)
     assert code == 1 and "row 3" in out.err and "control character" in out.err and "row 2" not in out.err
     assert _trail(audit_path) == before
+
+
+@pytest.mark.parametrize("staff", ["", "with the staff number"])
+def test_the_primary_reviewer_cannot_second_review_however_named(audit_path, tmp_path, capsys, staff):
+    with open_audit(audit_path) as audit:
+        summary = workspace.overview(audit)[0]
+    name, number = summary.reviewer[:-1].split(" (")  # "Alex Reviewer (R101)"
+    header = HEADER + ["staff_number"]
+    for shown in (name, name.upper()):  # a name alone, in any case, is not a new person
+        source = tmp_path / "self.csv"
+        source.write_text(_csv([[summary.ref, "A1", "M", "x", shown, "second", number if staff else ""]], header),
+                          encoding="utf-8")
+        before = _trail(audit_path)
+        code, out = _import(audit_path, source, capsys)
+        assert code == 1 and "row 2" in out.err and "Traceback" not in out.err, out.err
+        if staff:  # the same person (refused: not independent), or someone else claiming their staff number
+            assert "independent" in out.err or f"Staff number {number} is recorded in this audit for {name}" in out.err
+        else:
+            assert "give the staff number" in out.err
+        assert _trail(audit_path) == before
