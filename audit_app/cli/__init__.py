@@ -158,7 +158,10 @@ def _add_audit_commands(commands: Any) -> None:
 
     verify = commands.add_parser("verify", help="integrity and audit-trail check; exit 0 when intact")
     verify.add_argument("audit", metavar="AUDIT")
-    verify.add_argument("--json", action="store_true")
+    verify.add_argument("--json", action="store_true",
+                        help="one JSON object: intact, head, events, findings [{where, what}], checks")
+    verify.add_argument("--head", metavar="HASH",
+                        help="a trail head recorded earlier: also prove the trail still extends it")
     verify.set_defaults(handler=_verify)
 
 
@@ -451,7 +454,9 @@ def _verify(args: argparse.Namespace) -> int:
     from audit_app.services.verification import verify
 
     with open_audit(args.audit) as audit:
-        report = verify(audit)
+        report = verify(audit, head=args.head)
+    summary = "intact" if report.ok else f"{len(report.problems)} finding(s): NOT intact"
+    print(f"{args.audit}: {summary}; trail head {report.head or '(empty)'} ({report.events} entries)", file=sys.stderr)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -459,10 +464,7 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"checked: {check}", file=sys.stderr)
     for problem in report.problems:
         print(f"{args.audit}: {problem}", file=sys.stderr)
-    if report.ok:
-        print(f"{args.audit}: intact", file=sys.stderr)
-        return 0
-    return 1
+    return 0 if report.ok else 1
 
 
 def _stats(args: argparse.Namespace) -> int:

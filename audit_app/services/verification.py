@@ -29,29 +29,67 @@ from audit_app.store.database import integrity_problems
 
 @dataclass
 class VerifyReport:
+    """What verify checked and found. ``head`` is the hash of the trail's last entry and ``events``
+    its length: written down elsewhere (a report, an e-mail, a notebook), they anchor the trail, since
+    anyone who has the file could rewrite an unkeyed chain and hash it again (see :func:`verify`)."""
+
     checks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    head: str = ""
+    events: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def findings(self) -> list[dict[str, str]]:
+        """Each problem as where it is and what is wrong ("review 3 (R1, primary)", "answer A1 is …")."""
+        out = []
+        for problem in self.problems:
+            where, sep, what = problem.partition(": ")
+            out.append({"where": where, "what": what} if sep else {"where": "audit", "what": problem})
+        return out
+
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": self.checks, "problems": self.problems}
+        """The keys of the CLI contract (intact, head, events, findings), then what was checked."""
+        return {"intact": self.ok, "head": self.head, "events": self.events, "findings": self.findings(),
+                "checks": self.checks}
 
 
-def verify(audit: Audit) -> VerifyReport:
+def verify(audit: Audit, head: str | None = None) -> VerifyReport:
     """Run every check; the report lists what was checked and every difference found.
 
     Everything is read in one read transaction (:meth:`Audit.snapshot`): another process may write
     meanwhile, and verify still sees one state of the file, never a mix of before and after a commit.
+
+    :param head: a trail head recorded earlier (the hash verify, a report or the workspace showed):
+        verify then also proves that today's trail still extends it — that no entry up to that
+        head was changed, removed or re-hashed since. Without it, the chain proves only that the
+        trail is consistent with itself: someone with the file and the public algorithm could
+        rewrite it and hash it again.
     """
     with audit.snapshot():
-        return _verify(audit)
+        report = _verify(audit)
+        if head is not None:
+            report.checks.append("the audit trail still extends the head given")
+            report.problems.extend(_head_problems(audit, head))
+        return report
+
+
+def _head_problems(audit: Audit, head: str) -> list[str]:
+    wanted = head.strip().lower()
+    if len(wanted) != 64 or any(c not in "0123456789abcdef" for c in wanted):
+        return [f"head: '{head}' is not a trail head (64 hexadecimal characters, as verify prints it)"]
+    for event in events.iterate(audit.db):
+        if event.hash == wanted:
+            return []  # the chain check proved every link from the first entry to this one and on
+    return [f"head: no entry of this audit's trail has the hash {wanted}: the trail no longer extends that head "
+            "(entries up to it were changed, removed or hashed again), or the head belongs to another audit"]
 
 
 def _verify(audit: Audit) -> VerifyReport:
     report = VerifyReport()
+    report.events, report.head = events.head(audit.db)
     db = audit.db
     integrity = integrity_problems(db)
     report.checks.append("SQLite integrity check")

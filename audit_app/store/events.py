@@ -116,5 +116,11 @@ def chain_problems(db: Database) -> list[str]:
     return problems
 
 
+def head(db: Database) -> tuple[int, str]:
+    """(sequence number, hash) of the trail's last entry; (0, "") for an empty trail."""
+    row = db.execute("SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
 def count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM event").fetchone()[0]
