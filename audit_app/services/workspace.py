@@ -162,6 +162,12 @@ def grade_sample(audit: Audit) -> dict[str, FileGrades]:
     return out
 
 
+def trail_head(audit: Audit) -> tuple[int, str]:
+    """(entries, hash of the last entry) of the audit trail: written down elsewhere, the head anchors
+    the trail (``audit-app verify AUDIT --head HASH``)."""
+    return events.head(audit.db)
+
+
 # -- files the user exports
 
 

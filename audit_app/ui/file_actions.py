@@ -161,6 +161,9 @@ def sign_off_review(bench: Workbench, review_id: int | None) -> None:
         with suppress(Refused):
             sign_off(bench.window(), bench.session, review_id)
             bench.show_review_changed(review_id)
+            entries, head = workspace.trail_head(bench.session.audit)
+            bench.show_status(f"Signed off. Audit trail head {head} ({entries} entries): keep it with the sign-off "
+                              "record; verify --head proves the trail still extends it.")
 
 
 def change_review(bench: Workbench, review_id: int) -> None:

@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         details = f"{audit.checklist.title} (version {audit.checklist.version}). {record.scope}\n{plan_text}".strip()
         self.workspace_page.show_audit(record.title, details, self.files, self.session.actor)
         self.workspace_page.show_lead_actions(self.session.is_lead)
+        self.workspace_page.show_trail(*workspace.trail_head(audit))
         self.workspace_page.set_grades(self.grades)
         self._regrade()
         self._update_actions()

@@ -59,6 +59,13 @@ class WorkspacePage(QWidget):
         self.details_label = QLabel(self)
         self.details_label.setWordWrap(True)
         self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.trail_label = QLabel(self)  # the trail's head, to write down: it anchors the trail (verify --head)
+        self.trail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                                 | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.trail_label.setAccessibleName("Audit trail head")
+        self.trail_label.setToolTip("The hash of the audit trail's last entry. Written down elsewhere (with a sign-off, "
+                                    "in a report), it lets `audit-app verify AUDIT --head HASH` prove later that no "
+                                    "entry up to it was changed.")
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setAccessibleName("Files reviewed")
         self.progress_bar.setFormat("%v of %m files reviewed")
@@ -131,6 +138,7 @@ class WorkspacePage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.trail_label)
         self.setTabOrder(self.filter_edit, self.status_combo)
         self.setTabOrder(self.status_combo, self.stratum_combo)
         self.setTabOrder(self.stratum_combo, self.mine_check)
@@ -157,6 +165,9 @@ class WorkspacePage(QWidget):
         QShortcut(QKeySequence("Ctrl+J"), self, self.select_next_to_do)
 
     # -- what the main window calls
+
+    def show_trail(self, entries: int, head: str) -> None:
+        self.trail_label.setText(f"Audit trail: {entries} entries; head {head}" if head else "Audit trail: empty")
 
     def show_audit(self, title: str, details: str, files: list[FileSummary], me: str) -> None:
         """Show an audit's sample (keeps the selected file and the filters when it is the same audit)."""

@@ -229,6 +229,9 @@ def test_sign_off_locks_and_a_change_after_it_needs_a_reason(qtbot, make_window,
     intro = shown[-1].findChildren(QLabel)[0].text()
     assert f"<b>{ref}</b> by Ann Reviewer (101)" in intro and "Score: 100<br>Grade: Good<br>" in intro
     assert "Caps applied: <br>&nbsp;&nbsp;Outstanding needs" in intro  # the cap that held it at Good, on its own line
+    # the trail's head after the sign-off, to write down, is shown and is the one verify reports
+    head = verify(window.session.audit).head
+    assert head in window.statusBar().currentMessage() and head in window.workspace_page.trail_label.text()
 
     window.close_audit()
     window.identity = ANN
