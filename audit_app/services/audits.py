@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from audit_app import __version__
 from audit_app.core.checklist import Checklist, checklist_from_document, parse_checklist
 from audit_app.core.records import AuditRecord
-from audit_app.errors import AuditError, AuditFileError, ChecklistError
+from audit_app.errors import AuditError, AuditFileError, ChecklistError, UserFacingError
 from audit_app.services.checklists import resolve_checklist
 from audit_app.store import events
 from audit_app.store.database import AuditDatabase, copy_database, create_database, open_database
@@ -100,6 +100,14 @@ def open_audit(path: str | Path) -> "Audit":
             raise AuditFileError(f"{path} has no audit record; it may have been created by an interrupted command.")
         created = next(events.iterate(database.db, "audit", "1"), None)
         compiled = stored_checklist(record, str(path), created.detail.get("checklist_document_sha256") if created else None)
+    except UserFacingError:
+        database.close()
+        raise
+    except Exception as exc:  # noqa: BLE001 (a hand-edited file: a dropped table, a record that is not JSON…)
+        database.close()
+        detail = str(exc).strip() or type(exc).__name__
+        raise AuditFileError(f"{path} is damaged or was edited by hand, so it cannot be opened ({detail}); "
+                             "it was left untouched.") from None
     except BaseException:
         database.close()
         raise

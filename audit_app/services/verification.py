@@ -12,7 +12,8 @@ from __future__ import annotations
 import codecs
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from audit_app.core import sampling
 from audit_app.core.checklist import parse_checklist
@@ -89,28 +90,54 @@ def _head_problems(audit: Audit, head: str) -> list[str]:
 
 def _verify(audit: Audit) -> VerifyReport:
     report = VerifyReport()
-    report.events, report.head = events.head(audit.db)
     db = audit.db
-    integrity = integrity_problems(db)
+    report.events, report.head = _guarded(report, "audit trail", lambda: events.head(db), (0, ""))
+    no_problems: list[str] = []
+    integrity = _guarded(report, "database", lambda: integrity_problems(db), no_problems)
     report.checks.append("SQLite integrity check")
     if integrity:
         report.problems.extend(f"database: {line}" for line in integrity)
         return report  # nothing else can be trusted
-    count = events.count(db)
+    count = _guarded(report, "audit trail", lambda: events.count(db), 0)
     report.checks.append(f"audit trail chain ({count} entries)")
-    report.problems.extend(events.chain_problems(db))
-    report.problems.extend(_checklist_differences(audit, report))
-    report.checks.append("current reviews, profile values and answers equal the replay of the audit trail")
-    report.problems.extend(_replay_differences(audit))
-    report.checks.append("audit settings (protective marking, file references in reports) equal the replay of the audit trail")
-    report.problems.extend(_settings_differences(audit))
-    report.checks.append("reviewers' roles and computer accounts equal the replay of the audit trail's nominations")
-    report.problems.extend(_people_differences(audit))
-    plan = sampling_store.load_plan(db)
-    if plan is not None:
-        report.checks.append("sample re-derived from its seed and frame")
-        report.problems.extend(_sample_differences(audit, plan))
+    checks: list[tuple[str, str | None, Callable[[], list[str]]]] = [
+        ("event log", None, lambda: events.chain_problems(db)),
+        ("checklist", None, lambda: _checklist_differences(audit, report)),
+        ("reviews", "current reviews, profile values and answers equal the replay of the audit trail",
+         lambda: _replay_differences(audit)),
+        ("audit settings", "audit settings (protective marking, file references in reports) equal the replay of the "
+         "audit trail", lambda: _settings_differences(audit)),
+        ("people", "reviewers' roles and computer accounts equal the replay of the audit trail's nominations",
+         lambda: _people_differences(audit)),
+        ("sample", None, lambda: _sample_check(audit, report)),
+    ]
+    for where, check, run in checks:
+        if check:
+            report.checks.append(check)
+        report.problems.extend(_guarded(report, where, run, no_problems))
     return report
+
+
+def _sample_check(audit: Audit, report: VerifyReport) -> list[str]:
+    plan = sampling_store.load_plan(audit.db)
+    if plan is None:
+        return []
+    report.checks.append("sample re-derived from its seed and frame")
+    return _sample_differences(audit, plan)
+
+
+T = TypeVar("T")
+
+
+def _guarded(report: VerifyReport, where: str, run: Callable[[], T], fallback: T) -> T:
+    """``run()``, or — when the file is too damaged or hand-edited for it (a dropped table, a value that
+    is not JSON, a wrong type) — a finding saying what could not be checked, and verify goes on."""
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 (a damaged file can fail in any way; each is a finding, never a crash)
+        detail = str(exc).strip() or type(exc).__name__
+        report.problems.append(f"{where}: cannot be checked, the file is damaged or was edited by hand ({detail})")
+        return fallback
 
 
 @dataclass
