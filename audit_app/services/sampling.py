@@ -287,6 +287,11 @@ def _draw(audit: Audit, request: SampleRequest, actor: str | None, redraw_reason
             "size": plan.size, "seed": plan.seed, "frame_size": plan.frame_size, "frame_sha256": plan.frame_sha256,
             "method": plan.size_description, "allocation": plan.allocation, "strata_fields": plan.strata_fields,
             "reserve": plan.reserve, "strata": {k: [allocation.populations[k], n] for k, n in allocation.sizes.items()},
+            # the rest of the plan, so that verify can prove every field of it from the trail
+            "confidence": plan.confidence, "tolerable": plan.tolerable, "expected": plan.expected, "margin": plan.margin,
+            "proportion": plan.proportion, "requested_size": plan.requested_size,
+            "acceptance_number": plan.acceptance_number, "min_per_stratum": plan.min_per_stratum,
+            "disproportionate": plan.disproportionate, "statement": plan.statement, "size_method": plan.size_method,
         })
     result = sample(audit)
     assert result is not None

@@ -23,6 +23,7 @@ from audit_app.services import sampling as sample_service
 from audit_app.services import settings as settings_service
 from audit_app.services.audits import Audit
 from audit_app.store import events, meta
+from audit_app.store import population as population_store
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
 from audit_app.store.database import integrity_problems
@@ -109,6 +110,10 @@ def _verify(audit: Audit) -> VerifyReport:
          "audit trail", lambda: _settings_differences(audit)),
         ("people", "reviewers' roles and computer accounts equal the replay of the audit trail's nominations",
          lambda: _people_differences(audit)),
+        ("audit record", "the audit record (title, creator, checklist and its SHA-256) equals what its creation recorded",
+         lambda: _audit_record_differences(audit)),
+        ("import", "each population import (file hash, counts, rejections) equals what the audit trail recorded",
+         lambda: _import_differences(audit)),
         ("sample", None, lambda: _sample_check(audit, report)),
     ]
     for where, check, run in checks:
@@ -122,8 +127,109 @@ def _sample_check(audit: Audit, report: VerifyReport) -> list[str]:
     plan = sampling_store.load_plan(audit.db)
     if plan is None:
         return []
-    report.checks.append("sample re-derived from its seed and frame")
-    return _sample_differences(audit, plan)
+    report.checks.append("sampling plan equals its draw in the audit trail; sample re-derived from its seed and frame; "
+                         "selected, reserve and replaced files as the trail's replacements give them")
+    return _plan_differences(audit, plan) + _sample_differences(audit, plan) + _status_differences(audit, plan)
+
+
+def _first(audit: Audit, action: str) -> Any:
+    return next((e for e in events.iterate(audit.db) if e.action == action), None)
+
+
+def _audit_record_differences(audit: Audit) -> list[str]:
+    """The audit record against the ``audit.create`` entry: changing the title, the creator or the
+    checklist (even with its SHA-256 recomputed) behind the trail's back is found here."""
+    created = _first(audit, "audit.create")
+    if created is None:
+        return ["audit record: the audit trail has no entry for the audit's creation"]
+    record, detail = audit.record, created.detail
+    recorded = {"title": record.title, "checklist": record.checklist_id, "checklist_version": record.checklist_version,
+                "checklist_sha256": record.checklist_sha256, "scope": record.scope, "app_version": record.app_version,
+                "period_start": record.period_start, "period_end": record.period_end}
+    problems = [f"audit record: its {key.replace('_', ' ')} is {_show(value)} but its creation recorded {_show(detail[key])}"
+                for key, value in recorded.items() if key in detail and _plain(detail[key]) != _plain(value)]
+    if record.created_by != created.actor:
+        problems.append(f"audit record: its creator is {record.created_by!r} but the audit trail says {created.actor!r}")
+    wanted = detail.get("checklist_document_sha256")
+    if wanted and record.checklist_document is not None:
+        actual = hashlib.sha256(record.checklist_document.encode("utf-8")).hexdigest()
+        if actual != wanted:
+            problems.append(f"audit record: the stored checklist document's SHA-256 is {actual[:12]}… but the audit's "
+                            f"creation recorded {wanted[:12]}… (scores and grades would change)")
+    return problems
+
+
+def _plain(value: Any) -> Any:
+    return None if value in (None, "", "None") else value
+
+
+def _import_differences(audit: Audit) -> list[str]:
+    db = audit.db
+    logged = {e.entity_id: e.detail for e in events.iterate(db) if e.action == "population.import"}
+    problems = []
+    for batch in population_store.batches(db):
+        detail = logged.pop(str(batch.id), None)
+        name = f"import {batch.id} ({batch.source_name})"
+        if detail is None:
+            problems.append(f"{name}: in the file but not in the audit trail")
+            continue
+        stored = {"source": batch.source_name, "sha256": batch.sha256, "rows_read": batch.rows_read,
+                  "imported": batch.imported, "rejected": batch.rejected, "excluded": batch.excluded}
+        problems += [f"{name}: its {key.replace('_', ' ')} is {_show(value)} but the audit trail recorded {_show(detail.get(key))}"
+                     for key, value in stored.items() if key in detail and detail[key] != value]
+        kept = len(population_store.rejections(db, batch.id))
+        if "rejected" in detail and kept != detail["rejected"]:
+            problems.append(f"{name}: {kept} rejected row(s) are kept but the audit trail recorded {detail['rejected']}")
+    problems += [f"import {batch_id}: in the audit trail but missing from the file" for batch_id in sorted(logged)]
+    return problems
+
+
+# Plan fields the draw entry records (older entries record fewer: only those present are compared).
+_PLAN_FIELDS = {"size": "size", "seed": "seed", "frame_size": "frame_size", "frame_sha256": "frame_sha256",
+                "method": "size_description", "allocation": "allocation", "strata_fields": "strata_fields",
+                "reserve": "reserve", "confidence": "confidence", "tolerable": "tolerable", "expected": "expected",
+                "margin": "margin", "proportion": "proportion", "requested_size": "requested_size",
+                "acceptance_number": "acceptance_number", "min_per_stratum": "min_per_stratum",
+                "disproportionate": "disproportionate", "statement": "statement", "size_method": "size_method"}
+
+
+def _plan_differences(audit: Audit, plan: Plan) -> list[str]:
+    """The stored plan against the last draw in the trail: a changed seed (with the sample redrawn to
+    match), confidence, statement or stratum sizes is found here; inclusion probabilities are n_h/N_h."""
+    draw = None
+    for event in events.iterate(audit.db):
+        if event.action == "sample.draw":
+            draw = event
+    if draw is None:
+        return ["sample: a sampling plan is stored but the audit trail has no draw"]
+    problems = [f"sample: the plan's {attribute.replace('_', ' ')} is {_show(getattr(plan, attribute))} but the draw "
+                f"recorded {_show(draw.detail[key])}"
+                for key, attribute in _PLAN_FIELDS.items() if key in draw.detail and draw.detail[key] != getattr(plan, attribute)]
+    stored = {key: [population, sample] for key, population, sample in sampling_store.strata(audit.db)}
+    logged = draw.detail.get("strata")
+    if logged is not None and stored != logged:
+        problems.append(f"sample: the strata (files in the frame, files drawn) are {stored} but the draw recorded {logged}")
+    for unit in sampling_store.sampled_units(audit.db):
+        population, sample = stored.get(unit.stratum, [0, 0])
+        expected = sample / population if population else 0.0
+        if abs(unit.inclusion_probability - expected) > 1e-12:
+            problems.append(f"sample: '{unit.ref}' has inclusion probability {unit.inclusion_probability} but its "
+                            f"stratum gives {sample}/{population} = {expected}")
+    return problems
+
+
+def _status_differences(audit: Audit, plan: Plan) -> list[str]:
+    """Selected, reserve and replaced as the draw and the trail's replacements give them: swapping a
+    selected file with a reserve, or marking one replaced without a replacement, is found here."""
+    units = sampling_store.sampled_units(audit.db)
+    drawn = {key: sample for key, _, sample in sampling_store.strata(audit.db)}
+    expected = {u.ref: "selected" if u.rank <= drawn.get(u.stratum, 0) else "reserve" for u in units}
+    for event in events.iterate(audit.db):
+        if event.action == "sample.replace":
+            expected[event.detail.get("ref", event.entity_id)] = "replaced"
+            expected[event.detail.get("replacement", "")] = "selected"
+    return [f"sample: '{u.ref}' is {u.status} but the draw and the audit trail's replacements make it "
+            f"{expected.get(u.ref)}" for u in units if expected.get(u.ref) != u.status]
 
 
 T = TypeVar("T")
@@ -290,6 +396,9 @@ def _people_differences(audit: Audit) -> list[str]:
         if reviewer_id not in roles:
             problems.append(f"people: {name} is in the reviewers table but the audit trail never added them")
             continue
+        if (reviewer.name, reviewer.staff_number) != (names.get(reviewer_id), staff.get(reviewer_id)):
+            problems.append(f"people: {name} is recorded as {_display(reviewer.name, reviewer.staff_number)!r} but the "
+                            f"audit trail added them as {_display(names.get(reviewer_id, ''), staff.get(reviewer_id, ''))!r}")
         if reviewer.role != roles[reviewer_id]:
             problems.append(f"people: {name} is a '{reviewer.role}' in the file but the audit trail's nominations "
                             f"make them a '{roles[reviewer_id]}'")

@@ -258,7 +258,9 @@ def test_the_audit_opens_with_its_stored_checklist_document_and_verify_checks_it
         # the audit trail does not vouch for the changed document, so the text is read instead
         assert 3 in {i.weight for i in reopened.checklist.items.values()}
         problems = verify(reopened).problems
-    assert problems == ["checklist: the stored checklist document differs from what the stored checklist text defines"]
+    assert problems[0] == "checklist: the stored checklist document differs from what the stored checklist text defines"
+    # and the creation entry's hash of the document no longer matches either
+    assert len(problems) == 2 and problems[1].startswith("audit record: the stored checklist document's SHA-256")
 
 
 # -- who is working, and who may sign off (issue 9, section 3)

@@ -1,0 +1,80 @@
+"""Tampering with what decides a result, without touching the trail, is found and located by verify
+(issue 12 §1): each edit below is one an insider could make with any SQLite tool."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+
+import pytest
+from synthetic_audit import build
+
+from audit_app.services.audits import open_audit
+from audit_app.services.verification import verify
+
+TAMPERING = {
+    "a selected and a reserve file swapped": (
+        "UPDATE sample_unit SET status = CASE status WHEN 'selected' THEN 'reserve' ELSE 'selected' END"
+        " WHERE unit_id IN ((SELECT unit_id FROM sample_unit WHERE status = 'selected' AND stratum = 'robbery' LIMIT 1),"
+        " (SELECT unit_id FROM sample_unit WHERE status = 'reserve' AND stratum = 'robbery' LIMIT 1))",
+        "sample: "),
+    "a file marked replaced without a replacement": (
+        "UPDATE sample_unit SET status = 'replaced', replaced_reason = 'out of scope'"
+        " WHERE unit_id = (SELECT unit_id FROM sample_unit WHERE status = 'selected' LIMIT 1)", "sample: "),
+    "the seed changed": ("UPDATE sampling_plan SET seed = 'another seed'", "the plan's seed"),
+    "the confidence changed": ("UPDATE sampling_plan SET confidence = 0.8", "the plan's confidence"),
+    "the method statement changed": ("UPDATE sampling_plan SET statement = 'A census.'", "the plan's statement"),
+    "an inclusion probability changed": (
+        "UPDATE sample_unit SET inclusion_probability = 0.5 WHERE unit_id = (SELECT min(unit_id) FROM sample_unit)",
+        "inclusion probability"),
+    "the import's hash changed": ("UPDATE import_batch SET sha256 = 'ff'", "import 1"),
+    "the import's counts changed": ("UPDATE import_batch SET rejected = rejected + 3", "import 1"),
+    "the audit's title changed": ("UPDATE audit SET title = 'A better-looking audit'", "audit record: its title"),
+    "the audit's creator changed": ("UPDATE audit SET created_by = 'Someone Senior (S1)'", "audit record: its creator"),
+    "a reviewer renamed": ("UPDATE reviewer SET name = 'Somebody Else' WHERE id = 2", "people: "),
+    "a reviewer promoted to lead": ("UPDATE reviewer SET role = 'lead' WHERE id = 2", "people: "),
+}
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    path = build(tmp_path_factory.mktemp("tamper") / "t.audit", files=12, double=2, seed=8).path
+    with open_audit(path) as audit:
+        assert verify(audit).ok
+    return path
+
+
+@pytest.mark.parametrize("kind", list(TAMPERING))
+def test_each_kind_of_tampering_is_found_and_located(pristine, tmp_path, kind):
+    sql, located = TAMPERING[kind]
+    path = tmp_path / "tampered.audit"
+    shutil.copy(pristine, path)
+    conn = sqlite3.connect(str(path))
+    changed = conn.execute(sql).rowcount
+    conn.commit()
+    conn.close()
+    assert changed
+    with open_audit(path) as audit:
+        report = verify(audit)
+    assert not report.ok
+    assert any(located in problem for problem in report.problems), report.problems
+
+
+def test_a_checklist_changed_with_its_hash_recomputed_is_found(pristine, tmp_path):
+    """Edit a weight in the stored checklist text and document, recompute the SHA-256 the audit record
+    keeps: scores and grades would change silently, but the creation entry still has the old hashes."""
+    path = tmp_path / "tampered.audit"
+    shutil.copy(pristine, path)
+    conn = sqlite3.connect(str(path))
+    text, document = conn.execute("SELECT checklist_text, checklist_document FROM audit").fetchone()
+    new_text = text.replace("weight: 3", "weight: 1", 1)
+    assert new_text != text
+    new_document = document.replace('"weight":3', '"weight":1', 1)
+    conn.execute("UPDATE audit SET checklist_text = ?, checklist_sha256 = ?, checklist_document = ?",
+                 [new_text, hashlib.sha256(new_text.encode()).hexdigest(), new_document])
+    conn.commit()
+    conn.close()
+    with open_audit(path) as audit:
+        report = verify(audit)
+    assert any(p.startswith("audit record: its checklist sha256") for p in report.problems), report.problems
