@@ -87,6 +87,7 @@ def _add_audit_commands(commands: Any) -> None:
     imp.add_argument("--save-preset", metavar="NAME",
                      help="after the import, save the column mapping used as a preset named NAME, for the next "
                           "export from the same system")
+    _add_wait_option(imp)
     imp.set_defaults(handler=_import)
 
     presets = commands.add_parser("presets", help="list the column-mapping presets (built-in and saved)")
@@ -122,12 +123,14 @@ def _add_audit_commands(commands: Any) -> None:
     sample.add_argument("--redraw", metavar="REASON",
                         help="draw the sample again, replacing one drawn by mistake: only before any review has "
                              "started; REASON is recorded in the audit trail")
+    _add_wait_option(sample)
     sample.set_defaults(handler=_sample)
 
     replace = commands.add_parser("replace", help="replace an out-of-scope sampled file by its stratum's next reserve")
     replace.add_argument("audit", metavar="AUDIT")
     replace.add_argument("ref", metavar="FILE_REF")
     replace.add_argument("--reason", required=True)
+    _add_wait_option(replace)
     replace.set_defaults(handler=_replace)
 
     responses = commands.add_parser("responses", help="record answers captured elsewhere")
@@ -138,6 +141,7 @@ def _add_audit_commands(commands: Any) -> None:
     responses_import.add_argument("--complete", action="store_true",
                                   help="then mark every touched review complete; if any still has something missing, "
                                        "record nothing and name each with what is missing")
+    _add_wait_option(responses_import)
     responses_import.set_defaults(handler=_responses_import)
 
     stats = commands.add_parser("stats", help="results: per item, per section, grades; weighted where the design requires")
@@ -173,6 +177,18 @@ def _add_demo_command(commands: Any) -> None:
     demo.add_argument("--fresh", action="store_true",
                       help="build a new demo even if one exists (the old file is renamed aside with a timestamp, never deleted)")
     demo.set_defaults(handler=_demo)
+
+
+def _add_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="if the audit is open in the GUI, wait up to this long for it to close (default: refuse)")
+
+
+def _not_open_elsewhere(args: argparse.Namespace) -> None:
+    """Writing commands refuse while the GUI has the audit open (or wait for it: --wait)."""
+    from audit_app.services.locks import refuse_if_open
+
+    refuse_if_open(args.audit, wait=max(0.0, args.wait))
 
 
 def _add_size_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -330,6 +346,7 @@ def _import(args: argparse.Namespace) -> int:
     from audit_app.services import population
     from audit_app.services.audits import open_audit
 
+    _not_open_elsewhere(args)
     take_all = any(name == SCOPE_ALL for name, _values in args.scope)
     scope = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.scope if name != SCOPE_ALL}
     if take_all and scope:
@@ -379,6 +396,7 @@ def _sample(args: argparse.Namespace) -> int:
     from audit_app.services import sampling
     from audit_app.services.audits import open_audit
 
+    _not_open_elsewhere(args)
     if args.size is None and args.confidence is None:
         raise UserFacingError("Give --size N, or --confidence with --tolerable or --margin.")
     request = sampling.SampleRequest(
@@ -402,6 +420,7 @@ def _replace(args: argparse.Namespace) -> int:
     from audit_app.services import sampling
     from audit_app.services.audits import open_audit
 
+    _not_open_elsewhere(args)
     with open_audit(args.audit) as audit:
         old, new = sampling.replace_unit(audit, args.ref, args.reason)
     _print_json({"replaced": old, "replacement": new, "reason": args.reason})
@@ -412,6 +431,7 @@ def _responses_import(args: argparse.Namespace) -> int:
     from audit_app.services.audits import open_audit
     from audit_app.services.reviews import import_responses
 
+    _not_open_elsewhere(args)
     with open_audit(args.audit) as audit:
         result = import_responses(audit, args.file, complete=args.complete)
     for error in result.errors:

@@ -13,13 +13,13 @@ from PySide6.QtCore import QLockFile
 from audit_app.core import workstation
 from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
-from audit_app.services import demo
+from audit_app.services import demo, locks
 from audit_app.services.audits import Audit, open_audit
 from audit_app.services.reviews import work_as
 from audit_app.ui.ui_settings import ROLES, Identity
 
 
-class AuditInUseError(UserFacingError):
+class AuditInUseError(locks.AuditInUseError):
     """Another copy of audit-app has the audit open."""
 
     def __init__(self, message: str, lock: QLockFile):
@@ -27,13 +27,8 @@ class AuditInUseError(UserFacingError):
         self.lock = lock
 
 
-def lock_path(path: Path) -> Path:
-    return path.with_name(path.name + ".lock")
-
-
-def who_path(path: Path) -> Path:
-    """Next to the lock: who holds it (name, staff number, computer account), for another copy to read."""
-    return path.with_name(path.name + ".lock.who")
+lock_path = locks.lock_path
+who_path = locks.who_path
 
 
 class AuditSession:
@@ -129,29 +124,12 @@ def _write_who(path: Path, identity: Identity) -> None:
         pass
 
 
-def _read_who(path: Path, pid: int | None) -> tuple[str, str]:
-    """Who holds the lock: (name and staff number, computer account); ("", "") when unknown, or when
-    written by another holder than the lock's."""
-    try:
-        who = json.loads(who_path(path).read_text(encoding="utf-8"))
-        name, staff, user = str(who.get("name") or ""), str(who.get("staff_number") or ""), str(who.get("os_account") or "")
-        if not name or (pid is not None and who.get("pid") != pid):
-            return "", ""
-    except (OSError, ValueError, AttributeError):
-        return "", ""
-    return (f"{name} ({staff})" if staff else name), user
-
-
 def _in_use_message(path: Path, lock: QLockFile) -> str:
     info = lock.getLockInfo()  # PySide6 gives (pid, hostname, appname), or a falsy value when unreadable
     known = bool(info) and len(info) == 3
-    person, user = _read_who(path, int(info[0]) if known else None)
-    details = ([f"computer account '{user}'"] if user else []) + ([f"process {info[0]}"] if known else [])
-    where = f" on {info[1]}" if known and info[1] else ""
-    said = f" ({', '.join(details)})" if details else ""
-    if person:
-        return (f"{person} has {path.name} open in audit-app{where}{said}. Ask them to close it first: two copies "
-                "working on one audit could confuse reviewers. If that copy has crashed on another computer, you can "
-                "open it anyway.")
-    return (f"{path.name} is already open in audit-app{where}{said}. Close it there first: two copies working on one "
-            "audit could confuse reviewers. If that copy has crashed on another computer, you can open it anyway.")
+    pid = int(info[0]) if known else None
+    person, user = locks.read_who(path, pid)
+    holder = locks.Holder(pid, str(info[1]) if known and info[1] else "", person, user)
+    advice = "Close it there first: " if not person else "Ask them to close it first: "
+    return locks.in_use_message(path, holder, advice + "two copies working on one audit could confuse reviewers. If that "
+                                "copy has crashed on another computer, you can open it anyway.")
