@@ -565,7 +565,7 @@ def test_missing_file(tmp_path):
 def test_unclosed_quote(tmp_path):
     path = tmp_path / "quote.csv"
     path.write_text('ref,note\nR1,"never closed\n' + "R2,x\n" * 30_000, encoding="utf-8")
-    with pytest.raises(PopulationError, match=r"cannot be read as CSV near line .*opened and never closed"):
+    with pytest.raises(PopulationError, match=r"has a cell near line \d+ longer than 131,072 characters.*quote .* is never closed"):
         read_all(open_population(path))
 
 
@@ -767,7 +767,7 @@ def test_row_batches_parse_error_in_the_worker(tmp_path):
     rows = "".join(f"R{i},x\n" for i in range(1000))
     path.write_text('ref,note\n' + rows + 'R1,"never closed\n' + "R2,x\n" * 30_000, encoding="utf-8")
     source = open_population(path)
-    with pytest.raises(PopulationError, match=r"^'quote.csv' cannot be read as CSV near line .*opened and never closed"):
+    with pytest.raises(PopulationError, match=r"^'quote.csv' has a cell near line \d+ longer than .*never closed"):
         read_batches(source, True)
     with pytest.raises(PopulationError) as in_process:
         read_batches(source, False)

@@ -133,7 +133,7 @@ def test_a_parse_error_in_the_worker_is_raised_and_nothing_is_recorded(tmp_path)
         path = tmp_path / f"{threshold}.audit"
         before = empty_audit_tables(path)
         with open_audit(path) as audit, \
-                pytest.raises(PopulationError, match=r"cannot be read as CSV near line \d+ .*never closed") as raised:
+                pytest.raises(PopulationError, match=r"has a cell near line \d+ longer than .*never closed") as raised:
             population.import_population(audit, source, worker_min_bytes=threshold)
         errors.append(str(raised.value))
         assert tables(path) == before

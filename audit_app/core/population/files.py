@@ -217,7 +217,9 @@ class _CsvRecords(_Records):
         self._binary = _open_binary(path)
         # newline="" hands line ends to the csv module, so a quoted field may hold a line break.
         self._text = io.TextIOWrapper(self._binary, encoding=encoding, newline="")
-        self._reader = csv.reader(self._text, delimiter=delimiter)
+        # strict: a quote still open at the end of the file is an error, not rows silently run together
+        self._reader = csv.reader(self._text, delimiter=delimiter, strict=True)
+        self._path = path
 
     def take(self, count: int) -> list[list[str]]:
         # Errors are caught here, per batch, rather than by a generator wrapped round the reader:
@@ -225,10 +227,7 @@ class _CsvRecords(_Records):
         try:
             return list(islice(self._reader, count))
         except csv.Error as exc:
-            raise PopulationError(
-                f"'{self.name}' cannot be read as CSV near line {self._reader.line_num} ({exc}): "
-                'look for a quote (") that is opened and never closed.'
-            ) from exc
+            raise PopulationError(_csv_problem(self.name, self._reader.line_num, str(exc), self._path)) from exc
         except UnicodeDecodeError as exc:  # only if the file changed since it was scanned
             raise PopulationError(f"'{self.name}' changed while it was being read: import it again.") from exc
 
@@ -238,6 +237,31 @@ class _CsvRecords(_Records):
 
     def close(self) -> None:
         self._text.close()
+
+
+def _csv_problem(name: str, line: int, problem: str, path: Path) -> str:
+    """One sentence naming what is wrong with a CSV file near ``line`` (the csv module's wording is terse)."""
+    if "field larger than field limit" in problem:
+        quoted = _has_quote(path)
+        hint = (' If a quote (") there opens a cell that is never closed, the rows after it run into that cell.'
+                if quoted else "")
+        return (f"'{name}' has a cell near line {line} longer than {csv.field_size_limit():,} characters, far longer "
+                f"than any population field: check that this is the population file and that its rows are whole.{hint}")
+    if "unexpected end of data" in problem:
+        return (f"'{name}' ends (line {line}) inside a quoted cell: a quote (\") opened earlier and never closed reads "
+                "every row after it into one cell. Close the quote and import again.")
+    return f"'{name}' cannot be read as CSV near line {line} ({problem}): look for a stray quote (\") in that row."
+
+
+def _has_quote(path: Path) -> bool:
+    try:
+        with _open_binary(path) as handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                if b'"' in chunk:
+                    return True
+    except OSError:
+        return True
+    return False
 
 
 class _XlsxRecords(_Records):

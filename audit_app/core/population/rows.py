@@ -31,6 +31,9 @@ BATCH_ROWS = 256  # small enough for a batch's strings to stay in the CPU cache 
 Progress = Callable[[int, int], None]
 
 _NOT_A_MONTH = object()  # cached for a month text that failed to parse, so it is parsed once
+# The longest reference accepted: force crime numbers and police.uk's 64-hex Crime IDs are far
+# shorter; a longer "reference" is rows run together (a quote opened and never closed).
+REF_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,20 @@ _EMPTY_REF = 2  # some value, but no ref: rejected
 _BLANK = object()  # the decision for a blank record
 
 
+@dataclass(frozen=True, slots=True)
+class _RunOn:
+    """Step 1's note of a row whose field holds line breaks (sent to step 2; picklable)."""
+
+    length: int  # the line breaks in the cell: the rows run into it
+
+
+@dataclass(frozen=True, slots=True)
+class _TooLong:
+    """Step 1's note of a row whose reference is longer than :data:`REF_MAX`."""
+
+    length: int
+
+
 @dataclass(slots=True)
 class _Parsed:
     """Step 1's result for a run of records (a batch, or batches joined into a chunk).
@@ -195,8 +212,12 @@ def _parse_batch(plan: _RowPlan, caches: _Caches, first: int, batch: list[list[s
     groups = group_texts if plan.group_mapped else _cached(caches.groups, offences, offence_group)
     flags = plan.in_frame(columns, months, groups)
     problems = None
-    if "" in refs or _NOT_A_MONTH in months:
-        problems = _problems(batch, refs, months, month_texts)
+    # A line break is never part of a reference, offence, area, month or outcome: one there means a
+    # quote was opened and never closed, and the rows after it were read into that cell.
+    run_on = "\n" in "".join(refs) or "\n" in "".join(offences) or "\n" in "".join(areas) or \
+        "\n" in "".join(month_texts) or "\n" in "".join(outcomes)
+    if "" in refs or _NOT_A_MONTH in months or run_on or max(map(len, refs), default=0) > REF_MAX:
+        problems = _problems(batch, refs, months, month_texts, (offences, areas, month_texts, outcomes))
         months = ["" if month is _NOT_A_MONTH else month for month in months]
     extras = [columns[i] for i in plan.extra_indexes]
     return _Parsed(first, len(batch), [refs, offences, groups, areas, months, outcomes, officers],
@@ -216,12 +237,17 @@ def _parse_records(records: _Records, plan: _RowPlan, first: int, encode: bool, 
     return number
 
 
-def _problems(batch: list[list[str]], refs: list[str], months: list[Any], month_texts: list[str]) -> list[Any]:
+def _problems(batch: list[list[str]], refs: list[str], months: list[Any], month_texts: list[str],
+              others: tuple[list[str], ...] = ()) -> list[Any]:
     problems: list[Any] = []
     add = problems.append
-    for cells, ref, month, month_text in zip(batch, refs, months, month_texts):
+    for index, (cells, ref, month, month_text) in enumerate(zip(batch, refs, months, month_texts)):
         if not ref:
             add(_EMPTY_REF if any(map(str.strip, cells)) else _BLANK_RECORD)
+        elif "\n" in ref or any("\n" in column[index] for column in others):
+            add(_RunOn(max(ref.count("\n"), *(column[index].count("\n") for column in others))))
+        elif len(ref) > REF_MAX:
+            add(_TooLong(len(ref)))
         elif month is _NOT_A_MONTH:
             add(month_text)
         else:
@@ -272,6 +298,15 @@ def _decide(state: _ReadState, parsed: _Parsed) -> dict[int, Any] | None:
                 out[index] = _BLANK
             elif problem == _EMPTY_REF:
                 out[index] = Rejection(number, "", "empty ref")
+            elif isinstance(problem, _RunOn):
+                out[index] = Rejection(number, refs[index][:REF_MAX], (
+                    f"a cell runs over {problem.length:,} line break(s): a quote opened in this row is closed only "
+                    f"{problem.length:,} line(s) later, so the rows between were read into it and are not imported; "
+                    "fix the quote and import again"))
+            elif isinstance(problem, _TooLong):
+                out[index] = Rejection(number, refs[index][:REF_MAX], (
+                    f"a reference of {problem.length:,} characters is not a reference (at most {REF_MAX}): rows run "
+                    "together, or the wrong column is mapped to ref"))
             elif (holder := seen.get(ref := refs[index])) is not None and holder < number:
                 out[index] = Rejection(number, ref, f"duplicate ref (first seen in row {holder})")
             else:
