@@ -44,7 +44,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        return f"{shown(self.file)}:{self.line}:{self.column}: {shown(self.message)}"
+
+
+def shown(text: str) -> str:
+    """Text safe to echo to a terminal or a window: control characters (an escape sequence hidden in
+    an id, a NUL) are written as escapes (``\\x1b``), never sent raw."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class ChecklistError(UserFacingError):

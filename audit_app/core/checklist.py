@@ -311,9 +311,38 @@ def load_checklist(path: str | Path) -> Checklist:
     return parse_checklist(data, str(path))
 
 
+# Refused before parsing, in well under a second: a multi-megabyte or deeply nested file would take
+# the YAML parser and the validator minutes and gigabytes before being refused anyway.
+MAX_CHECKLIST_BYTES = 1_000_000
+MAX_NESTING = 40
+
+
+def _too_deep(raw: bytes) -> tuple[int, int] | None:
+    """(line, column) where flow brackets or block indentation go deeper than :data:`MAX_NESTING`, or None."""
+    depth = 0
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        stripped = line.lstrip(b" ")
+        if stripped and not stripped.startswith(b"#") and (len(line) - len(stripped)) // 2 > MAX_NESTING:
+            return number, len(line) - len(stripped) + 1
+        for column, byte in enumerate(line, start=1):
+            if byte in b"[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return number, column
+            elif byte in b"]}":
+                depth = max(0, depth - 1)
+    return None
+
+
 def parse_checklist(data: bytes | str, source_name: str = "<checklist>") -> Checklist:
     """Validate checklist text (bytes are decoded as UTF-8) and compile it."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_CHECKLIST_BYTES:
+        raise ChecklistError([Problem(source_name, 1, 1, f"the file is {len(raw):,} bytes; a checklist is at most "
+                                                         f"{MAX_CHECKLIST_BYTES:,} (the bundled one is under 100 KB)")])
+    if (deep := _too_deep(raw)) is not None:
+        raise ChecklistError([Problem(source_name, deep[0], deep[1], f"nested more than {MAX_NESTING} levels deep; "
+                                                                      "a checklist is never nested like that")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

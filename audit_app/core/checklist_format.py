@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 FORMAT_VERSION = 1
 
+# A number written in the checklist: finite (YAML's .nan and .inf are refused: a NaN default compares
+# false with everything, so a rule using it would silently never, or always, hold).
+Number = Annotated[float, Field(allow_inf_nan=False)] | int
+
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64),
@@ -48,7 +52,7 @@ class ScaleAnswer(_Model):
     code: AnswerCode
     label: Text
     meaning: AnswerMeaning = Field(description="What the answer means for scoring and statistics.")
-    points: float | int | None = Field(description="Points scored; null only for the not-applicable answer.")
+    points: Number | None = Field(description="Points scored; null only for the not-applicable answer.")
     note_required: bool = Field(False, description="An evidence note is required when this answer is given.")
     shortcut: Annotated[str, StringConstraints(min_length=1, max_length=1)] | None = Field(
         None, description="A letter that chooses this answer on the review page (as does the digit of its meaning: "
@@ -124,8 +128,8 @@ class DateTimeField(_FieldBase):
 class NumberField(_FieldBase):
     type: Literal["number"]
     integer: bool = False
-    minimum: float | int | None = None
-    maximum: float | int | None = None
+    minimum: Number | None = None
+    maximum: Number | None = None
 
 
 class TextField(_FieldBase):
@@ -153,10 +157,10 @@ class Parameter(_Model):
 
     id: Identifier
     label: Text
-    default: float | int
+    default: Number
     unit: str = ""
-    minimum: float | int | None = None
-    maximum: float | int | None = None
+    minimum: Number | None = None
+    maximum: Number | None = None
     help: str = ""
 
 
@@ -233,15 +237,15 @@ class Band(_Model):
 
     id: Identifier
     label: Text
-    min: float | int = Field(ge=0, le=100)
-    max: float | int = Field(ge=0, le=100)
+    min: Number = Field(ge=0, le=100)
+    max: Number = Field(ge=0, le=100)
 
 
 class Gradability(_Model):
     """When a file cannot be graded because the record is insufficient."""
 
     min_applicable: int = Field(ge=0, description="Fewer scored items than this makes the file ungradable.")
-    max_not_recorded_share: float | int = Field(ge=0, le=1, description="A larger share of Not recorded answers makes it ungradable.")
+    max_not_recorded_share: Number = Field(ge=0, le=1, description="A larger share of Not recorded answers makes it ungradable.")
     label: Text
 
 

@@ -135,6 +135,7 @@ def compile_expression(text: str, symbols: Mapping[str, ValueType], *, expect_bo
         raise ExpressionError("an expression must be on one line", text.index("\n"))
     source = text.strip()
     lead = len(text) - len(text.lstrip())
+    _check_ascii_names(source, lead)
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -150,6 +151,19 @@ def compile_expression(text: str, symbols: Mapping[str, ValueType], *, expect_bo
     if expect_bool and not result.is_boolish:
         raise ExpressionError(f"expression must be true or false, but it gives a {result.describe()}", lead)
     return Expression(text, result, frozenset(checker.names), tree.body)
+
+
+def _check_ascii_names(source: str, lead: int) -> None:
+    """Names are ASCII: Python's parser folds look-alike letters into ASCII ones (NFKC: full-width
+    'ｖideo' becomes 'video'), so a name that only looks like a field's would pass as that field."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return  # the parser reports it
+    for token in tokens:
+        if token.type == tokenize.NAME and not token.string.isascii():
+            raise ExpressionError(f"'{token.string}' is not a name: names use ASCII letters, digits and underscores "
+                                  "only (a look-alike letter is not the same letter)", lead + token.start[1])
 
 
 def _syntax_problem(exc: SyntaxError, source: str) -> tuple[str, int]:

@@ -42,3 +42,39 @@ def test_cli_validate_of_the_whole_corpus_exits_1_without_traceback(capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.count("\n") >= len(BROKEN)
+
+
+def test_a_huge_checklist_is_refused_before_parsing(tmp_path):
+    """A 5 MB, 40,000-item file once took 35 s and 756 MB before its refusal; now its size refuses it at once."""
+    import time
+
+    from conftest import TEST_CHECKLISTS as folder
+
+    text = (folder / "minimal.yaml").read_text(encoding="utf-8")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(text + "\n# padding\n" + "# " + "x" * 5_000_000 + "\n", encoding="utf-8")
+    started = time.process_time()
+    with pytest.raises(ChecklistError, match="5,0.*bytes; a checklist is at most 1,000,000"):
+        load_checklist(huge)
+    assert time.process_time() - started < 1.0  # refused without parsing (a bound, not a benchmark)
+
+
+def test_deep_nesting_is_refused_before_parsing(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("format: 1\nid: x\nnested: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(deep)
+    (problem,) = caught.value.problems
+    assert (problem.line, "nested more than 40 levels") == (3, problem.message[:26])
+
+
+def test_control_characters_in_an_echoed_id_are_shown_escaped(tmp_path, capsys):
+    from conftest import TEST_CHECKLISTS as folder
+
+    text = (folder / "minimal.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "escape.yaml"
+    bad.write_text(text.replace("critical_when: offence_group == 'burglary'",
+                                'critical_when: "offence_group == \'bur\\x1b[31mglary\'"', 1), encoding="utf-8")
+    assert main(["checklist", "validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[31m" in err
