@@ -86,7 +86,7 @@ class Pseudonyms:
     def __init__(self, keep: bool):
         self.keep = keep
         self._given: dict[str, str] = {}
-        self.replaced: dict[str, str] = {}  # every real name, staff number and display → its pseudonym
+        self.replaced: dict[str, str] = {}  # every real name and "Name (staff number)" → its pseudonym
 
     def person(self, name: str, staff_number: str) -> tuple[str, str]:
         """(name, staff number) as the export shows them."""
@@ -97,7 +97,7 @@ class Pseudonyms:
             self._given[key] = f"Reviewer {len(self._given) + 1}"
         pseudonym = self._given[key]
         display = f"{name} ({staff_number})" if staff_number else name
-        for text in (display, name, staff_number):
+        for text in (display, name):  # not a bare staff number: "1" may as well be a grade or a count
             if text:
                 self.replaced.setdefault(text, pseudonym)
         return pseudonym, ""
@@ -171,6 +171,8 @@ def export(audit: Audit, fmt: str, out: str | Path, *, notes: bool = True, names
     if fmt not in FORMATS:
         raise AuditError(f"Cannot export as '{fmt}': choose one of {', '.join(FORMATS)}.")
     target = _check_target(Path(out))
+    if target.exists() and target.samefile(audit.path):
+        raise AuditError(f"Cannot export to {target}: it is the audit file itself; give another file name.")
     marking = marking.strip() if marking and marking.strip() else None
     data = gather(audit, notes=notes, names=names, marking=marking, progress=progress)
     writer = {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json}[fmt]

@@ -349,3 +349,18 @@ def test_cli_read_only_folder_is_refused(built: Path, tmp_path: Path, capsys: py
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o755)
+
+
+def test_a_folder_the_user_cannot_write_to_is_refused(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check itself (the test above is skipped when running as root, who can write anywhere)."""
+    monkeypatch.setattr(exports.os, "access", lambda path, mode: False)
+    with pytest.raises(exports.AuditError, match=r"^Cannot export to .*: the folder .* is not writable\.$"):
+        _export(built, "csv", tmp_path / "x.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_audit_file_itself_is_never_the_target(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = built.read_bytes()
+    assert main(["export", str(built), "--format", "json", "--out", str(built)]) == 1
+    assert "the audit file itself" in capsys.readouterr().err
+    assert built.read_bytes() == before
