@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audit_app.core.records import Answer, Review
+from audit_app.core.scoring import ReviewResult
 from audit_app.errors import AuditError
 from audit_app.services import results as results_service
 from audit_app.services import sampling as sampling_service
@@ -237,7 +239,7 @@ class _atomic:
 def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str | None = None,
            progress: Progress | None = None) -> ExportData:
     """Read everything an export holds, once, for every format."""
-    results = results_service.audit_results(audit, progress=_scaled(progress, "Reading the results"))
+    results = results_service.audit_results(audit, progress=_phase(progress, "Reading the results"))
     grades = workspace.grade_sample(audit)
     with audit.snapshot() as db:
         rows = store.sample_file_rows(db)
@@ -247,14 +249,13 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
     people = Pseudonyms(names)
     checklist = audit.checklist
     text_fields = {name for name, f in checklist.fields.items() if getattr(f, "type", "") == "text"}
-    record = audit.record
     long_rows: list[list[Any]] = []
     wide_rows: list[list[Any]] = []
     files: list[dict[str, Any]] = []
     reviews: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     position = 0
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
         if row.sample_status == "selected":
             position += 1
         file_grades = grades.get(row.ref)
@@ -262,64 +263,26 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
                                (row.second, file_grades.second if file_grades else None)):
             if review is None:
                 continue
-            reviewer = people.person(review.reviewer.name, review.reviewer.staff_number)
-            signer = people.person(review.signed_off_by.name, review.signed_off_by.staff_number) \
-                if review.signed_off_by else ("", "")
-            given = answers.get(review.id, {})
-            review_answers = []
-            for item_id in checklist.items:
-                answer = given.get(item_id)
-                applies = result.applicability.get(item_id) if result is not None else None
-                code = answer.code if answer else ""
-                label, meaning = _meaning(audit, item_id, code)
-                note = answer.note if answer and notes else ""
-                evidence = answer.evidence if answer and notes else ""
-                long_rows.append([
-                    row.ref, position if row.sample_status == "selected" else None, row.stratum, item_id,
-                    checklist.section_of[item_id].id, review.role, review.status, code, label, meaning,
-                    _yes_no(applies), note, evidence, _yes_no(answer.opportunity_known if answer else None),
-                    _yes_no(answer.mmo if answer else None), _yes_no(answer.notable if answer else None), "",
-                    reviewer[0], reviewer[1], review.created_at, review.updated_at, signer[0], review.signed_off_at or "",
-                    _yes_no(review.changed_after_sign_off), _yes_no(review.training), checklist.id, checklist.version,
-                ])
-                if answer is not None:
-                    review_answers.append({
-                        "item": item_id, "code": code, "label": label, "meaning": meaning, "applies": applies,
-                        "note": note, "evidence": evidence, "opportunity_known": answer.opportunity_known,
-                        "mmo": answer.mmo, "notable_practice": answer.notable,
-                    })
             profile = {k: v for k, v in profiles.get(review.id, {}).items() if notes or k not in text_fields}
-            reviews.append({
-                "file_ref": row.ref, "role": review.role, "status": review.status, "reviewer": reviewer[0],
-                "staff_number": reviewer[1], "started_at": review.created_at, "updated_at": review.updated_at,
-                "signed_off_by": signer[0] or None, "signed_off_at": review.signed_off_at,
-                "changed_after_sign_off": review.changed_after_sign_off, "training": review.training,
-                "score": result.score if result else None, "grade": result.grade if result else None,
-                "profile": profile, "answers": review_answers,
-            })
+            review_rows, review_json = _review(audit, row, position, review, result, answers.get(review.id, {}),
+                                               profile, people, notes)
+            long_rows.extend(review_rows)
+            reviews.append(review_json)
         decided = agreed.get(row.unit_id, {})
         decisions.extend(_decisions(row.ref, decided, people, notes, text_fields))
-        moderated = _moderated_rows(audit, row, position, decided, people, notes)
-        long_rows.extend(moderated)
+        long_rows.extend(_moderated_rows(audit, row, position, decided, people, notes))
         wide, summary = _wide_row(audit, row, position, file_grades, answers, decided, people, notes)
         wide_rows.append(wide)
         files.append(summary)
-        if progress is not None and len(wide_rows) % 50 == 0:
-            progress(len(wide_rows), len(rows), "Reading the reviews")
+        if progress is not None and done % 50 == 0:
+            progress(done, len(rows), "Reading the reviews")
     stats = results_service.stats_json(results)
-    if not notes:
+    if not notes:  # the N/A reasons reviewers gave, counted per item
         for figures in stats["items"].values():
             figures["na_reasons"] = []
-    drawn = sampling_service.sample(audit)
     return ExportData(
-        audit=people.scrub({
-            "title": record.title, "scope": record.scope, "period_start": record.period_start,
-            "period_end": record.period_end, "created_at": record.created_at,
-            "created_by": people.display(record.created_by), "app_version": record.app_version,
-            "checklist_id": record.checklist_id, "checklist_version": record.checklist_version,
-            "checklist_sha256": record.checklist_sha256, "file": audit.path.name,
-        }),
-        design=_design(drawn, people),
+        audit=_audit_json(audit, people),
+        design=_design(sampling_service.sample(audit), people),
         checklist=checklist.to_json(),
         long_rows=long_rows,
         wide_header=WIDE_FIXED + list(checklist.items),
@@ -334,7 +297,59 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
     )
 
 
-def _scaled(progress: Progress | None, text: str) -> Progress | None:
+def _review(audit: Audit, row: store.SampleFileRow, position: int, review: Review, result: ReviewResult | None,
+            given: Mapping[str, Answer], profile: dict[str, Any], people: Pseudonyms,
+            notes: bool) -> tuple[list[list[Any]], dict[str, Any]]:
+    """One review: its long rows (every item of the checklist, answered or not) and its JSON."""
+    checklist = audit.checklist
+    reviewer = people.person(review.reviewer.name, review.reviewer.staff_number)
+    signer = people.person(review.signed_off_by.name, review.signed_off_by.staff_number) if review.signed_off_by \
+        else ("", "")
+    rows, answered = [], []
+    for item_id in checklist.items:
+        answer = given.get(item_id)
+        applies = result.applicability.get(item_id) if result is not None else None
+        code = answer.code if answer else ""
+        label, meaning = _meaning(audit, item_id, code)
+        note = answer.note if answer and notes else ""
+        evidence = answer.evidence if answer and notes else ""
+        rows.append([
+            row.ref, position if row.sample_status == "selected" else None, row.stratum, item_id,
+            checklist.section_of[item_id].id, review.role, review.status, code, label, meaning,
+            _yes_no(applies), note, evidence, _yes_no(answer.opportunity_known if answer else None),
+            _yes_no(answer.mmo if answer else None), _yes_no(answer.notable if answer else None), "",
+            reviewer[0], reviewer[1], review.created_at, review.updated_at, signer[0], review.signed_off_at or "",
+            _yes_no(review.changed_after_sign_off), _yes_no(review.training), checklist.id, checklist.version,
+        ])
+        if answer is not None:
+            answered.append({
+                "item": item_id, "code": code, "label": label, "meaning": meaning, "applies": applies,
+                "note": note, "evidence": evidence, "opportunity_known": answer.opportunity_known,
+                "mmo": answer.mmo, "notable_practice": answer.notable,
+            })
+    return rows, {
+        "file_ref": row.ref, "role": review.role, "status": review.status, "reviewer": reviewer[0],
+        "staff_number": reviewer[1], "started_at": review.created_at, "updated_at": review.updated_at,
+        "signed_off_by": signer[0] or None, "signed_off_at": review.signed_off_at,
+        "changed_after_sign_off": review.changed_after_sign_off, "training": review.training,
+        "score": result.score if result else None, "grade": result.grade if result else None,
+        "profile": profile, "answers": answered,
+    }
+
+
+def _audit_json(audit: Audit, people: Pseudonyms) -> dict[str, Any]:
+    record = audit.record
+    return {
+        "title": record.title, "scope": record.scope, "period_start": record.period_start,
+        "period_end": record.period_end, "created_at": record.created_at,
+        "created_by": people.display(record.created_by), "app_version": record.app_version,
+        "checklist_id": record.checklist_id, "checklist_version": record.checklist_version,
+        "checklist_sha256": record.checklist_sha256, "file": audit.path.name,
+    }
+
+
+def _phase(progress: Progress | None, text: str) -> Progress | None:
+    """A service's progress reported under one phase's text (the CLI shows a line per tenth of each phase)."""
     if progress is None:
         return None
     return lambda done, total, _text: progress(done, total, text)
