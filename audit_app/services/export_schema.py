@@ -96,6 +96,10 @@ ANSWER = _object({
     "note": {"type": "string", "description": "\"\" when free text is left out"},
     "evidence": {"type": "string", "description": "\"\" when free text is left out"},
     "opportunity_known": _nullable("boolean"), "mmo": BOOLEAN, "notable_practice": BOOLEAN,
+    "answered_at": {"type": ["string", "null"], "description": "when the answer was last set (the audit trail)"},
+    "answered_by": {"type": ["string", "null"], "description": "who last set it (a pseudonym when names are left out)"},
+    "change_reason": {"type": "string", "description": "the reason given for the last change (after sign-off); "
+                                                        "\"\" when none, or when free text is left out"},
 })
 
 REVIEW = _object({

@@ -36,6 +36,7 @@ from audit_app.services import results as results_service
 from audit_app.services import sampling as sampling_service
 from audit_app.services import workspace
 from audit_app.services.audits import Audit
+from audit_app.store import events
 from audit_app.store import reviews as store
 
 FORMATS = ("csv", "xlsx", "json")
@@ -53,7 +54,7 @@ Progress = Callable[[int, int, str], None]
 LONG_HEADER = [
     "file_ref", "position", "stratum", "item_id", "section", "role", "review_status", "answer_code", "answer_label",
     "answer_meaning", "applies", "note", "evidence", "opportunity_known", "mmo", "notable_practice",
-    "moderation_reason", "reviewer", "staff_number", "review_started_at", "review_updated_at", "signed_off_by",
+    "moderation_reason", "reviewer", "staff_number", "answered_at", "answered_by", "change_reason", "review_started_at", "review_updated_at", "signed_off_by",
     "signed_off_at", "changed_after_sign_off", "training", "checklist_id", "checklist_version",
 ]
 WIDE_FIXED = [
@@ -246,6 +247,7 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
         answers = store.all_answers(db)
         profiles = store.all_profile_values(db)
         agreed = store.all_agreed(db)
+        changes = events.last_answer_changes(db)
     people = Pseudonyms(names)
     checklist = audit.checklist
     text_fields = {name for name, f in checklist.fields.items() if getattr(f, "type", "") == "text"}
@@ -265,7 +267,7 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
                 continue
             profile = {k: v for k, v in profiles.get(review.id, {}).items() if notes or k not in text_fields}
             review_rows, review_json = _review(audit, row, position, review, result, answers.get(review.id, {}),
-                                               profile, people, notes)
+                                               profile, changes, people, notes)
             long_rows.extend(review_rows)
             reviews.append(review_json)
         decided = agreed.get(row.unit_id, {})
@@ -298,9 +300,10 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
 
 
 def _review(audit: Audit, row: store.SampleFileRow, position: int, review: Review, result: ReviewResult | None,
-            given: Mapping[str, Answer], profile: dict[str, Any], people: Pseudonyms,
-            notes: bool) -> tuple[list[list[Any]], dict[str, Any]]:
-    """One review: its long rows (every item of the checklist, answered or not) and its JSON."""
+            given: Mapping[str, Answer], profile: dict[str, Any], changes: Mapping[tuple[int, str], tuple[str, str, str]],
+            people: Pseudonyms, notes: bool) -> tuple[list[list[Any]], dict[str, Any]]:
+    """One review: its long rows (every item of the checklist, answered or not) and its JSON; when
+    and by whom each answer was last set, and the reason given (after sign-off), from the trail."""
     checklist = audit.checklist
     reviewer = people.person(review.reviewer.name, review.reviewer.staff_number)
     signer = people.person(review.signed_off_by.name, review.signed_off_by.staff_number) if review.signed_off_by \
@@ -313,19 +316,24 @@ def _review(audit: Audit, row: store.SampleFileRow, position: int, review: Revie
         label, meaning = _meaning(audit, item_id, code)
         note = answer.note if answer and notes else ""
         evidence = answer.evidence if answer and notes else ""
+        at, actor, reason = changes.get((review.id, item_id), ("", "", "")) if answer else ("", "", "")
+        actor = people.display(actor)
+        reason = reason if notes else ""
         rows.append([
             row.ref, position if row.sample_status == "selected" else None, row.stratum, item_id,
             checklist.section_of[item_id].id, review.role, review.status, code, label, meaning,
             _yes_no(applies), note, evidence, _yes_no(answer.opportunity_known if answer else None),
             _yes_no(answer.mmo if answer else None), _yes_no(answer.notable if answer else None), "",
-            reviewer[0], reviewer[1], review.created_at, review.updated_at, signer[0], review.signed_off_at or "",
-            _yes_no(review.changed_after_sign_off), _yes_no(review.training), checklist.id, checklist.version,
+            reviewer[0], reviewer[1], at, actor, reason, review.created_at, review.updated_at, signer[0],
+            review.signed_off_at or "", _yes_no(review.changed_after_sign_off), _yes_no(review.training), checklist.id,
+            checklist.version,
         ])
         if answer is not None:
             answered.append({
                 "item": item_id, "code": code, "label": label, "meaning": meaning, "applies": applies,
                 "note": note, "evidence": evidence, "opportunity_known": answer.opportunity_known,
-                "mmo": answer.mmo, "notable_practice": answer.notable,
+                "mmo": answer.mmo, "notable_practice": answer.notable, "answered_at": at or None,
+                "answered_by": actor or None, "change_reason": reason,
             })
     return rows, {
         "file_ref": row.ref, "role": review.role, "status": review.status, "reviewer": reviewer[0],
@@ -386,7 +394,8 @@ def _moderated_rows(audit: Audit, row: store.SampleFileRow, position: int, decid
             (flag("note") or "") if notes else "", (flag("evidence") or "") if notes else "",
             _yes_no(flag("opportunity_known")), _yes_no(flag("mmo")) if value else "",
             _yes_no(flag("notable")) if value else "", agreed.reason if notes else "", who[0], who[1],
-            agreed.decided_at, agreed.decided_at, "", "", "", "", checklist.id, checklist.version,
+            agreed.decided_at, who[0], "", agreed.decided_at, agreed.decided_at, "", "", "", "", checklist.id,
+            checklist.version,
         ])
     return out
 

@@ -23,6 +23,7 @@ from audit_app.store import reviews as review_store
 
 MARKING = "OFFICIAL-SENSITIVE"
 NOTE_WORDS = ("OIC reviewed the occurrence", "sent to the council control room", "No scene to examine", "Agreed at moderation", "Victim declined")
+CHANGE_REASON = "Typo corrected after re-reading log entry 12"
 PEOPLE = [person for person in REVIEWERS + [SECOND, LEAD]]
 
 
@@ -40,7 +41,7 @@ def formula(tmp_path_factory: pytest.TempPathFactory, built: Path) -> tuple[Path
     with open_audit(path) as audit:
         review = next(r for r in review_store.all_reviews(audit.db) if r.role == "primary" and r.status == "complete")
         item, answer = next(iter(review_store.answers(audit.db, review.id).items()))
-        set_answer(audit, review.id, item, exports_answer(answer))
+        set_answer(audit, review.id, item, exports_answer(answer), actor="Lee Lead (L1)", reason=CHANGE_REASON)
     return path, review.ref, item
 
 
@@ -77,6 +78,7 @@ def test_csv_rows_are_the_responses_that_built_the_audit(built: Path, tmp_path: 
     result = _export(built, "csv", out, marking=MARKING)
     rows = _csv_rows(out, MARKING)
     assert result.rows == len(rows)
+    assert all(None not in row and None not in row.values() for row in rows)  # every row as long as the header
     expected = _responses(built)
     reviews = {(r["file_ref"], r["role"]) for r in rows if r["role"] != exports.MODERATED}
     assert reviews == {(ref, role) for ref, _item, role in expected}
@@ -92,6 +94,9 @@ def test_csv_rows_are_the_responses_that_built_the_audit(built: Path, tmp_path: 
         assert row["opportunity_known"] == source["opportunity_known"]
         assert row["answer_meaning"] in ("met", "partly_met", "not_met", "not_recorded", "not_applicable")
         assert row["checklist_id"] == "neighbourhood-crime"
+        # when and by whom, from the audit trail: the import recorded each answer as its reviewer
+        assert row["review_started_at"] <= row["answered_at"] <= row["review_updated_at"]
+        assert row["answered_by"] == source["reviewer"]
     # every review has a row for every item of the checklist (unanswered ones with no answer)
     with open_audit(built) as audit:
         items = len(audit.checklist.items)
@@ -126,6 +131,7 @@ def test_formula_text_is_neutralised_in_csv_but_numbers_are_not(formula: tuple[P
     row = next(r for r in _csv_rows(out) if (r["file_ref"], r["item_id"], r["role"]) == (ref, item, "primary"))
     assert row["note"] == "'=1+1"
     assert row["evidence"] == "'-3"
+    assert (row["answered_by"], row["change_reason"]) == ("Lee Lead (L1)", CHANGE_REASON)
     assert exports.neutralise(-3) == -3 and exports.neutralise(-3.5) == -3.5
     for text in ("=A1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert exports.neutralise(text) == "'" + text
@@ -364,3 +370,13 @@ def test_the_audit_file_itself_is_never_the_target(built: Path, capsys: pytest.C
     assert main(["export", str(built), "--format", "json", "--out", str(built)]) == 1
     assert "the audit file itself" in capsys.readouterr().err
     assert built.read_bytes() == before
+
+
+def test_no_notes_and_no_names_leave_out_the_reasons_and_actors_of_changes(formula: tuple[Path, str, str],
+                                                                           tmp_path: Path) -> None:
+    path, ref, item = formula
+    for fmt in exports.FORMATS:
+        out = tmp_path / f"shared.{fmt}"
+        _export(path, fmt, out, notes=False, names=False)
+        text = _xlsx_text(out) if fmt == "xlsx" else out.read_text(encoding="utf-8-sig")
+        assert CHANGE_REASON not in text and "=1+1" not in text and "Lee Lead" not in text
