@@ -24,7 +24,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,11 +162,12 @@ def export(audit: Audit, fmt: str, out: str | Path, *, notes: bool = True, names
            marking: str | None = None, progress: Progress | None = None) -> ExportResult:
     """Export the audit's reviews and results to ``out`` as ``fmt`` (``csv``, ``xlsx`` or ``json``).
 
-    :param notes: include free text (notes, evidence, N/A and moderation reasons); ``False`` for
-        sharing outside the audit team.
+    :param notes: include free text (notes, evidence, N/A reasons, moderation and replacement
+        reasons, reasons given for changes); ``False`` for sharing outside the audit team.
     :param names: include reviewers' names and staff numbers; ``False`` gives stable pseudonyms.
     :param marking: the protective marking (e.g. ``OFFICIAL-SENSITIVE``): the first line of a CSV,
-        the page header and first sheet of an XLSX, the ``marking`` key of the JSON; ``None``: none.
+        every XLSX sheet's page header and footer (and the workbook's subject), the JSON's
+        ``marking`` key; ``None``: no marking.
     :param progress: called as ``progress(done, total, text)``; an exception it raises (a cancel)
         stops the export and leaves nothing behind.
     :raises AuditError: an unknown format, or a target folder that is missing or not writable.
@@ -185,9 +186,9 @@ def export(audit: Audit, fmt: str, out: str | Path, *, notes: bool = True, names
         if progress is not None:
             progress(done, total, "Writing the export")
 
-    with _atomic(target) as handle_path:
-        writer(handle_path, data, marking, report)
-    report(total)
+    with _atomic(target) as temporary:
+        writer(temporary, data, marking, report)
+        report(total)
     return ExportResult(target, fmt, total, len(data.wide_rows), target.stat().st_size)
 
 
@@ -202,36 +203,23 @@ def _check_target(target: Path) -> Path:
     return target.absolute()
 
 
-class _atomic:
-    """Write to a temporary file next to ``target``; move it into place only if the block succeeds."""
-
-    def __init__(self, target: Path):
-        self.target = target
-        self.temporary: Path | None = None
-
-    def __enter__(self) -> Path:
-        # a new file of our own (mode 'x'), with the permissions the user's umask gives any new file
-        name = self.target.parent / f".{self.target.name}.{uuid.uuid4().hex[:12]}.part"
-        try:
-            with open(name, "x"):
-                pass
-        except OSError as exc:
-            raise AuditError(f"Cannot export to {self.target}: {exc.strerror or exc}.") from None
-        self.temporary = name
-        return self.temporary
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
-        assert self.temporary is not None
-        if kind is None:
-            try:
-                os.replace(self.temporary, self.target)
-                return
-            except OSError as exc:
-                self.temporary.unlink(missing_ok=True)
-                raise AuditError(f"Cannot export to {self.target}: {exc.strerror or exc}.") from None
-        self.temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise AuditError(f"Cannot export to {self.target}: {error.strerror or error}.") from None
+@contextmanager
+def _atomic(target: Path) -> Iterator[Path]:
+    """A temporary file next to ``target``, moved into place only if the block succeeds (removed if not)."""
+    # a new file of our own (mode 'x'), with the permissions the user's umask gives any new file
+    temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.part"
+    try:
+        with open(temporary, "x"):
+            pass
+    except OSError as exc:
+        raise AuditError(f"Cannot export to {target}: {exc.strerror or exc}.") from None
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    except OSError as exc:  # disk full, the target locked by another program …
+        raise AuditError(f"Cannot export to {target}: {exc.strerror or exc}.") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 # -- gathering
