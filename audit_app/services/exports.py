@@ -46,6 +46,7 @@ MODERATED = "moderated"  # the role of a row holding the answer agreed in modera
 PROFILE_PREFIX = "profile."
 # A text cell starting with one of these is run as a formula by spreadsheets (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CELL_LIMIT = 32_767  # characters in one cell (Excel's limit); longer text is cut, ending "…"
 MAX_WIDTH = 60  # XLSX column width cap (characters): long notes wrap in the cell instead
 PROGRESS_EVERY = 500
 
@@ -573,9 +574,17 @@ def _fill_sheets(workbook: Any, sheets: Sequence[tuple[str, list[str], Iterable[
 
 
 def _xlsx_value(value: Any) -> Any:
-    """A cell value: text neutralised (openpyxl would store ``=…`` as a formula), empty text left out."""
+    """A cell value: text neutralised (openpyxl would store ``=…`` as a formula), without the control
+    characters XML cannot hold (openpyxl refuses them; pasted text sometimes has them), and within
+    Excel's 32,767 characters a cell; empty text left out."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if value == "" or value is None:
         return None
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) > XLSX_CELL_LIMIT:
+            value = value[: XLSX_CELL_LIMIT - 1] + "…"
     return neutralise(value)
 
 

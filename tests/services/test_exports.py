@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,14 +41,13 @@ def formula(tmp_path_factory: pytest.TempPathFactory, built: Path) -> tuple[Path
     path.write_bytes(built.read_bytes())
     with open_audit(path) as audit:
         review = next(r for r in review_store.all_reviews(audit.db) if r.role == "primary" and r.status == "complete")
-        item, answer = next(iter(review_store.answers(audit.db, review.id).items()))
+        (item, answer), (other, second) = list(review_store.answers(audit.db, review.id).items())[:2]
         set_answer(audit, review.id, item, exports_answer(answer), actor="Lee Lead (L1)", reason=CHANGE_REASON)
+        set_answer(audit, review.id, other, replace(second, note="Pasted from a form\x0b with a vertical tab"))
     return path, review.ref, item
 
 
 def exports_answer(answer):  # the same answer with a formula for a note and a negative number as text
-    from dataclasses import replace
-
     return replace(answer, note="=1+1", evidence="-3")
 
 
@@ -214,6 +214,9 @@ def test_xlsx_has_its_sheets_frozen_headers_and_the_marking(formula: tuple[Path,
     assert note.value == "'=1+1" and note.data_type == "s"  # text, not a formula
     assert row[col["evidence"]].value == "'-3"
     assert isinstance(row[col["position"]].value, int)
+    pasted = [r[col["note"]].value for r in reviews.iter_rows(min_row=2) if r[col["note"]].value
+              and str(r[col["note"]].value).startswith("Pasted from a form")]
+    assert pasted == ["Pasted from a form with a vertical tab"]  # the control character XML cannot hold is dropped
     files = workbook["Files"]
     assert files.max_row == 1 + 40
     score = [c.value for c in files[1]].index("score")
