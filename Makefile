@@ -33,6 +33,7 @@ system-deps-bench:
 # Regenerate the published JSON Schema of the checklist format.
 schema: $(STAMP)
 	$(BIN)/audit-app checklist schema > checklists/checklist.schema.json
+	$(BIN)/python -m audit_app.services.export_schema > checklists/export.schema.json
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "audit-app needs Python 3.11 or newer; this is " + sys.version.split()[0])'

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from audit_app import __version__, services
+from audit_app.cli import export
 from audit_app.errors import UserFacingError
 from audit_app.services.population import OFFENCE_GROUPS, PRESET_NAMES
 from audit_app.services.sampling import DEFAULT_RESERVE
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_checklist_show)
     _add_audit_commands(commands)
     _add_demo_command(commands)
+    export.add_parser(commands)
     return parser
 
 

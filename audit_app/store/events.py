@@ -124,3 +124,11 @@ def head(db: Database) -> tuple[int, str]:
 
 def count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM event").fetchone()[0]
+
+
+def last_answer_changes(db: Database) -> dict[tuple[int, str], tuple[str, str, str]]:
+    """(review id, item) → (at, actor, reason) of the latest change to each answer, from the trail."""
+    rows = db.execute(
+        "SELECT entity_id, json_extract(detail, '$.item'), at, actor, reason FROM event"
+        " WHERE entity = 'review' AND action = 'answer.set' ORDER BY seq")
+    return {(int(review_id), item): (at, actor, reason) for review_id, item, at, actor, reason in rows}

@@ -66,3 +66,14 @@ def test_verify_finds_a_setting_changed_behind_the_trail(audit_path):
     assert not report.ok
     assert any("'marking'" in p and "NOT PROTECTED" in p and "OFFICIAL" in p for p in report.problems)
 
+
+
+def test_exports_carry_the_audits_marking_unless_told_otherwise(audit_path, tmp_path):
+    from audit_app.services import exports
+
+    with open_audit(audit_path) as audit:
+        settings.change_settings(audit, ensure_reviewer(audit, *LEAD), marking="OFFICIAL-SENSITIVE")
+        exports.export(audit, "csv", tmp_path / "a.csv")
+        exports.export(audit, "csv", tmp_path / "b.csv", marking="OFFICIAL")
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").splitlines()[0] == "OFFICIAL-SENSITIVE"
+    assert (tmp_path / "b.csv").read_text(encoding="utf-8-sig").splitlines()[0] == "OFFICIAL"
