@@ -6,17 +6,19 @@ the service refuses; their menu commands are declared at the end."""
 from __future__ import annotations
 
 from contextlib import suppress
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from audit_app.core.results.model import AuditResults
+from audit_app.services import exports
 from audit_app.services import results as results_service
 from audit_app.services import settings as settings_service
 from audit_app.services import workspace
 from audit_app.services.verification import VerifyReport, verify
-from audit_app.ui.dialogs import SettingsDialog
+from audit_app.ui.dialogs import ExportDialog, SettingsDialog
 from audit_app.ui.file_actions import Refused, attempt, show_failure
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
@@ -106,6 +108,35 @@ def change_settings(bench: Workbench) -> None:
         bench.show_status(f"Marking: {changed.marking or 'none'}; reports {references}.")
 
 
+def export_audit(bench: Workbench) -> Task | None:
+    """Export the audit (File ▸ Export…) as a background task with progress and Cancel; returns the task."""
+    session = bench.session
+    if session is None:
+        return None
+    parent = bench.window()
+    dialog = ExportDialog(settings_service.audit_settings(session.audit).marking, parent)
+    if not dialog.exec():
+        return None
+    fmt = dialog.format()
+    suggested = str(Path(bench.settings.last_folder()) / f"{session.path.stem}.{fmt}")
+    path, _ = QFileDialog.getSaveFileName(parent, "Export the audit", suggested, f"{fmt.upper()} files (*.{fmt})")
+    if not path:
+        return None
+    bench.settings.set_last_folder(path)
+    notes, names, show = not dialog.no_notes_check.isChecked(), not dialog.no_names_check.isChecked(), dialog.open_check.isChecked()
+    task = run_with_progress(parent, "Export", f"Exporting to {Path(path).name}…",
+                             on_audit(session.path, exports.export, fmt, path, notes=notes, names=names, progress=True))
+
+    def done(result: object) -> None:
+        bench.show_status(f"Saved {path}")
+        if show:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    task.succeeded.connect(done)
+    task.failed.connect(lambda message, details: show_failure(parent, "The export could not be written", message, details))
+    return task
+
+
 def show_checklists(bench: Workbench) -> None:
     from audit_app.ui.checklist_window import ChecklistWindow
 
@@ -131,5 +162,6 @@ Everywhere: Ctrl+1 workspace, Ctrl+2 results, Ctrl+3 agreement, Ctrl+H the file'
 
 VERIFY = Command("&Verify this audit", verify_audit, needs_audit=True)
 SETTINGS = Command("Audit &settings…", change_settings, needs_audit=True)
+EXPORT = Command("E&xport…", export_audit, needs_audit=True)
 CHECKLISTS = Command("&Checklist browser", show_checklists)
 KEYBOARD = Command("&Keyboard", show_keys, QKeySequence.StandardKey.HelpContents)

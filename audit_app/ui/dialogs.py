@@ -152,6 +152,36 @@ class SettingsDialog(QDialog):
         return self.reason_edit.text().strip()
 
 
+class ExportDialog(QDialog):
+    """What to export: the format, whether to leave out free text and names (for sharing outside the
+    audit team), and whether to open the file when it is written."""
+
+    FORMATS = (("csv", "CSV: one row per file, item and review (long format)"),
+               ("xlsx", "Excel workbook: long, wide, items and results sheets"),
+               ("json", "JSON: the whole audit, with its published schema"))
+
+    def __init__(self, marking: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        marked = f"It carries the audit's protective marking, {marking}." if marking else \
+            "The audit has no protective marking (a lead sets one in File ▸ Audit settings)."
+        intro = QLabel("Export the reviews, answers and results for analysis elsewhere. Text that a spreadsheet would "
+                       f"run as a formula is neutralised. {marked}", self)
+        intro.setWordWrap(True)
+        self.format_combo = QComboBox(self)
+        self.format_combo.setAccessibleName("Format")
+        for key, label in self.FORMATS:
+            self.format_combo.addItem(label, key)
+        self.no_notes_check = QCheckBox("Leave out free &text (notes, evidence, reasons)", self)
+        self.no_names_check = QCheckBox("Leave out reviewers' na&mes (numbered pseudonyms instead)", self)
+        self.open_check = QCheckBox("Open the file when it is &written", self)
+        _lay_out(self, intro, (("&Format", self.format_combo),),
+                 below=(self.no_notes_check, self.no_names_check, self.open_check))
+
+    def format(self) -> str:
+        return str(self.format_combo.currentData())
+
+
 class SignOffDialog(QDialog):
     """Sign off a review: its result, and the signer's staff number typed again (a deliberate act)."""
 

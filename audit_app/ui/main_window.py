@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
 # The menu bar. A menu of a new storey is its actions module's MENU, added here in one line.
 MENUS: tuple[Menu[MainWindow], ...] = (
     Menu("&File", (start_actions.NEW_AUDIT, start_actions.OPEN_AUDIT, start_actions.OPEN_DEMO, SEPARATOR,
-                   audit_actions.VERIFY, audit_actions.SETTINGS,
+                   audit_actions.VERIFY, audit_actions.SETTINGS, audit_actions.EXPORT,
                    Command("&Close audit", MainWindow.close_audit, QKeySequence.StandardKey.Close, needs_audit=True),
                    SEPARATOR,
                    Command("&Quit", MainWindow.close, QKeySequence.StandardKey.Quit))),

@@ -8,7 +8,7 @@ import pytest
 from gui_helpers import ANN, LEE, audit_path, make_window, no_task_left_running, results_service, ui_settings  # noqa: F401 (fixtures)
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMenuBar, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenuBar, QMessageBox
 
 from audit_app.ui import audit_actions, dialogs
 from audit_app.ui.checklist_window import ChecklistWindow
@@ -27,7 +27,7 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
     window = make_window(ANN)
     assert menu_texts(window) == {
         "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "Audit &settings…",
-                  "&Close audit", "—",
+                  "E&xport…", "&Close audit", "—",
                   "&Quit"],
         "&Go": ["&Workspace", "&Results", "&Agreement", "&Start page", "File &history…"],
         "&People": ["&Who is working…", "Name a &lead auditor…"],
@@ -40,7 +40,7 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
 
 def test_audit_commands_wait_for_an_open_audit(make_window, audit_path):
     window = make_window(ANN)
-    needing = ["&Verify this audit", "Audit &settings…", "&Close audit", "&Workspace", "&Results", "&Agreement", "File &history…"]
+    needing = ["&Verify this audit", "Audit &settings…", "E&xport…", "&Close audit", "&Workspace", "&Results", "&Agreement", "File &history…"]
     assert not any(action(window, text).isEnabled() for text in needing)
     assert action(window, "&Start page").isEnabled() and action(window, "&New audit…").isEnabled()
     window.open_audit_file(str(audit_path))
@@ -128,3 +128,25 @@ def test_a_reviewer_is_told_only_a_lead_can_change_settings(make_window, audit_p
     window.open_audit_file(str(audit_path))
     action(window, "Audit &settings…").trigger()
     assert told and told[0].startswith("Only a lead auditor of this audit can change its settings")
+
+
+def test_export_runs_in_the_background_and_writes_what_was_chosen(make_window, audit_path, monkeypatch, qtbot, tmp_path):
+    def choose(dialog):
+        dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("json"))
+        dialog.no_names_check.setChecked(True)
+        return 1
+
+    target = tmp_path / "out.json"
+    monkeypatch.setattr(dialogs.ExportDialog, "exec", choose)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    task = audit_actions.export_audit(window)
+    assert task is not None
+    with qtbot.waitSignal(task.finished, timeout=30_000):
+        pass
+    import json
+
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["options"]["names"] is False and "Ann Reviewer" not in target.read_text(encoding="utf-8")
+    assert window.statusBar().currentMessage() == f"Saved {target}"
