@@ -17,7 +17,14 @@ def checklists_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The folder of other bundled resources (``resources/`` in the source tree)."""
+    """The folder of other bundled resources (``resources/`` in the source tree).
+
+    Run from a source tree (a checkout or a git worktree), the ``resources/`` beside the code being
+    run, rather than wherever an editable install of another checkout maps the package.
+    """
+    beside = Path(__file__).resolve().parent.parent / "resources"
+    if (beside / "__init__.py").is_file():
+        return beside
     return Path(str(resources.files("audit_app.resources")))
 
 
