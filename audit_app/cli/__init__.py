@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from audit_app import __version__, services
+from audit_app.cli import report as report_command
 from audit_app.errors import UserFacingError
 from audit_app.services.population import OFFENCE_GROUPS, PRESET_NAMES
 from audit_app.services.sampling import DEFAULT_RESERVE
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the normalised checklist as JSON")
     show.set_defaults(handler=_checklist_show)
     _add_audit_commands(commands)
+    report_command.add_parser(commands)
     _add_demo_command(commands)
     return parser
 

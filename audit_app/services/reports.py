@@ -108,7 +108,7 @@ def write_file_reports(audit: Audit, refs: Sequence[str] | str, out: str | Path,
 
     path = file_report.write(data, target, marking=marking, progress=rendered)
     if progress:
-        progress(2 * count, 2 * count, f"Wrote {target}")
+        progress(2 * count, 2 * count, "Done")
     return path
 
 
