@@ -39,7 +39,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table, TableStyle
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
 
 from audit_app.errors import AuditError
 from audit_app.paths import resources_dir
@@ -66,7 +66,9 @@ SHADE = colors.HexColor("#eef1f5")
 HEADING_COLOUR = colors.HexColor("#1f3a5f")
 
 HEADING_LIMIT = 300  # characters of a heading (an over-long reference is cut there, with an ellipsis)
-CHUNK = 1500  # characters of typed text per paragraph: a paragraph must never be taller than a page
+# Characters of typed text per paragraph. A paragraph splits across pages, but re-wraps its rest at
+# every split: pieces keep a 100,000-character note linear in time (and each piece starts a new line).
+CHUNK = 4000
 
 
 def font_files() -> dict[str, Path]:
@@ -454,26 +456,202 @@ def join(parts: Iterable[str], separator: str = " · ") -> str:
 
 # -- building blocks
 
-LONG_VALUE = 600  # characters: a longer value leaves the table and flows as paragraphs below it
+Line = tuple[str, str, bool]  # (label text, value text, the last line of its row)
 
 
-def pairs_table(pairs: Sequence[tuple[str, str]], styles: Styles, label_width: float = 45 * mm) -> list[Flowable]:
-    """Labelled values as a two-column table; a value too long for a table row (a table row
-    cannot break across pages) follows the table as its label and paragraphs instead. Labels and
-    values are shown literally."""
-    short = [(label, value) for label, value in pairs if len(value) <= LONG_VALUE]
-    long = [(label, value) for label, value in pairs if len(value) > LONG_VALUE]
-    out: list[Flowable] = []
-    if short:
-        rows = [[Paragraph(text(label), styles.cell_bold), Paragraph(text(value), styles.cell)] for label, value in short]
-        table = Table(rows, colWidths=[label_width, BODY_WIDTH - label_width], hAlign="LEFT")
-        table.setStyle(TableStyle([
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE_COLOUR),
-            ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-            ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]))
-        out.append(table)
-    for label, value in long:
-        out += typed(value, styles.body, prefix=f"<b>{text(label)}:</b> ")
-    return out
+class PairRows(Flowable):
+    """Labelled values in two columns, drawn as plain text: nothing is parsed, so whatever was typed
+    shows as typed. Cheaper than a table of paragraphs (one ``stringWidth`` pass per word, no
+    markup), and it breaks across pages between lines, so a value of any length fits."""
+
+    SIZE = 8.5
+    LEADING = 11.0
+    GAP = 3.0  # below each row, with a rule
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], label_width: float = 45 * mm, *,
+                 lines: list[Line] | None = None):
+        super().__init__()
+        self.pairs, self.label_width = list(pairs), label_width
+        self.lines = lines
+        self.width = 0.0
+
+    def _layout(self, width: float) -> list[Line]:
+        if self.lines is None or self.width != width:
+            bold = f"{FAMILY}-Bold"
+            lines: list[Line] = []
+            for label, value in self.pairs:
+                labels = wrap_plain(label, bold, self.SIZE, self.label_width - 6)
+                values = wrap_plain(value, FAMILY, self.SIZE, width - self.label_width)
+                count = max(len(labels), len(values))
+                labels += [""] * (count - len(labels))
+                values += [""] * (count - len(values))
+                lines += [(labels[i], values[i], i == count - 1) for i in range(count)]
+            self.lines, self.width = lines, width
+        return self.lines
+
+    def _height(self, lines: Sequence[Line]) -> float:
+        return len(lines) * self.LEADING + sum(self.GAP for line in lines if line[2])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        return availWidth, self._height(self._layout(availWidth))
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        lines = self._layout(availWidth)
+        fits, height, row_end = 0, 0.0, 0
+        for index, line in enumerate(lines):
+            height += self.LEADING + (self.GAP if line[2] else 0)
+            if height > availHeight:
+                break
+            fits = index + 1
+            if line[2]:
+                row_end = fits
+        cut = row_end or fits  # between rows where one fits, else inside the first row
+        if cut == 0 or cut >= len(lines):
+            return []
+        return [PairRows([], self.label_width, lines=lines[:cut]), PairRows([], self.label_width, lines=lines[cut:])]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        lines = self.lines or []
+        y = self._height(lines)
+        canvas.setStrokeColor(RULE_COLOUR)
+        canvas.setLineWidth(0.25)
+        for label, value, last in lines:
+            y -= self.LEADING
+            if label:
+                canvas.setFont(f"{FAMILY}-Bold", self.SIZE)
+                canvas.drawString(0, y + 2.5, label)
+            if value:
+                canvas.setFont(FAMILY, self.SIZE)
+                canvas.drawString(self.label_width, y + 2.5, value)
+            if last:
+                y -= self.GAP
+                canvas.line(0, y + 1.5, self.width, y + 1.5)
+
+
+def wrap_plain(value: str, font: str, size: float, width: float, first_width: float | None = None) -> list[str]:
+    """Plain text as lines of at most ``width`` points (the first line ``first_width``, e.g. after
+    a label): at spaces, and inside a word too long for a line. Line ends in the text are kept."""
+    lines: list[str] = []
+
+    def limit() -> float:
+        return width if lines or first_width is None else first_width
+
+    for paragraph in _clean(value).split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if pdfmetrics.stringWidth(candidate, font, size) <= limit():
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while pdfmetrics.stringWidth(word, font, size) > limit():  # a word longer than a line
+                cut = _longest_prefix(word, font, size, limit())
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+def _longest_prefix(word: str, font: str, size: float, width: float) -> int:
+    low, high = 1, len(word)  # at least one character a line, however narrow
+    while low < high:
+        middle = (low + high + 1) // 2
+        if pdfmetrics.stringWidth(word[:middle], font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def pairs_table(pairs: Sequence[tuple[str, str]], styles: Styles | None = None, label_width: float = 45 * mm,
+                ) -> list[Flowable]:
+    """Labelled values as two columns of plain text (see :class:`PairRows`)."""
+    return [PairRows(pairs, label_width)] if pairs else []
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of plain text in one font for :class:`TextBlock`, optionally after a label on its
+    first line (e.g. "Note: " in italics)."""
+
+    text: str
+    font: str = FAMILY
+    size: float = 9
+    indent: float = 0
+    label: str = ""
+    label_font: str = f"{FAMILY}-Italic"
+    colour: Any = colors.black
+
+
+_Draw = tuple[float, str, str, float, Any]  # x, text, font, size, colour
+_BlockLine = tuple[float, list[_Draw]]  # the advance down to this line's baseline, what it draws
+
+
+class TextBlock(Flowable):
+    """Segments of plain text, one under the other, drawn as text (never parsed as markup, so
+    anything typed shows literally). The fast path for what people typed: no markup parser and no
+    font fragments, so a page of notes lays out about as fast as reportlab lays out a plain page;
+    it breaks across pages between lines, keeping at least ``keep`` lines together at the foot of
+    a page (so a question never stands alone at the bottom)."""
+
+    def __init__(self, segments: Sequence[Segment], *, space_before: float = 4, leading: float = 1.3, keep: int = 3,
+                 lines: list[_BlockLine] | None = None):
+        super().__init__()
+        self.segments, self.leading, self.keep = list(segments), leading, keep
+        self.spaceBefore = space_before
+        self.lines = lines
+        self.width = 0.0
+
+    def _layout(self, width: float) -> list[_BlockLine]:
+        if self.lines is not None and (self.width == width or not self.segments):
+            return self.lines
+        lines: list[_BlockLine] = []
+        for segment in self.segments:
+            label_width = pdfmetrics.stringWidth(segment.label, segment.label_font, segment.size) if segment.label else 0
+            room = width - segment.indent
+            advance = segment.size * self.leading
+            for index, line in enumerate(wrap_plain(segment.text, segment.font, segment.size, room, room - label_width)):
+                draws: list[_Draw] = []
+                x = segment.indent
+                if index == 0 and segment.label:
+                    draws.append((x, segment.label, segment.label_font, segment.size, segment.colour))
+                    x += label_width
+                if line:
+                    draws.append((x, line, segment.font, segment.size, segment.colour))
+                lines.append((advance, draws))
+        self.lines, self.width = lines, width
+        return lines
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        return availWidth, sum(advance for advance, _ in self._layout(availWidth))
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        lines = self._layout(availWidth)
+        height, fits = 0.0, 0
+        for advance, _ in lines:
+            height += advance
+            if height > availHeight:
+                break
+            fits += 1
+        if fits < min(self.keep, len(lines)) or fits >= len(lines):
+            return []  # too little room here: the whole block moves to the next page
+        first = TextBlock([], space_before=self.spaceBefore, leading=self.leading, keep=self.keep, lines=lines[:fits])
+        rest = TextBlock([], space_before=0, leading=self.leading, keep=1, lines=lines[fits:])
+        return [first, rest]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        lines = self.lines or []
+        y = sum(advance for advance, _ in lines)
+        current: tuple[str, float] | None = None
+        for advance, draws in lines:
+            y -= advance
+            for x, value, font, size, colour in draws:
+                if current != (font, size):
+                    canvas.setFont(font, size)
+                    current = (font, size)
+                canvas.setFillColor(colour)
+                canvas.drawString(x, y + 0.25 * size, value)

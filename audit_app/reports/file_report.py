@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Spacer
 
 from audit_app.reports.data import FileReport, FileReportSet, ItemLine
-from audit_app.reports.document import (Contents, ContentsEntry, DocumentInfo, Heading, Milestone, Styles, join,
-                                        make_styles, pairs_table, text, typed, write_pdf)
+from audit_app.reports.document import (FAMILY, MARKING_COLOUR, MUTED, Contents, ContentsEntry, DocumentInfo, Heading, Milestone,
+                                        Segment, Styles, TextBlock, join, make_styles, pairs_table, text, write_pdf)
 
+CRITICAL = MARKING_COLOUR
+INDENT = 10.0  # points: the answer and note under the question
 PROFILE_LABEL = 100 * mm  # profile questions are long and their answers short
 SHORT_EVIDENCE = 120  # characters: an evidence reference this short goes on the answer's line
 
@@ -88,9 +91,9 @@ class _Parts:
         self.s = styles
         self.item_head = ParagraphStyle("item_head", parent=styles.body, fontName=styles.cell_bold.fontName,
                                         spaceBefore=5, spaceAfter=1, keepWithNext=1)
-        self.answer = ParagraphStyle("answer", parent=styles.body, leftIndent=10, spaceAfter=1, keepWithNext=0)
         self.sub = ParagraphStyle("sub", parent=styles.small, fontName=styles.cell_bold.fontName, spaceBefore=4,
                                   spaceAfter=2)  # no keepWithNext: the table after it may break across pages
+        self.lead_in = ParagraphStyle("lead_in", parent=styles.body, keepWithNext=1)
         self.quiet = ParagraphStyle("quiet", parent=styles.small, leftIndent=10, spaceAfter=1)
 
     def file(self, file: FileReport, key: str, alone: FileReportSet | None) -> list[Flowable]:
@@ -135,46 +138,44 @@ class _Parts:
         return pairs_table(pairs, self.s)
 
     def item(self, item: ItemLine) -> list[Flowable]:
-        out: list[Flowable] = [Paragraph(f"{text(item.item_id)}  {text(item.question)}", self.item_head)]
-        flags = ""
-        if item.flags:
-            shown = [f'<font color="#9b1c1c"><b>{text(f)}</b></font>' if f == "critical failure" else text(f)
-                     for f in item.flags]
-            flags = " · " + ", ".join(shown)
-        source = f" <i>({text(item.source)})</i>" if item.source else ""
-        points = f" · {text(item.points)}" if item.points else ""
-        short = item.evidence if "\n" not in item.evidence and len(item.evidence) <= SHORT_EVIDENCE else ""
-        evidence = f" · <i>evidence:</i> {text(short)}" if short else ""
-        out.append(Paragraph(f"<b>Answer:</b> {text(item.answer)}{source}{points}{evidence}{flags}", self.answer))
+        """One block of plain text: the question, the answer line (dark red for a critical
+        failure), the note and the evidence reference, each as typed."""
+        bold = f"{FAMILY}-Bold"
+        evidence_inline = "\n" not in item.evidence and len(item.evidence) <= SHORT_EVIDENCE
+        answer = join([f"Answer: {item.answer}" + (f" ({item.source})" if item.source else ""), item.points,
+                       f"evidence: {item.evidence}" if item.evidence and evidence_inline else "", *item.flags])
+        colour = CRITICAL if "critical failure" in item.flags else colors.black
+        segments = [Segment(f"{item.item_id}  {item.question}", bold),
+                    Segment(answer, bold if colour is CRITICAL else FAMILY, indent=INDENT, colour=colour)]
         if item.note:
-            out += typed(item.note, self.s.typed, prefix="<i>Note:</i> ")
-        if item.evidence and not short:
-            out += typed(item.evidence, self.s.typed, prefix="<i>Evidence:</i> ")
-        return out
+            segments.append(Segment(item.note, indent=INDENT, label="Note: "))
+        if item.evidence and not evidence_inline:
+            segments.append(Segment(item.evidence, indent=INDENT, label="Evidence: "))
+        return [TextBlock(segments)]
 
     def moderation(self, file: FileReport) -> list[Flowable]:
         s = self.s
         out: list[Flowable] = []
         if file.moderation:
             out.append(Paragraph(text(f"State: {file.moderation}. Where the two reviews differed:" if file.differences
-                                      else f"State: {file.moderation}. The two reviews did not differ."), s.body))
+                                      else f"State: {file.moderation}. The two reviews did not differ."), self.lead_in))
         for difference in file.differences:
-            out.append(Paragraph(text(difference.question), self.item_head))
-            out += typed(difference.primary, s.typed, prefix="<i>Primary:</i> ")
-            out += typed(difference.second, s.typed, prefix="<i>Second:</i> ")
+            segments = [Segment(difference.question, f"{FAMILY}-Bold"),
+                        Segment(difference.primary, indent=INDENT, label="Primary: "),
+                        Segment(difference.second, indent=INDENT, label="Second: ")]
             if difference.agreed:
-                out += typed(difference.agreed, s.typed, prefix="<i>Agreed:</i> ")
-                out += typed(difference.reason, s.typed, prefix="<i>Reason:</i> ")
-                out.append(Paragraph(text(f"Decided {difference.decided}"), self.quiet))
+                segments += [Segment(difference.agreed, indent=INDENT, label="Agreed: "),
+                             Segment(difference.reason, indent=INDENT, label="Reason: "),
+                             Segment(f"Decided {difference.decided}", size=7.5, indent=INDENT, colour=MUTED)]
             else:
-                out.append(Paragraph("<i>Not agreed yet.</i>", s.typed))
+                segments.append(Segment("Not agreed yet.", f"{FAMILY}-Italic", indent=INDENT))
+            out.append(TextBlock(segments))
         return out
 
     def history(self, file: FileReport) -> list[Flowable]:
         if not file.history:
             return [Paragraph("No recorded events.", self.s.body)]
-        out: list[Flowable] = []
-        for entry in file.history:
-            out += typed(f"{entry.what}" + (f" — reason: {entry.reason}" if entry.reason else ""), self.s.typed,
-                         prefix=f"<b>{text(entry.at)}</b> · {text(entry.actor)}: ")
-        return out
+        return [TextBlock([Segment(f"{entry.actor}: {entry.what}" + (f" — reason: {entry.reason}" if entry.reason else ""),
+                                   label=f"{entry.at} · ", label_font=f"{FAMILY}-Bold")],
+                          space_before=1, keep=1)
+                for entry in file.history]
