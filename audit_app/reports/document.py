@@ -473,26 +473,28 @@ class PairRows(Flowable):
         super().__init__()
         self.pairs, self.label_width = list(pairs), label_width
         self.lines = lines
-        self.width = 0.0
+        self.width = self.rule_width = 0.0
 
     def _layout(self, width: float) -> list[Line]:
-        if self.lines is None or self.width != width:
-            bold = f"{FAMILY}-Bold"
-            lines: list[Line] = []
-            for label, value in self.pairs:
-                labels = wrap_plain(label, bold, self.SIZE, self.label_width - 6)
-                values = wrap_plain(value, FAMILY, self.SIZE, width - self.label_width)
-                count = max(len(labels), len(values))
-                labels += [""] * (count - len(labels))
-                values += [""] * (count - len(values))
-                lines += [(labels[i], values[i], i == count - 1) for i in range(count)]
-            self.lines, self.width = lines, width
+        if self.lines is not None and (self.width == width or not self.pairs):
+            return self.lines  # laid out already (a part of a split keeps its lines)
+        bold = f"{FAMILY}-Bold"
+        lines: list[Line] = []
+        for label, value in self.pairs:
+            labels = wrap_plain(label, bold, self.SIZE, self.label_width - 6)
+            values = wrap_plain(value, FAMILY, self.SIZE, width - self.label_width)
+            count = max(len(labels), len(values))
+            labels += [""] * (count - len(labels))
+            values += [""] * (count - len(values))
+            lines += [(labels[i], values[i], i == count - 1) for i in range(count)]
+        self.lines, self.width = lines, width
         return self.lines
 
     def _height(self, lines: Sequence[Line]) -> float:
         return len(lines) * self.LEADING + sum(self.GAP for line in lines if line[2])
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        self.rule_width = availWidth
         return availWidth, self._height(self._layout(availWidth))
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
@@ -526,7 +528,7 @@ class PairRows(Flowable):
                 canvas.drawString(self.label_width, y + 2.5, value)
             if last:
                 y -= self.GAP
-                canvas.line(0, y + 1.5, self.width, y + 1.5)
+                canvas.line(0, y + 1.5, self.rule_width, y + 1.5)
 
 
 def wrap_plain(value: str, font: str, size: float, width: float, first_width: float | None = None) -> list[str]:
@@ -537,21 +539,25 @@ def wrap_plain(value: str, font: str, size: float, width: float, first_width: fl
     def limit() -> float:
         return width if lines or first_width is None else first_width
 
+    space = pdfmetrics.stringWidth(" ", font, size)
     for paragraph in _clean(value).split("\n"):
-        line = ""
+        words: list[str] = []
+        used = 0.0  # the width of " ".join(words): widths add up (reportlab does not kern)
         for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if pdfmetrics.stringWidth(candidate, font, size) <= limit():
-                line = candidate
+            measured = pdfmetrics.stringWidth(word, font, size)
+            if used + (space if words else 0) + measured <= limit():
+                used += (space if words else 0) + measured
+                words.append(word)
                 continue
-            if line:
-                lines.append(line)
-            while pdfmetrics.stringWidth(word, font, size) > limit():  # a word longer than a line
+            if words:
+                lines.append(" ".join(words))
+            while measured > limit():  # a word longer than a line
                 cut = _longest_prefix(word, font, size, limit())
                 lines.append(word[:cut])
                 word = word[cut:]
-            line = word
-        lines.append(line)
+                measured = pdfmetrics.stringWidth(word, font, size)
+            words, used = [word], measured
+        lines.append(" ".join(words))
     return lines
 
 
