@@ -5,7 +5,8 @@ medians of several repeats unless the line says otherwise. Targets (issues 3 and
 the sqlite3 CLI's own ``.import`` of the same file (the goal after that: 1.5×), peak memory < 300 MB
 in each of its processes; stratified sampling of 400
 from a 1,000,000-row frame < 2 s; saving one answer (transaction + event, synchronous=FULL)
-median < 1 ms.
+median < 1 ms. File reports (issue 11): 400 files in one PDF within 1.5× a plain reportlab document of
+the same page count, peak memory < 400 MB.
 
 The import that counts (``import``) is ``audit-app import AUDIT FILE --preset police-uk`` run as a
 user runs it, a new process timed wall-clock from start to exit, on a 1,000,000-row file shaped
@@ -478,12 +479,81 @@ def bench_results(repeats: int = 5) -> None:
            "python importing the results service")
 
 
+def bench_file_reports(files: int = 400, double: int = 80) -> None:
+    """File reports of 400 reviewed files in one PDF (issue 11 §5: within 1.5× the time reportlab
+    needs for a plain document of the same page count, measured in the same run; peak memory
+    < 400 MB). Each is run in a fresh process, so its peak memory (ru_maxrss) is its own."""
+    path = synthetic_audit(files, double)
+    WORK.mkdir(parents=True, exist_ok=True)
+    measured = json.loads(_child(f"_file_reports_child({str(path)!r}, {str(WORK / 'file-reports.pdf')!r})"))
+    plain = json.loads(_child(f"_plain_document_child({measured['pages']}, {str(WORK / 'plain.pdf')!r})"))
+    report(f"file reports: {measured['files']} files, {measured['pages']} pages", measured["seconds"], plain["seconds"],
+           f"plain reportlab document, {plain['pages']} pages", unit="s")
+    print(f"{'  of which gathering the data':<46} {measured['gather']:10.2f} s", flush=True)
+    print(f"{'  peak memory: file reports / plain document':<46} {measured['peak_kb'] / 1024:10.1f} MB"
+          f" / {plain['peak_kb'] / 1024:.1f} MB   target < 400 MB; time within 1.5× the plain document", flush=True)
+
+
+def _child(call: str) -> str:
+    code = f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import run; run.{call}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f"{call} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def _peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+
+
+def _file_reports_child(audit_path: str, out: str) -> None:
+    from audit_app.services import reports
+    from audit_app.services.audits import open_audit
+
+    with open_audit(audit_path) as audit:
+        start = time.perf_counter()
+        refs = reports.reportable_refs(audit)
+        reports.file_report_data(audit, refs)
+        gather = time.perf_counter() - start
+        start = time.perf_counter()
+        reports.write_file_reports(audit, refs, out, marking="OFFICIAL-SENSITIVE")
+        seconds = time.perf_counter() - start
+    pages = int(subprocess.run(["qpdf", "--show-npages", out], capture_output=True, text=True).stdout or 0) \
+        if shutil.which("qpdf") else _pages_of(out)
+    print(json.dumps({"files": len(refs), "pages": pages, "seconds": seconds, "gather": gather, "peak_kb": _peak_kb()}))
+
+
+def _pages_of(path: str) -> int:
+    return Path(path).read_bytes().count(b"/Type /Page\n")
+
+
+def _plain_document_child(pages: int, out: str) -> None:
+    """A plain document of ``pages`` A4 pages: paragraphs of text in the same embedded font, no
+    tables, no navigation, page numbers or marking: what reportlab itself needs for that much."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    from audit_app.reports.document import FAMILY, register_fonts
+
+    register_fonts()
+    style = ParagraphStyle("plain", fontName=FAMILY, fontSize=9, leading=11.7, spaceAfter=3)
+    text = ("Log entry 12 (05/01/2025): OIC reviewed the occurrence, spoke to the victim by telephone and recorded the "
+            "account; house-to-house enquiries were noted with no witnesses found; CCTV request sent. ") * 2
+    story = []
+    for _ in range(pages):
+        story += [Paragraph(text, style) for _ in range(11)] + [PageBreak()]  # 11 fill a page
+    start = time.perf_counter()
+    SimpleDocTemplate(out).build(story[:-1])
+    seconds = time.perf_counter() - start
+    print(json.dumps({"pages": _pages_of(out), "seconds": seconds, "peak_kb": _peak_kb()}))
+
+
 BENCHES = {"checklist": bench_checklist_load, "scoring": bench_scoring, "answer": bench_answer_save,
-           "import-force": bench_import_force, "results": bench_results}
+           "import-force": bench_import_force, "results": bench_results, "file-reports": bench_file_reports}
 
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "import", "import-force"]
+    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "file-reports", "import", "import-force"]
     try:
         for name in wanted:
             if name == "import":

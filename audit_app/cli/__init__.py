@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from audit_app import __version__, services
 from audit_app.cli import export
+from audit_app.cli import report as report_command
 from audit_app.errors import UserFacingError
 from audit_app.services.population import OFFENCE_GROUPS, PRESET_NAMES
 from audit_app.services.sampling import DEFAULT_RESERVE
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the normalised checklist as JSON")
     show.set_defaults(handler=_checklist_show)
     _add_audit_commands(commands)
+    report_command.add_parser(commands)
     _add_demo_command(commands)
     export.add_parser(commands)
     return parser

@@ -196,21 +196,38 @@ class HistoryEntry:
 
 def file_history(audit: Audit, ref: str) -> list[HistoryEntry]:
     """Every change to a file, its reviews and its moderation, oldest first, in words."""
-    unit = sampling_store.sampled_unit(audit.db, ref)
-    if unit is None:
-        raise AuditError(f"File '{ref}' is not in the sample.")
-    reviews = {str(r.id): r for r in store.reviews_of_unit(audit.db, unit.unit_id).values()}
-    entries = []
+    return file_histories(audit, [ref])[ref]
+
+
+def file_histories(audit: Audit, refs: list[str], actions: frozenset[str] | None = None) -> dict[str, list[HistoryEntry]]:
+    """:func:`file_history` of many files in one pass over the audit trail.
+
+    :param actions: only these kinds of event (e.g. ``{"review.status", "moderation.agree"}``); all when ``None``.
+    :raises AuditError: when a file is not in the sample.
+    """
+    review_of: dict[str, tuple[str, str]] = {}  # review id -> (ref, role)
+    for ref in refs:
+        unit = sampling_store.sampled_unit(audit.db, ref)
+        if unit is None:
+            raise AuditError(f"File '{ref}' is not in the sample.")
+        review_of.update({str(r.id): (ref, r.role) for r in store.reviews_of_unit(audit.db, unit.unit_id).values()})
+    out: dict[str, list[HistoryEntry]] = {ref: [] for ref in refs}
     for event in events.iterate(audit.db):
-        if event.entity == "review" and event.entity_id in reviews:
-            role = reviews[event.entity_id].role
-        elif event.entity == "sample_unit" and (event.entity_id == ref or event.detail.get("replacement") == ref):
+        if actions is not None and event.action not in actions:
+            continue
+        if event.entity == "review" and event.entity_id in review_of:
+            ref, role = review_of[event.entity_id]
+            owners = [ref]
+        elif event.entity == "sample_unit":
             role = ""
+            owners = [r for r in {event.entity_id, event.detail.get("replacement")} if r in out]
         else:
             continue
         account = f"{event.os_account} on {event.host}" if event.os_account and event.host else (event.os_account or "")
-        entries.append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason, account))
-    return entries
+        for owner in owners:
+            out[owner].append(HistoryEntry(event.seq, event.at, event.actor, role, describe(audit, event), event.reason,
+                                           account))
+    return out
 
 
 def describe(audit: Audit, event: events.Event) -> str:
@@ -244,6 +261,16 @@ def describe(audit: Audit, event: events.Event) -> str:
 
         return f"Agreed {target}: {shown(detail['new'])} (primary {shown(detail['primary'])}, second {shown(detail['second'])})"
     return action
+
+
+def answer_in_words(audit: Audit, item: str, answer: dict[str, Any] | None) -> str:
+    """A stored answer (its JSON form) in words: its label (code), flags, note and evidence."""
+    return _answer_text(audit, item, answer)
+
+
+def value_in_words(value: Any, field: Any = None) -> str:
+    """A profile value (stored or Python form) in words (see :func:`_value_text`)."""
+    return _value_text(value, field)
 
 
 def _answer_text(audit: Audit, item: str, answer: dict[str, Any] | None) -> str:
