@@ -34,7 +34,7 @@ from audit_app.store.reviews import SampleFileRow
 
 Progress = Callable[[int, int, str], None]
 ALL = "all"
-DONE = ("complete", "signed_off")
+DONE = moderation.DONE  # finished reviews: complete or signed off
 # What a file report's history shows: the reviews' lives, sign-offs, replacements and agreements
 # (every answer change is in the audit trail, and the answers themselves are in the report).
 HISTORY_ACTIONS = frozenset({"review.start", "review.status", "sample.replace", "moderation.agree"})

@@ -33,7 +33,7 @@ from audit_app.services.reviews import score_stored
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
 
-DONE = ("complete", "signed_off")
+DONE = moderation.DONE  # finished reviews: complete or signed off
 landis_koch = agreement_stats.landis_koch  # the words for a coefficient (Landis & Koch 1977), for the CLI and GUI
 DEFAULT_CONFIDENCE = 0.95  # a plan without a confidence (a fixed size): the intervals' level
 

@@ -33,7 +33,7 @@ STATUS_LABELS = {
     "signed_off": "Signed off",
     REPLACED: "Replaced",
 }
-DONE = ("complete", "signed_off")
+DONE = moderation.DONE  # finished reviews: complete or signed off
 
 
 @dataclass(frozen=True)

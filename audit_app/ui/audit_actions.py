@@ -21,6 +21,7 @@ from audit_app.services.verification import VerifyReport, verify
 from audit_app.ui.dialogs import ExportDialog, SettingsDialog
 from audit_app.ui.file_actions import Refused, attempt, show_failure
 from audit_app.ui.menu_actions import Command, Workbench
+from audit_app.ui.people_actions import lead_session
 from audit_app.ui.session import AuditSession
 from audit_app.ui.ui_settings import UiSettings
 from audit_app.ui.workers import Reporter, Task, on_audit, run_with_progress
@@ -88,14 +89,10 @@ def export_results(bench: Workbench) -> None:
 
 def change_settings(bench: Workbench) -> None:
     """A lead auditor changes the audit's protective marking and whether reports show file references."""
-    session = bench.session
+    session = lead_session(bench, "Audit settings", "change its settings")
     if session is None:
         return
     parent = bench.window()
-    if not session.is_lead:
-        QMessageBox.information(parent, "Audit settings", "Only a lead auditor of this audit can change its settings. "
-                                f"You work in it as a {session.role_label.lower()}.")
-        return
     audit = session.audit
     dialog = SettingsDialog(settings_service.audit_settings(audit), settings_service.COMMON_MARKINGS, parent)
     if not dialog.exec():

@@ -13,6 +13,7 @@ from audit_app.services import reviews as review_service
 from audit_app.ui.dialogs import IdentityDialog, SecondReviewDialog
 from audit_app.ui.file_actions import Refused, attempt
 from audit_app.ui.menu_actions import Command, Menu, Workbench
+from audit_app.ui.session import AuditSession
 
 
 def ensure_identity(bench: Workbench) -> bool:
@@ -38,16 +39,23 @@ def change_identity(bench: Workbench) -> bool:
     return True
 
 
+def lead_session(bench: Workbench, title: str, may: str) -> AuditSession | None:
+    """The open audit's session when a lead auditor of it is working; otherwise ``None``, after telling
+    a reviewer in a sentence that only a lead ``may`` (e.g. "name another lead")."""
+    session = bench.session
+    if session is not None and not session.is_lead:
+        QMessageBox.information(bench.window(), title, f"Only a lead auditor of this audit can {may}. "
+                                f"You work in it as a {session.role_label.lower()}.")
+        return None
+    return session
+
+
 def name_lead(bench: Workbench) -> None:
     """A lead auditor of the open audit names another of its reviewers (or someone new) a lead."""
-    session = bench.session
+    session = lead_session(bench, "Name a lead auditor", "name another lead")
     if session is None:
         return
     parent = bench.window()
-    if not session.is_lead:
-        QMessageBox.information(parent, "Name a lead auditor", "Only a lead auditor of this audit can name another lead. "
-                                f"You work in it as a {session.role_label.lower()}.")
-        return
     audit = session.audit
     others = [r for r in review_service.reviewers(audit) if r.role != "lead"]
     dialog = SecondReviewDialog(
