@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit_app.core.results.model import AuditResults
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -109,3 +111,99 @@ class FileReportSet:
     generated_at: str
     app_version: str
     files: tuple[FileReport, ...]
+
+
+# -- the audit report (issue 11 §1)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """What the cover page says. ``status`` is "Final" only when every sampled review is signed off."""
+
+    title: str
+    scope: str  # force and unit, what the audit covers
+    period: str  # "1 January 2025 to 31 March 2025", or ""
+    checklist: str  # "Neighbourhood crime investigation checklist, version 1.0 (neighbourhood-crime)"
+    date: str
+    author: str
+    status: str  # "Draft" or "Final"
+    status_reason: str  # why it is a draft ("12 of 60 sampled files are not signed off yet"), or ""
+    marking: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """One reviewer's evidence note on a weak item, naming the file by its position (or reference)."""
+
+    file: str  # "File 12 of 60", or the reference where the audit allows references
+    answer: str  # "Not met (N)"
+    note: str  # as typed, cut to a few hundred characters by the services
+
+
+@dataclass(frozen=True)
+class Theme:
+    item_id: str
+    question: str
+    figure: str  # "Met in 12 of 40 applicable files (30.0%)"
+    examples: tuple[Example, ...]
+
+
+@dataclass(frozen=True)
+class FileLine:
+    """One reviewed (or sampled) file in the report's list of files."""
+
+    file: str  # position, e.g. "12", with the reference where shown
+    stratum: str
+    grade: str
+    caps: str
+    reviewer: str
+    second: str  # "Sam Second (S2), complete" or ""
+    sign_off: str  # "Lee Lead, 5 Dec 2026", or "not signed off" / "not reviewed"
+
+
+@dataclass(frozen=True)
+class MethodPart:
+    """A part of the method appendix: labelled values, then sentences."""
+
+    title: str
+    pairs: tuple[Pair, ...] = ()
+    sentences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A checklist section: its id, title and item ids in checklist order."""
+
+    id: str
+    title: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything the audit report shows. ``results`` are the audit's results as the services
+    computed them (the report recomputes nothing); the rest is already in words.
+
+    :param sections: the checklist's sections in order (a section may have no results).
+    :param cannot_say: what the audit cannot say (ungradable share, provisional files, high N/A …).
+    :param moderation: how disagreements were moderated, in sentences.
+    :param provenance: labelled values identifying what the report was produced from (the trail
+        head and the source hashes), also embedded as the PDF's manifest.
+    """
+
+    cover: Cover
+    results: AuditResults
+    sections: tuple[ReportSection, ...]
+    subscore_labels: tuple[tuple[str, str], ...]
+    sampled: int  # files in the sample (selected)
+    headline: tuple[str, ...]
+    flags: tuple[str, ...]  # the shares of files with a critical failure and a material missed opportunity
+    cannot_say: tuple[str, ...]
+    notable: tuple[str, ...]
+    themes: tuple[Theme, ...]
+    moderation: tuple[str, ...]
+    files: tuple[FileLine, ...]
+    references_shown: bool
+    method: tuple[MethodPart, ...]
+    generated_at: str
+    app_version: str

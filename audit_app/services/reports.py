@@ -1,5 +1,8 @@
 """Reports: gather the frozen data a report renders, then render it (``audit_app.reports``).
 
+The audit report (issue 11 §1): :func:`write_audit_report`, from the record that
+:mod:`audit_app.services.report_data` gathers in one snapshot.
+
 File reports (issue 11 §2): one reviewed file per report — its profile, every applicable item
 with answer, note, evidence reference, flags and points, the score, grade and caps, the reviewers,
 moderation and the sign-off history — one file to a PDF or many files in one PDF, each on a new
@@ -13,6 +16,7 @@ counts both); a callback that raises stops the work, and nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,11 +26,11 @@ from audit_app.core.checklist import Checklist
 from audit_app.core.records import Agreed, Answer, Review
 from audit_app.core.scoring import ReviewResult, grade_label
 from audit_app.errors import AuditError
-from audit_app.reports import file_report
+from audit_app.reports import audit_report, file_report
 from audit_app.reports.data import (DifferenceLine, FileReport, FileReportSet, HistoryLine, ItemLine, Pair, ReviewLine,
                                     SectionLines)
 from audit_app.reports.document import timestamp
-from audit_app.services import moderation, settings, workspace
+from audit_app.services import moderation, report_data, settings, workspace
 from audit_app.services.audits import Audit
 from audit_app.services.reviews import score_stored
 from audit_app.store import reviews as store
@@ -114,6 +118,34 @@ def write_file_reports(audit: Audit, refs: Sequence[str] | str, out: str | Path,
     if progress:
         progress(2 * count, 2 * count, "Done")
     return path
+
+
+def write_audit_report(audit: Audit, out: str | Path, marking: str | None = None,
+                       progress: Progress | None = None) -> Path:
+    """Write the audit report to ``out`` (a PDF), atomically. A draft until every sampled review is
+    signed off (the cover says which); the results are those of every finished review.
+
+    :param marking: the protective marking on every page; None: the audit's own; "" for none.
+    :param progress: ``progress(done, 100, text)``: the first half reads and scores the reviews,
+        the second lays out the pages; a callback that raises stops the work, and nothing is written.
+    :raises AuditError: when no sampled file has a finished review, or ``out`` cannot be written.
+    """
+    if marking is None:
+        marking = settings.audit_settings(audit).marking
+    marking = marking.strip() or None
+    target = _checked_target(audit, Path(out))
+
+    def reading(done: int, total: int, text: str) -> None:
+        if progress:
+            progress(50 * done // total if total else 50, 100, text)
+
+    def laying_out(done: int, total: int, text: str) -> None:
+        if progress:
+            progress(50 + 50 * done // total, 100, text)
+
+    data = report_data.gather(audit, reading)
+    data = replace(data, cover=replace(data.cover, marking=marking or ""))  # the marking printed, as chosen
+    return audit_report.write(data, target, marking=marking, progress=laying_out)
 
 
 def _checked_target(audit: Audit, target: Path) -> Path:

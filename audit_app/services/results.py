@@ -136,19 +136,24 @@ def _file_input(audit: Audit, ref: str, position: int, stratum: str, reviewer: s
             meanings[key] = scale_answer.meaning if scale_answer is not None else None
         meaning = meanings[key]
         if meaning is not None:
-            given[item_id] = ItemAnswer(answer.code, meaning, answer.note)
+            given[item_id] = ItemAnswer(answer.code, meaning, answer.note, answer.notable)
     return FileInput(
         ref=ref, position=position, stratum=stratum, reviewer=reviewer, answers=given,
         excluded_by_rule=frozenset(i for i, applies in result.applicability.items() if applies is False),
         grade=result.grade, grade_label=result.grade_label, critical_failure=bool(result.critical_failures),
         mmo=bool(result.mmo), notable_practice=bool(result.notable_practice), ungradable=result.grade == UNGRADABLE,
         subscores=dict(result.subscores), provisional=provisional, training=training,
+        caps=tuple(result.caps_applied),
     )
 
 
 def audit_results(audit: Audit, progress: Progress | None = None) -> AuditResults:
     """Every result of the audit, agreement included (what the results page and the report show)."""
-    gathered = gather(audit, progress)
+    return results_of(audit, gather(audit, progress))
+
+
+def results_of(audit: Audit, gathered: Gathered) -> AuditResults:
+    """The results of inputs already gathered (the report also shows some of the inputs: notes)."""
     results = estimates.compute(audit.checklist, gathered.design, gathered.files)
     return replace(results, agreement=_agreement(audit, gathered))
 

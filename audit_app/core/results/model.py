@@ -47,6 +47,7 @@ class ItemAnswer:
     code: str
     meaning: str
     note: str = ""
+    notable: bool = False  # the reviewer marked notable practice on the item
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class FileInput:
     subscores: Mapping[str, float | None] = field(default_factory=dict)
     provisional: bool = False
     training: bool = False
+    caps: tuple[str, ...] = ()  # the grade caps applied to the file, in words
 
 
 @dataclass(frozen=True)
