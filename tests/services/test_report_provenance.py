@@ -28,7 +28,7 @@ from synthetic_audit import build
 from audit_app.cli import main
 from audit_app.errors import AuditError
 from audit_app.reports.document import DocumentInfo, make_styles, write_pdf
-from audit_app.services import provenance, reports, workspace
+from audit_app.services import moderation, provenance, reports, settings, workspace
 from audit_app.services.audits import backup, create_audit, open_audit
 from audit_app.services.reviews import reviewers, review_state, set_answer, sign_off
 
@@ -320,3 +320,19 @@ def test_an_audit_file_named_verify_can_still_be_reported(audit_path: Path, tmp_
     ref = _single_refs(audit_path)[0]
     assert main(["report", "verify", "--out", "r.pdf", "--file", ref]) == 0
     assert main(["report", "verify", "r.pdf", "verify"]) == 0
+
+
+def test_settings_and_moderation_after_the_report_are_summarised(audit_path: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    pdf = _audit_wide(audit_path, tmp_path / "audit.pdf")
+    with open_audit(audit_path) as audit:
+        lead = next(r for r in reviewers(audit) if r.name == "Lee Lead")
+        settings.change_settings(audit, lead, marking="OFFICIAL", reason="test")
+        pending = [f.ref for f in workspace.overview(audit) if f.second_id is not None
+                   and moderation.compare(audit, f.ref).open_differences]
+        assert pending, "the synthetic audit (seed 11) leaves differences open on some double-reviewed files"
+        difference = moderation.compare(audit, pending[0]).open_differences[0]
+        moderation.record_agreed(audit, pending[0], difference.target, difference.primary, "Agreed.", lead)
+    code, out, _ = _verify(pdf, audit_path, capsys)
+    assert code == 1 and "1 change to the audit settings" in out
+    assert "1 moderation decision" in out
