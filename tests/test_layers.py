@@ -29,7 +29,7 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
 OPEN = frozenset({"errors", "paths", "version"})
 # Third-party packages that belong to one layer only (``services`` may name the store's connection
 # type in annotations, under ``if TYPE_CHECKING:``).
-OWNED = {"PySide6": "ui", "shiboken6": "ui", "sqlite3": "store", "sqlite_utils": "store", "reportlab": "reports"}
+OWNED = {"PySide6": "ui", "shiboken6": "ui", "sqlite3": "store", "sqlite_utils": "store", "reportlab": "reports", "pypdf": "reports"}
 # The raw connection and its holders, which only the services and the store may touch.
 CONNECTION_ATTRIBUTES = frozenset({"db", "conn", "database", "_database"})
 

@@ -10,7 +10,8 @@ Every report is a story of flowables laid out by :class:`ReportDocument` in one 
   pass, and so are the pages that the table of contents points to.
 - **Navigation**: a :class:`Heading` is an outline (bookmark) entry and a link target; a
   :class:`Contents` lists headings known before the layout, each a link with its page number.
-- **Metadata**: title, author, subject, keywords, creator and the language (en-GB).
+- **Metadata**: title, author, subject, keywords, creator and the language (en-GB); with a
+  provenance manifest (``reports.manifest``) under a key of its own, sealed by the file's digest.
 - **Text a person typed** (notes, evidence, titles, profile values) never reaches the paragraph
   parser unescaped: :func:`text` escapes it for one-line use, and :func:`typed` turns any length of
   it into paragraphs small enough to break across pages (a 100,000-character note included).
@@ -43,6 +44,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 
 from audit_app.errors import AuditError
 from audit_app.paths import resources_dir
+from audit_app.reports import manifest as manifest_pdf
 
 LANGUAGE = "en-GB"
 FAMILY = "AuditSans"  # the registered family; its faces are FAMILY, FAMILY-Bold, -Italic, -BoldItalic
@@ -204,6 +206,7 @@ class ReportCanvas(Canvas):
     """
 
     info: DocumentInfo | None = None
+    manifest_text: str | None = None  # the provenance manifest, embedded in the metadata at the save
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -236,6 +239,8 @@ class ReportCanvas(Canvas):
                 draw(self, total)
             Canvas.showPage(self)
             state.clear()  # its content is written: let it go
+        if self.manifest_text:
+            manifest_pdf.install(self, self.manifest_text)
         Canvas.save(self)
 
     def _decorate(self, total: int) -> None:
@@ -279,13 +284,14 @@ def fit(value: str, font: str, size: float, width: float) -> str:
 class ReportDocument(BaseDocTemplate):
     """An A4 report laid out in one pass, with the marking, page numbers, outline and metadata."""
 
-    def __init__(self, target: str | Any, info: DocumentInfo, **kwargs: Any):
+    def __init__(self, target: str | Any, info: DocumentInfo, manifest: dict[str, Any] | None = None, **kwargs: Any):
         register_fonts()
         super().__init__(
             target, pagesize=A4, leftMargin=LEFT, rightMargin=RIGHT, topMargin=TOP, bottomMargin=BOTTOM,
             title=info.title, author=info.author, subject=info.subject, creator=info.creator,
             keywords=", ".join(info.keywords), lang=LANGUAGE, initialFontName=FAMILY, **kwargs)
         self.info = info
+        self.manifest_text = manifest_pdf.encode(manifest) if manifest is not None else None
         frame = Frame(LEFT, BOTTOM, BODY_WIDTH, PAGE_HEIGHT - TOP - BOTTOM, leftPadding=0, rightPadding=0,
                       topPadding=0, bottomPadding=0, id="body")
         self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
@@ -294,6 +300,7 @@ class ReportDocument(BaseDocTemplate):
         canvas = self.canv
         assert isinstance(canvas, ReportCanvas)
         canvas.info = self.info
+        canvas.manifest_text = self.manifest_text
         canvas.showOutline()
         canvas.setViewerPreference("DisplayDocTitle", "true")
 
@@ -405,10 +412,14 @@ class Milestone(Flowable):
 # -- writing
 
 
-def write_pdf(path: str | Path, info: DocumentInfo, story: list[Flowable]) -> Path:
+def write_pdf(path: str | Path, info: DocumentInfo, story: list[Flowable], manifest: dict[str, Any] | None = None,
+              ) -> Path:
     """Render ``story`` to ``path`` atomically: into a temporary file in the same folder, then
     moved over the target. On any failure (an exception raised by a progress callback to cancel
     included) the target is untouched and the temporary file removed.
+
+    :param manifest: the report's provenance (see ``services.provenance``): embedded in the
+        metadata, then sealed with the SHA-256 of the whole file before it is moved into place.
 
     :raises AuditError: when the folder cannot be written to.
     """
@@ -419,7 +430,9 @@ def write_pdf(path: str | Path, info: DocumentInfo, story: list[Flowable]) -> Pa
         raise AuditError(f"Cannot write {target}: {exc.strerror or exc}.") from None
     try:
         with os.fdopen(handle, "wb") as out:
-            ReportDocument(out, info).render(story)
+            ReportDocument(out, info, manifest).render(story)
+        if manifest is not None:
+            manifest_pdf.seal(temporary)
         os.replace(temporary, target)
     except OSError as exc:
         _remove(temporary)

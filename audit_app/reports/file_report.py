@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
@@ -37,9 +38,11 @@ def document_info(data: FileReportSet, marking: str | None) -> DocumentInfo:
                         keywords=("audit", "file review", data.audit_title))
 
 
-def write(data: FileReportSet, path: str | Path, marking: str | None = None, progress: Rendered | None = None) -> Path:
-    """Render ``data`` to ``path`` (atomically: see :func:`~audit_app.reports.document.write_pdf`)."""
-    return write_pdf(path, document_info(data, marking), story(data, progress=progress))
+def write(data: FileReportSet, path: str | Path, marking: str | None = None, progress: Rendered | None = None,
+          manifest: dict[str, Any] | None = None) -> Path:
+    """Render ``data`` to ``path`` (atomically: see :func:`~audit_app.reports.document.write_pdf`),
+    with the provenance ``manifest`` in its metadata when one is given."""
+    return write_pdf(path, document_info(data, marking), story(data, progress=progress), manifest=manifest)
 
 
 def story(data: FileReportSet, styles: Styles | None = None, progress: Rendered | None = None) -> list[Flowable]:

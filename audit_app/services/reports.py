@@ -30,7 +30,7 @@ from audit_app.reports import audit_report, file_report
 from audit_app.reports.data import (DifferenceLine, FileReport, FileReportSet, HistoryLine, ItemLine, Pair, ReviewLine,
                                     SectionLines)
 from audit_app.reports.document import timestamp
-from audit_app.services import moderation, report_data, settings, workspace
+from audit_app.services import moderation, provenance, report_data, settings, workspace
 from audit_app.services.audits import Audit
 from audit_app.services.reviews import score_stored
 from audit_app.store import reviews as store
@@ -107,14 +107,17 @@ def write_file_reports(audit: Audit, refs: Sequence[str] | str, out: str | Path,
         marking = settings.audit_settings(audit).marking
     marking = marking.strip() or None
     target = _checked_target(audit, Path(out))
-    count = len(_chosen_rows(store.sample_file_rows(audit.db), refs))
-    data = file_report_data(audit, refs, progress, total=2 * count)
+    chosen = [row.ref for row in _chosen_rows(store.sample_file_rows(audit.db), refs)]
+    count = len(chosen)
+    with audit.snapshot():  # the manifest and the data: one state of the audit
+        data = file_report_data(audit, refs, progress, total=2 * count)
+        manifest = provenance.manifest(audit, provenance.FILE_REPORTS, chosen)
 
     def rendered(index: int, ref: str) -> None:
         if progress:
             progress(count + index, 2 * count, f"Rendering file {ref}")
 
-    path = file_report.write(data, target, marking=marking, progress=rendered)
+    path = file_report.write(data, target, marking=marking, progress=rendered, manifest=manifest)
     if progress:
         progress(2 * count, 2 * count, "Done")
     return path
@@ -143,9 +146,11 @@ def write_audit_report(audit: Audit, out: str | Path, marking: str | None = None
         if progress:
             progress(50 + 50 * done // total, 100, text)
 
-    data = report_data.gather(audit, reading)
+    with audit.snapshot():  # the manifest and the data: one state of the audit
+        data = report_data.gather(audit, reading)
+        manifest = provenance.manifest(audit, provenance.AUDIT_REPORT)
     data = replace(data, cover=replace(data.cover, marking=marking or ""))  # the marking printed, as chosen
-    return audit_report.write(data, target, marking=marking, progress=laying_out)
+    return audit_report.write(data, target, marking=marking, progress=laying_out, manifest=manifest)
 
 
 def _checked_target(audit: Audit, target: Path) -> Path:

@@ -93,6 +93,15 @@ def iterate(db: Database, entity: str | None = None, entity_id: str | None = Non
                     row[10], row[11])
 
 
+def iterate_from(db: Database, seq: int) -> Iterator[Event]:
+    """Events from sequence number ``seq`` on, in order."""
+    sql = ("SELECT seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash, os_account, host FROM event"
+           " WHERE seq >= ? ORDER BY seq")
+    for row in db.execute(sql, [seq]):
+        yield Event(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8], row[9],
+                    row[10], row[11])
+
+
 def chain_problems(db: Database) -> list[str]:
     """Every place where the chain is broken: a changed entry, a gap, a wrong link, or an entry
     without the computer's account after entries that have one (written since schema m003)."""
