@@ -1,5 +1,5 @@
 """Small dialogs: who is working, a reason for a change, signing off, choosing a person (a second
-reviewer, a lead), a file's history."""
+reviewer, a lead), a file's history, the audit's settings, and what to export or report."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
+    QRadioButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -32,9 +36,9 @@ from audit_app.ui.ui_settings import ROLES, Identity
 
 
 def _lay_out(dialog: QDialog, intro: QLabel, rows: tuple[tuple[str, QWidget], ...],
-             below: tuple[QWidget, ...] = ()) -> QDialogButtonBox:
-    """An explanation, a form of labelled fields (each label a mnemonic for its field), any further
-    widgets, and OK/Cancel; returns the button box."""
+             below: tuple[QWidget, ...] = (), above: tuple[QWidget, ...] = ()) -> QDialogButtonBox:
+    """An explanation, any widgets ``above`` the form, a form of labelled fields (each label a mnemonic
+    for its field), any further widgets, and OK/Cancel; returns the button box."""
     form = QFormLayout()
     for text, widget in rows:
         label = QLabel(text, dialog)
@@ -45,12 +49,32 @@ def _lay_out(dialog: QDialog, intro: QLabel, rows: tuple[tuple[str, QWidget], ..
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
     layout.addWidget(intro)
+    for widget in above:
+        layout.addWidget(widget)
     layout.addLayout(form)
     for widget in below:
         layout.addWidget(widget)
     layout.addWidget(buttons)
     dialog.setMinimumWidth(dialog.fontMetrics().averageCharWidth() * 64)
     return buttons
+
+
+def _marking_combo(parent: QWidget, current: str, common_markings: tuple[str, ...]) -> QComboBox:
+    """An editable choice of protective marking: the common ones and ``current`` ("" shown as "(none)")."""
+    combo = QComboBox(parent)
+    combo.setEditable(True)
+    combo.setAccessibleName("Protective marking")
+    for marking in dict.fromkeys((*common_markings, current)):
+        combo.addItem(marking or "(none)", marking)
+    combo.setCurrentIndex(combo.findData(current))
+    return combo
+
+
+def _marking_of(combo: QComboBox) -> str:
+    """The marking chosen or typed in a :func:`_marking_combo` ("" for none)."""
+    text = combo.currentText().strip()
+    index = combo.findText(text)
+    return str(combo.itemData(index)) if index >= 0 and combo.itemData(index) is not None else text
 
 
 class IdentityDialog(QDialog):
@@ -126,12 +150,7 @@ class SettingsDialog(QDialog):
                        "of every export. Reports name files by their position in the sample unless file references may "
                        "be shown. Each change is recorded in the audit trail with your name and the reason.", self)
         intro.setWordWrap(True)
-        self.marking_combo = QComboBox(self)
-        self.marking_combo.setEditable(True)
-        self.marking_combo.setAccessibleName("Protective marking")
-        for marking in dict.fromkeys((*common_markings, current.marking)):
-            self.marking_combo.addItem(marking or "(none)", marking)
-        self.marking_combo.setCurrentIndex(self.marking_combo.findData(current.marking))
+        self.marking_combo = _marking_combo(self, current.marking, common_markings)
         self.references_check = QCheckBox("Reports may show file &references (crime numbers)", self)
         self.references_check.setChecked(current.show_references)
         self.reason_edit = QLineEdit(self)
@@ -141,9 +160,7 @@ class SettingsDialog(QDialog):
                  below=(self.references_check,))
 
     def marking(self) -> str:
-        text = self.marking_combo.currentText().strip()
-        index = self.marking_combo.findText(text)
-        return str(self.marking_combo.itemData(index)) if index >= 0 and self.marking_combo.itemData(index) is not None else text
+        return _marking_of(self.marking_combo)
 
     def show_references(self) -> bool:
         return self.references_check.isChecked()
@@ -180,6 +197,110 @@ class ExportDialog(QDialog):
 
     def format(self) -> str:
         return str(self.format_combo.currentData())
+
+
+class ReportDialog(QDialog):
+    """The audit report (File ▸ Report…): its protective marking (the audit's own unless changed for
+    this report), and whether to open it when it is written. The file is chosen next."""
+
+    def __init__(self, marking: str, common_markings: tuple[str, ...], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Audit report")
+        intro = QLabel("Write the audit report: the whole audit in one PDF. It is final only when every sampled "
+                       "file's review is signed off; until then it is written as a draft, and it needs at least one "
+                       "finished review. The marking is printed on every page; changing it here changes this report "
+                       "only, not the audit's own marking (File\u00a0▸\u00a0Audit\u00a0settings).", self)
+        intro.setWordWrap(True)
+        self.marking_combo = _marking_combo(self, marking, common_markings)
+        self.open_check = QCheckBox("&Open the report when it is written", self)
+        _lay_out(self, intro, (("Protective &marking", self.marking_combo),), below=(self.open_check,))
+
+    def marking(self) -> str:
+        return _marking_of(self.marking_combo)
+
+    def open_when_written(self) -> bool:
+        return self.open_check.isChecked()
+
+
+class FileReportDialog(QDialog):
+    """File review reports (File ▸ File report…): which reviewed files (the one on screen, all of them,
+    or a chosen few), the protective marking, and whether to open the PDF when it is written.
+
+    :param files: the files that can be reported, as (reference, position in the sample: "3 of 12").
+    :param current: the file on screen or selected in the workspace (None: none).
+    """
+
+    def __init__(self, files: list[tuple[str, str]], current: str | None, marking: str,
+                 common_markings: tuple[str, ...], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("File review reports")
+        intro = QLabel("Write the review reports of reviewed files to one PDF: each file's profile, answers, notes, "
+                       "result, reviewers, moderation and history, each file starting a new page. A file can be "
+                       "reported once its review is finished (and its second review too, where it has one).", self)
+        intro.setWordWrap(True)
+        position = dict(files)
+        self._current = current if current in position else None
+        box = QGroupBox("Files", self)
+        if self._current is not None:
+            this_text = f"&This file: {position[self._current]}, {self._current}"
+        elif current is not None:
+            this_text = "&This file (the selected file has not finished its review)"
+        else:
+            this_text = "&This file (no file is selected)"
+        self.this_radio = QRadioButton(this_text, box)
+        self.this_radio.setEnabled(self._current is not None)
+        self.all_radio = QRadioButton(f"&All reviewed files ({len(files)})", box)
+        self.chosen_radio = QRadioButton("C&hosen files:", box)
+        self.files_list = QListWidget(box)
+        self.files_list.setAccessibleName("Files to report")
+        for ref, where in files:
+            item = QListWidgetItem(f"{where}: {ref}", self.files_list)
+            item.setData(Qt.ItemDataRole.UserRole, ref)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if ref == self._current else Qt.CheckState.Unchecked)
+        self.files_list.setCurrentRow(0)
+        lines = min(max(len(files), 3), 8)
+        self.files_list.setMinimumHeight(self.files_list.sizeHintForRow(0) * lines + 2 * self.files_list.frameWidth())
+        self.files_list.setMaximumHeight(max(self.files_list.minimumHeight(), self.fontMetrics().height() * 14))
+        rows = QVBoxLayout(box)
+        for widget in (self.this_radio, self.all_radio, self.chosen_radio, self.files_list):
+            rows.addWidget(widget)
+        (self.this_radio if self._current is not None else self.all_radio).setChecked(True)
+        self.marking_combo = _marking_combo(self, marking, common_markings)
+        self.open_check = QCheckBox("&Open the report when it is written", self)
+        self.buttons = _lay_out(self, intro, (("Protective &marking", self.marking_combo),), below=(self.open_check,),
+                                above=(box,))
+        # a file reference does not wrap: the dialog is as wide as the widest line that shows one
+        widest = max([self.this_radio.sizeHint().width(), self.files_list.sizeHintForColumn(0)])
+        self.setMinimumWidth(max(self.minimumWidth(), widest + self.fontMetrics().averageCharWidth() * 10))
+        for radio in (self.this_radio, self.all_radio, self.chosen_radio):
+            radio.toggled.connect(self._update)
+        self.files_list.itemChanged.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        chosen = self.chosen_radio.isChecked()
+        self.files_list.setEnabled(chosen)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not chosen or bool(self.chosen_refs()))
+
+    def chosen_refs(self) -> list[str]:
+        """The files ticked in the list, in sample order."""
+        items = (self.files_list.item(row) for row in range(self.files_list.count()))
+        return [str(item.data(Qt.ItemDataRole.UserRole)) for item in items if item.checkState() == Qt.CheckState.Checked]
+
+    def refs(self) -> list[str] | str:
+        """What to report: a list of references, or "all"."""
+        if self.this_radio.isChecked() and self._current is not None:
+            return [self._current]
+        if self.chosen_radio.isChecked():
+            return self.chosen_refs()
+        return "all"
+
+    def marking(self) -> str:
+        return _marking_of(self.marking_combo)
+
+    def open_when_written(self) -> bool:
+        return self.open_check.isChecked()
 
 
 class SignOffDialog(QDialog):

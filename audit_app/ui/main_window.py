@@ -16,7 +16,7 @@ from audit_app.core import workstation
 from audit_app.core.results.model import AuditResults
 from audit_app.services import reviews as review_service
 from audit_app.services import sampling, workspace
-from audit_app.ui import audit_actions, file_actions, people_actions, start_actions
+from audit_app.ui import audit_actions, file_actions, people_actions, report_actions, start_actions
 from audit_app.ui.file_actions import Refused
 from audit_app.ui.menu_actions import SEPARATOR, Command, Menu, build_menus
 from audit_app.ui.moderation_page import ModerationPage
@@ -413,7 +413,8 @@ class MainWindow(QMainWindow):
 # The menu bar. A menu of a new storey is its actions module's MENU, added here in one line.
 MENUS: tuple[Menu[MainWindow], ...] = (
     Menu("&File", (start_actions.NEW_AUDIT, start_actions.OPEN_AUDIT, start_actions.OPEN_DEMO, SEPARATOR,
-                   audit_actions.VERIFY, audit_actions.SETTINGS, audit_actions.EXPORT,
+                   audit_actions.VERIFY, audit_actions.SETTINGS, audit_actions.EXPORT, report_actions.REPORT,
+                   report_actions.FILE_REPORT,
                    Command("&Close audit", MainWindow.close_audit, QKeySequence.StandardKey.Close, needs_audit=True),
                    SEPARATOR,
                    Command("&Quit", MainWindow.close, QKeySequence.StandardKey.Quit))),

@@ -27,7 +27,7 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
     window = make_window(ANN)
     assert menu_texts(window) == {
         "&File": ["&New audit…", "&Open audit…", "Open the &demo audit", "—", "&Verify this audit", "Audit &settings…",
-                  "E&xport…", "&Close audit", "—",
+                  "E&xport…", "&Report…", "&File report…", "&Close audit", "—",
                   "&Quit"],
         "&Go": ["&Workspace", "&Results", "&Agreement", "&Start page", "File &history…"],
         "&People": ["&Who is working…", "Name a &lead auditor…"],
@@ -40,7 +40,8 @@ def test_the_window_builds_its_menus_from_the_table(make_window):
 
 def test_audit_commands_wait_for_an_open_audit(make_window, audit_path):
     window = make_window(ANN)
-    needing = ["&Verify this audit", "Audit &settings…", "E&xport…", "&Close audit", "&Workspace", "&Results", "&Agreement", "File &history…"]
+    needing = ["&Verify this audit", "Audit &settings…", "E&xport…", "&Report…", "&File report…", "&Close audit",
+               "&Workspace", "&Results", "&Agreement", "File &history…"]
     assert not any(action(window, text).isEnabled() for text in needing)
     assert action(window, "&Start page").isEnabled() and action(window, "&New audit…").isEnabled()
     window.open_audit_file(str(audit_path))

@@ -175,7 +175,9 @@ def test_every_dialog_has_unique_mnemonics(qtbot, audit_path, refs):
     shown = [dialogs.IdentityDialog(), dialogs.ReasonDialog("Change after sign-off", "Say why."),
              dialogs.SecondReviewDialog(refs[0], reviewers, reviewers[0]), dialogs.HistoryDialog(refs[0], entries),
              dialogs.SettingsDialog(AuditSettings("OFFICIAL", True), ("", "OFFICIAL", "OFFICIAL-SENSITIVE")),
-             dialogs.ExportDialog("OFFICIAL"),
+             dialogs.ExportDialog("OFFICIAL"), dialogs.ReportDialog("OFFICIAL", ("", "OFFICIAL")),
+             dialogs.FileReportDialog([(ref, f"{i} of 8") for i, ref in enumerate(refs, 1)], refs[0], "OFFICIAL",
+                                      ("", "OFFICIAL")),
              ChecklistWindow()]
     found = []
     for dialog in shown:
