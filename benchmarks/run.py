@@ -6,7 +6,8 @@ the sqlite3 CLI's own ``.import`` of the same file (the goal after that: 1.5×),
 in each of its processes; stratified sampling of 400
 from a 1,000,000-row frame < 2 s; saving one answer (transaction + event, synchronous=FULL)
 median < 1 ms. File reports (issue 11): 400 files in one PDF within 1.5× a plain reportlab document of
-the same page count, peak memory < 400 MB.
+the same page count, peak memory < 400 MB; the audit report of 400 files × 47 items < 3 s as a
+user runs it.
 
 The import that counts (``import``) is ``audit-app import AUDIT FILE --preset police-uk`` run as a
 user runs it, a new process timed wall-clock from start to exit, on a 1,000,000-row file shaped
@@ -494,6 +495,27 @@ def bench_file_reports(files: int = 400, double: int = 80) -> None:
           f" / {plain['peak_kb'] / 1024:.1f} MB   target < 400 MB; time within 1.5× the plain document", flush=True)
 
 
+def bench_audit_report(files: int = 400, double: int = 80, repeats: int = 3) -> None:
+    """The audit report of 400 finished files × 47 items (issue 11 §5: under 3 s), timed as a user
+    runs it (``audit-app report AUDIT --out FILE.pdf``, a new process, start to exit), against
+    ``audit-app stats AUDIT --json`` (the same results, no PDF) run in the same way just before; the
+    peak memory is the report process's own (ru_maxrss of the reaped child)."""
+    path = synthetic_audit(files, double)
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = WORK / "audit-report.pdf"
+    report_times, stats_times, peaks = [], [], []
+    for _ in range(repeats):
+        stats_times.append(_timed_run([_audit_app(), "stats", str(path), "--json"])[0])
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        report_times.append(_timed_run([_audit_app(), "report", str(path), "--out", str(out)])[0])
+        peaks.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+    pages = _pages_of(str(out))
+    measured = statistics.median(report_times)
+    report(f"audit report: {files} files, {pages} pages (whole command)", measured, statistics.median(stats_times),
+           "`audit-app stats --json` (same results)", unit="s")
+    print(f"{'  target':<46} {measured:10.2f} s    < 3 s; peak memory {max(peaks) / 1024:.1f} MB (< 400 MB)", flush=True)
+
+
 def _child(call: str) -> str:
     code = f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import run; run.{call}"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -549,11 +571,13 @@ def _plain_document_child(pages: int, out: str) -> None:
 
 
 BENCHES = {"checklist": bench_checklist_load, "scoring": bench_scoring, "answer": bench_answer_save,
-           "import-force": bench_import_force, "results": bench_results, "file-reports": bench_file_reports}
+           "import-force": bench_import_force, "results": bench_results, "file-reports": bench_file_reports,
+           "audit-report": bench_audit_report}
 
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "file-reports", "import", "import-force"]
+    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "file-reports", "audit-report", "import",
+                              "import-force"]
     try:
         for name in wanted:
             if name == "import":

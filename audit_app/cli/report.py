@@ -70,10 +70,7 @@ def write(audit_path: str, args: argparse.Namespace) -> int:
 
     with open_audit(audit_path) as audit:
         if args.file is None and args.files is None:
-            # the whole-audit report: services.reports.write_audit_report (issue 11 §1), looked up when
-            # called (it lands with the audit report's branch)
-            write_audit_report = getattr(reports, "write_audit_report")  # noqa: B009
-            written = write_audit_report(audit, args.out, marking=args.marking, progress=_progress())
+            written = reports.write_audit_report(audit, args.out, marking=args.marking, progress=_progress())
         else:
             refs: list[str] | str
             if args.file is not None:

@@ -100,7 +100,7 @@ class _Render:
     def __init__(self, data: AuditReport, styles: Styles):
         self.data, self.s, self.r = data, styles, data.results
         self.lead_in = ParagraphStyle("lead_in", parent=styles.body, keepWithNext=1)
-        self.bullet = ParagraphStyle("bullet", parent=styles.body, leftIndent=10, bulletIndent=0)
+        self.bullet = ParagraphStyle("bullet", parent=styles.body, leftIndent=10, bulletIndent=0, bulletFontName=FAMILY)
         self.note = ParagraphStyle("note", parent=styles.small, spaceBefore=2)
         self.cover_marking = ParagraphStyle("cover_marking", parent=styles.title, fontSize=14, leading=18,
                                             textColor=MARKING_COLOUR, spaceAfter=18)
@@ -109,7 +109,8 @@ class _Render:
     # -- building blocks
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-              right: Sequence[int] = (), colours: Sequence[tuple[int, int, Any]] = ()) -> Table:
+              right: Sequence[int] = (), colours: Sequence[tuple[int, int, Any]] = (),
+              spans: Sequence[int] = ()) -> Table:
         """Plain text in cells (never parsed as markup), wrapped to the column widths; the header
         repeats on every page the table runs to."""
         padding = 4.0
@@ -120,7 +121,8 @@ class _Render:
         bold = f"{FAMILY}-Bold"
         widths = _header_widths(header, widths, bold, padding)
         body = [[cell(h, w, bold) for h, w in zip(header, widths)]]
-        body += [[cell(str(v), w, FAMILY) for v, w in zip(row, widths)] for row in rows]
+        body += [[cell(str(v), sum(widths) if r in spans else w, FAMILY) for v, w in zip(row, widths)]
+                 for r, row in enumerate(rows)]
         style = [
             ("FONT", (0, 0), (-1, -1), FAMILY, CELL, CELL * 1.25),
             ("FONT", (0, 0), (-1, 0), bold, CELL, CELL * 1.25),
@@ -135,6 +137,9 @@ class _Render:
         ]
         style += [("ALIGN", (c, 0), (c, -1), "RIGHT") for c in right]
         style += [("TEXTCOLOR", (c, r + 1), (c, r + 1), colour) for r, c, colour in colours]
+        for r in spans:  # a row whose first cell runs across the table (a reference under its file's line)
+            style += [("SPAN", (0, r + 1), (-1, r + 1)), ("LINEBELOW", (0, r), (-1, r), 0, colors.white),
+                      ("TOPPADDING", (0, r + 1), (-1, r + 1), 0), ("TEXTCOLOR", (0, r + 1), (-1, r + 1), MUTED)]
         table = Table(body, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle(style))
         return table
@@ -241,7 +246,7 @@ class _Render:
         shares = self.r.files.grades
         row, label_width, width = 13.0, 150.0, BODY_WIDTH
         height = row * len(shares) + 4
-        drawing = Drawing(width, height)
+        drawing = Drawing(width, height, initialFontName=FAMILY)  # else reportlab sets Helvetica first
         scale = width - label_width - 60
         for index, share in enumerate(shares):
             y = height - row * (index + 1)
@@ -312,7 +317,7 @@ class _Render:
         width = BODY_WIDTH
         plot = width - label_width - 10
         height = top + row * len(items) + bottom
-        drawing = Drawing(width, height)
+        drawing = Drawing(width, height, initialFontName=FAMILY)  # else reportlab sets Helvetica first
 
         def x(value: float) -> float:
             return label_width + plot * value
@@ -376,7 +381,8 @@ class _Render:
         out += [Paragraph("Sub-scores", s.h2)]
         if r.subscores:
             level = f"{100 * r.confidence:g}%"
-            rows = [[m.label, str(m.files), number(m.mean, 1), interval(m.ci_low, m.ci_high) if m.ci_low is not None else "—",
+            rows = [[m.label, str(m.files), number(m.mean, 1),
+                     f"{m.ci_low:.1f}–{m.ci_high:.1f}" if m.ci_low is not None and m.ci_high is not None else "—",
                      "weighted" if m.weighted else "unweighted"] for m in r.subscores]
             out.append(self.table(["Sub-score", "Files", "Mean score", f"{level} interval", "Estimate"], rows,
                                   [200, 50, 60, 90, 70], right=(1, 2, 3)))
@@ -433,14 +439,10 @@ class _Render:
                               rows, [40, 40, 60, 50, 50, 100, 90], right=(1, 2, 3, 4, 5)))
         if agreement.disagreements:
             out.append(Paragraph("Disagreements and how they were moderated", s.h2))
-            rows = [[self.file_name(d.ref, d.position), d.item, d.first, d.second, d.moderated or "awaiting moderation"]
+            rows = [[str(d.position), d.item, d.first, d.second, d.moderated or "awaiting moderation"]
                     for d in agreement.disagreements]
-            out.append(self.table(["File", "Item", "Primary", "Second", "Agreed"], rows,
-                                  [200 if self.data.references_shown else 60, 50, 50, 50, 110]))
+            out.append(self.table(["File", "Item", "Primary", "Second", "Agreed"], rows, [40, 50, 50, 50, 110]))
         return out
-
-    def file_name(self, ref: str, position: int) -> str:
-        return f"{position}  {ref}" if self.data.references_shown else str(position)
 
     # -- files
 
@@ -448,14 +450,20 @@ class _Render:
         s, d = self.s, self.data
         out: list[Flowable] = [Heading("Files reviewed", s.h1, _key("files"))]
         out.append(Paragraph(text(f"Every file in the sample ({d.sampled:,}), in sample order (by stratum, then rank), "
-                                  + ("with its reference" if d.references_shown else "by position, without its reference")
+                                  + ("by position, with its reference" if d.references_shown else "by position, without its reference")
                                   + ". Caps are numbered as in the method appendix (Checklist, scoring and grading)."),
                              s.small))
-        rows = [[f.file, f.stratum, f.grade, f.caps, f.reviewer, f.second, f.sign_off] for f in d.files]
-        widths = [150 if d.references_shown else 34, 70, 80, 30, 80, 80, 70]
+        rows: list[list[str]] = []
+        spans = []
+        for f in d.files:
+            rows.append([f.file, f.stratum, f.grade, f.caps, f.reviewer, f.second, f.sign_off])
+            if f.ref:
+                spans.append(len(rows))
+                rows.append([f"Reference: {f.ref}", "", "", "", "", "", ""])
+        widths = [34, 70, 80, 30, 80, 80, 70]
         widths[1] += BODY_WIDTH - sum(widths)
         out.append(self.table(["File", "Stratum", "Grade", "Caps", "Reviewer", "Second review", "Signed off"], rows,
-                              widths))
+                              widths, spans=spans))
         return out
 
     # -- method appendix

@@ -152,13 +152,14 @@ class Theme:
 class FileLine:
     """One reviewed (or sampled) file in the report's list of files."""
 
-    file: str  # position, e.g. "12", with the reference where shown
+    file: str  # the position, e.g. "12"
     stratum: str
     grade: str
     caps: str
     reviewer: str
     second: str  # "Sam Second (S2), complete" or ""
     sign_off: str  # "Lee Lead, 5 Dec 2026", or "not signed off" / "not reviewed"
+    ref: str = ""  # the reference, where the audit allows references in reports
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def gather(audit: Audit, progress: Progress | None = None) -> AuditReport:
         files=tuple(_file_line(row, position[row.ref], by_ref.get(row.ref), show_refs, cap_numbers)
                     for row in selected),
         references_shown=show_refs,
-        method=_method(audit, results, plan, strata, units, batches, rejections, head),
+        method=_method(audit, results, plan, strata, units, batches, rejections, head, show_refs),
         generated_at=timestamp(dt.datetime.now(dt.timezone.utc).isoformat()),
         app_version=__version__,
     )
@@ -333,7 +333,7 @@ def _file_line(row: SampleFileRow, position: int, file: FileInput | None, show_r
     else:
         grade = "not finished" if primary is not None else "not started"
     return FileLine(
-        file=f"{position}  {row.ref}" if show_refs else str(position),
+        file=str(position), ref=row.ref if show_refs else "",
         stratum=row.stratum, grade=grade,
         caps=", ".join(str(cap_numbers.get(cap, cap)) for cap in file.caps) if file is not None else "",
         reviewer=primary.reviewer.display if primary else "—",
@@ -353,7 +353,8 @@ def _signed(review: Review | None) -> str:
 
 def _method(audit: Audit, results: AuditResults, plan: Plan | None, strata: list[tuple[str, int, int]],
             units: list[sampling_store.SampledUnit], batches: list[population_store.Batch],
-            rejections: dict[int, list[tuple[int, str, str]]], head: tuple[int, str]) -> tuple[MethodPart, ...]:
+            rejections: dict[int, list[tuple[int, str, str]]], head: tuple[int, str], show_refs: bool,
+            ) -> tuple[MethodPart, ...]:
     record, checklist = audit.record, audit.checklist
     parts = []
     for batch in batches:
@@ -381,7 +382,7 @@ def _method(audit: Audit, results: AuditResults, plan: Plan | None, strata: list
     parts.append(MethodPart("Scope and sampling frame", tuple(scope_pairs), (
         "The frame SHA-256 is the SHA-256 of the in-frame references, sorted, joined by line feeds (UTF-8).",) if plan else ()))
     if plan is not None:
-        parts.append(_design(plan, strata, units))
+        parts.append(_design(plan, strata, units, show_refs))
     parts.append(_checklist_part(checklist, record.checklist_source))
     parts.append(MethodPart("Statistical methods", (), tuple(results.method)
                             + (tuple(results.agreement.method) if results.agreement is not None else ())))
@@ -407,7 +408,8 @@ def _reason_kind(reason: str) -> str:
     return kind or reason
 
 
-def _design(plan: Plan, strata: list[tuple[str, int, int]], units: list[sampling_store.SampledUnit]) -> MethodPart:
+def _design(plan: Plan, strata: list[tuple[str, int, int]], units: list[sampling_store.SampledUnit],
+            show_refs: bool) -> MethodPart:
     pairs = [Pair("Sample size rule", plan.size_description or plan.size_method)]
     for label, value in (("Confidence", plan.confidence), ("Tolerable failure rate", plan.tolerable),
                          ("Expected failure rate", plan.expected), ("Margin of error", plan.margin),
@@ -436,8 +438,13 @@ def _design(plan: Plan, strata: list[tuple[str, int, int]], units: list[sampling
     sentences = [plan.statement, SELECTION_RULE] if plan.statement else [SELECTION_RULE]
     for unit in replaced:
         reserve = taken.get(unit.ref)
-        instead = f", replaced by reserve {reserve.ref}" if reserve is not None else ""
-        sentences.append(f"Replaced: {unit.ref} (stratum {unit.stratum}){instead}; reason: {unit.replaced_reason or 'not recorded'}.")
+        if show_refs:
+            what = f"{unit.ref} (stratum {unit.stratum}, rank {unit.rank})" + (
+                f", replaced by reserve {reserve.ref} (rank {reserve.rank})" if reserve is not None else "")
+        else:  # ranks identify the files to whoever holds the population file and the seed, not to a reader
+            what = f"the file of rank {unit.rank} in stratum {unit.stratum}" + (
+                f", replaced by the reserve of rank {reserve.rank}" if reserve is not None else "")
+        sentences.append(f"Replaced: {what}; reason: {unit.replaced_reason or 'not recorded'}.")
     return MethodPart("Sample design", tuple(pairs), tuple(sentences))
 
 

@@ -61,10 +61,7 @@ def _write_in_background(bench: Workbench, title: str, path: str, show: bool, se
 
 
 def _write_audit_report(audit: Audit, out: str, *, marking: str, progress: Callable[[int, int, str], None]) -> Path:
-    # The audit report service is written in another branch: looked up when the report is written,
-    # so this module imports (and type-checks) before that branch is merged.
-    write: Callable[..., Path] = getattr(reports, "write_audit_report")
-    return write(audit, out, marking=marking, progress=progress)
+    return reports.write_audit_report(audit, out, marking=marking, progress=progress)
 
 
 def write_report(bench: Workbench) -> Task | None:
