@@ -1,8 +1,9 @@
 """File ▸ Report… and File ▸ File report… (issue 11 §4): the dialog, then the file, then a background
 task with progress and Cancel; the PDFs of the file reports are read back (tests/pdf_tools.py).
 
-The audit report service (``reports.write_audit_report``) is written in another branch: its tests
-here stand a fake in for it, which reports progress and writes a few bytes.
+Most audit report tests stand a fake in for the service (``reports.write_audit_report``), which
+reports progress and writes a few bytes, so that they test the GUI's handling; one writes the real
+report through the menu and checks it with ``audit-app report verify``.
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ class FakeAuditReport:
 @pytest.fixture
 def audit_report(monkeypatch) -> FakeAuditReport:
     fake = FakeAuditReport()
-    monkeypatch.setattr(reports, "write_audit_report", fake, raising=False)  # not in this branch yet
+    monkeypatch.setattr(reports, "write_audit_report", fake)
     return fake
 
 
@@ -266,6 +267,25 @@ def test_a_refused_report_is_shown_in_a_sentence(make_window, reviewed, monkeypa
                       "No file has finished its review yet: there is nothing to report.", "")]
     assert not target.exists() and opened == []
     assert audit_report.calls == [(str(target), "")]  # the audit's own marking: none
+
+
+def test_the_real_audit_report_through_the_menu(make_window, reviewed, monkeypatch, qtbot, save_as, opened):
+    def choose(dialog):
+        dialog.marking_combo.setEditText("OFFICIAL-SENSITIVE")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.ReportDialog, "exec", choose)
+    target = save_as("real.pdf")
+    window = make_window(ANN)
+    window.open_audit_file(str(reviewed))
+    finished(qtbot, report_actions.write_report(window))
+    assert window.statusBar().currentMessage() == f"Saved {target}"
+    text = pdf_tools.text(target)
+    assert "Method appendix" in text and text.count("OFFICIAL-SENSITIVE") >= 2 * pdf_tools.pages(target)
+    window.close_audit()
+    from audit_app.services import provenance
+    with open_audit(reviewed) as audit:
+        assert provenance.check_report(audit, target).matches
 
 
 @pytest.mark.parametrize("which", ["report", "file report"])
