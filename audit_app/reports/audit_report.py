@@ -17,7 +17,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from audit_app.core.results.agreement import landis_koch
 from audit_app.core.results.model import ASSURED, NO_APPLICABLE_FILES, NO_TOLERABLE_RATE, NOT_ASSURED, TOO_FEW, ItemResult
@@ -303,10 +303,12 @@ class _Render:
         header = ["Item", "Question", "Appl.", "Met", "Partly", "Not met", "NR", "N/A",
                   "Weighted" if r.weighted else "Compl.", "Interval %", "Upper limit", "Conclusion"]
         widths = [24, 131, 24, 22, 28, 26, 20, 22, 40, 50, 40, 56]
-        out.append(self.table(header, rows, widths, right=range(2, 11), colours=colours))
+        # the chart first, kept with its heading: a reader sees the section at a glance, then the table
         charted = [item for item in items if item.applicable]
-        for start in range(0, len(charted), CHART_ROWS):
-            out += [Spacer(1, 4), self.chart(charted[start:start + CHART_ROWS])]
+        charts = [self.chart(charted[start:start + CHART_ROWS]) for start in range(0, len(charted), CHART_ROWS)]
+        if charts:
+            out = [out[0], KeepTogether(out[1:] + [charts[0]])] + [c for chart in charts[1:] for c in (Spacer(1, 4), chart)]
+        out += [Spacer(1, 4), self.table(header, rows, widths, right=range(2, 11), colours=colours)]
         return out
 
     def chart(self, items: Sequence[ItemResult]) -> Drawing:
