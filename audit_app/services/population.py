@@ -368,9 +368,11 @@ def import_population(
             rows_read=0, imported=0, rejected=0, excluded=0, imported_at=events.now(), imported_by=actor,
         )
         rebuild = _rebuild_ref_index(units, reader.size_bytes)
+        digest = pop.ColumnsDigest()  # every value of every unit imported, for verify
         with population_store.ref_index_rebuilt(db) if rebuild else nullcontext():
             for batch in batches.read(known):
                 population_store.insert_units(db, batch_id, batch.columns)
+                digest.update(batch.columns)
                 counter.imported += len(batch)
                 counter.excluded += batch.excluded
                 counter.rejections += batch.rejections
@@ -387,6 +389,7 @@ def import_population(
             "source": result.source_name, "sha256": result.sha256, "rows_read": result.rows_read,
             "imported": result.imported, "rejected": result.rejected, "excluded": result.excluded,
             "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
+            "units_sha256": digest.hexdigest(),
         })
     return result
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from audit_app.core import population as pop
 from audit_app.core import sampling
 from audit_app.core.checklist import parse_checklist
 from audit_app.core.records import Plan
@@ -129,7 +130,34 @@ def _sample_check(audit: Audit, report: VerifyReport) -> list[str]:
         return []
     report.checks.append("sampling plan equals its draw in the audit trail; sample re-derived from its seed and frame; "
                          "selected, reserve and replaced files as the trail's replacements give them")
-    return _plan_differences(audit, plan) + _sample_differences(audit, plan) + _status_differences(audit, plan)
+    return (_plan_differences(audit, plan) + _sample_differences(audit, plan) + _status_differences(audit, plan)
+            + _sampled_value_differences(audit, report))
+
+
+def _sampled_value_differences(audit: Audit, report: VerifyReport) -> list[str]:
+    """Each sampled file's population values (every field, extra fields included) against the SHA-256
+    the draw recorded: in a design not stratified by them, the frame's hash covers only the references,
+    so an offence or an area changed in the file would otherwise go unnoticed. Draws recorded before
+    issue 12 have no such hashes: there is nothing to compare them with, so no finding."""
+    draw = None
+    for event in events.iterate(audit.db):
+        if event.action == "sample.draw":
+            draw = event
+    recorded = draw.detail.get("unit_values_sha256") if draw is not None else None
+    if not isinstance(recorded, dict):
+        return []
+    report.checks.append("every sampled file's population values equal those recorded when the sample was drawn")
+    current = population_store.sampled_unit_values(audit.db)
+    problems = []
+    for ref in sorted(set(recorded) | set(current)):
+        if ref not in current:
+            problems.append(f"sample: '{ref}' was drawn but is no longer a sampled file with population values")
+        elif ref not in recorded:
+            problems.append(f"sample: '{ref}' is a sampled file but the draw did not record it")
+        elif pop.values_sha256(current[ref]) != recorded[ref]:
+            problems.append(f"sample: the population values of '{ref}' (offence, area, month, outcome, officer or "
+                            "extra fields) are not those recorded when the sample was drawn")
+    return problems
 
 
 def _first(audit: Audit, action: str) -> Any:
@@ -177,6 +205,14 @@ def _import_differences(audit: Audit) -> list[str]:
                   "imported": batch.imported, "rejected": batch.rejected, "excluded": batch.excluded}
         problems += [f"{name}: its {key.replace('_', ' ')} is {_show(value)} but the audit trail recorded {_show(detail.get(key))}"
                      for key, value in stored.items() if key in detail and detail[key] != value]
+        wanted = detail.get("units_sha256")  # recorded since issue 12; an older import has none, so no finding
+        if wanted is not None:
+            digest = pop.ColumnsDigest()
+            for columns in population_store.batch_unit_columns(db, batch.id):
+                digest.update(columns)
+            if digest.hexdigest() != wanted:
+                problems.append(f"{name}: the values of its files (a reference, offence, area, month, outcome, officer "
+                                "or extra field, or a file added or removed) are not those it imported")
         kept = len(population_store.rejections(db, batch.id))
         if "rejected" in detail and kept != detail["rejected"]:
             problems.append(f"{name}: {kept} rejected row(s) are kept but the audit trail recorded {detail['rejected']}")
