@@ -195,6 +195,13 @@ def _not_open_elsewhere(args: argparse.Namespace) -> None:
     refuse_if_open(args.audit, wait=max(0.0, args.wait))
 
 
+def _refuse_unless_writable(audit: Any) -> None:
+    """Writing commands refuse a read-only audit, or one verify would call damaged (one sentence, nothing changed)."""
+    from audit_app.services.verification import refuse_unless_writable
+
+    refuse_unless_writable(audit)
+
+
 def _add_size_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--confidence", type=_fraction, required=required, metavar="C",
                         help="confidence level, e.g. 0.95, 95 or 95%%")
@@ -356,6 +363,7 @@ def _import(args: argparse.Namespace) -> int:
     if take_all and scope:
         raise UserFacingError("--scope all keeps every row: give it alone, without other --scope values.")
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         result = population.import_population(audit, args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
                                               progress=_progress("import"), checklist_scope=not take_all)
     _print_json(result.to_json())
@@ -409,6 +417,7 @@ def _sample(args: argparse.Namespace) -> int:
         min_per_stratum=args.min_per_stratum, seed=args.seed, reserve=args.reserve,
     )
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         warning = sampling.out_of_scope_warning(audit)
         if warning:
             print(f"audit-app: warning: {warning}", file=sys.stderr)
@@ -426,6 +435,7 @@ def _replace(args: argparse.Namespace) -> int:
 
     _not_open_elsewhere(args)
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         old, new = sampling.replace_unit(audit, args.ref, args.reason)
     _print_json({"replaced": old, "replacement": new, "reason": args.reason})
     return 0
@@ -437,6 +447,7 @@ def _responses_import(args: argparse.Namespace) -> int:
 
     _not_open_elsewhere(args)
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         result = import_responses(audit, args.file, complete=args.complete)
     for error in result.errors:
         print(f"{args.file}: row {error.row}: {error.message}", file=sys.stderr)

@@ -27,7 +27,8 @@ from audit_app.store import events, meta
 from audit_app.store import population as population_store
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
-from audit_app.store.database import integrity_problems
+from audit_app.errors import AuditFileError
+from audit_app.store.database import integrity_problems, read_only_message, structural_problems
 
 
 @dataclass
@@ -77,6 +78,32 @@ def verify(audit: Audit, head: str | None = None) -> VerifyReport:
             report.checks.append("the audit trail still extends the head given")
             report.problems.extend(_head_problems(audit, head))
         return report
+
+
+def damage(audit: Audit) -> list[str]:
+    """What a quick structural look finds wrong, for a check before every write (empty when sound):
+    SQLite's quick check, the tables present, and the audit trail's chain. A full :func:`verify` of a
+    400-file audit takes about 1.7 s, this about 0.35 s (the chain is most of it)."""
+    try:
+        with audit.snapshot():
+            return structural_problems(audit.db) or events.chain_problems(audit.db)
+    except Exception as exc:  # noqa: BLE001 (a damaged file can fail in any way: that is the finding)
+        return [f"database: {str(exc).strip() or type(exc).__name__}"]
+
+
+def refuse_unless_writable(audit: Audit) -> None:
+    """Before a command writes: refuse a read-only audit, or one ``verify`` would call damaged.
+
+    :raises AuditFileError: one sentence naming the file; nothing has been changed.
+    """
+    if audit.read_only:
+        raise AuditFileError(read_only_message(audit.path))
+    problems = damage(audit)
+    if problems:
+        name = audit.path.name
+        more = f" and {len(problems) - 1} more finding(s)" if len(problems) > 1 else ""
+        raise AuditFileError(f"The audit file {name} is damaged ({problems[0]}{more}), so nothing was changed; "
+                             f"`audit-app verify {name}` lists what is wrong.")
 
 
 def _head_problems(audit: Audit, head: str) -> list[str]:

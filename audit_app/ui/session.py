@@ -14,7 +14,8 @@ from audit_app.core import workstation
 from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
 from audit_app.services import demo, locks
-from audit_app.services.audits import Audit, open_audit
+from audit_app.services.audits import Audit, open_audit, read_only_refusal
+from audit_app.services.verification import refuse_unless_writable
 from audit_app.services.reviews import work_as
 from audit_app.ui.ui_settings import ROLES, Identity
 
@@ -84,6 +85,9 @@ class AuditSession:
         lock.setStaleLockTime(0)  # an audit stays open for hours: stale only when its process is gone
         if not path.is_file():
             open_audit(path)  # raises the clear "no audit file" error
+        refusal = read_only_refusal(path)
+        if refusal:
+            raise UserFacingError(refusal)
         if not lock.tryLock(0):
             if force and lock.removeStaleLockFile() and lock.tryLock(0):
                 pass
@@ -96,6 +100,12 @@ class AuditSession:
         try:
             audit = open_audit(path)
         except BaseException:
+            lock.unlock()
+            raise
+        try:
+            refuse_unless_writable(audit)  # damaged: say so rather than fail on the first write
+        except BaseException:
+            audit.close()
             lock.unlock()
             raise
         try:
