@@ -37,10 +37,12 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``); ``immutable=1`` as well when the folder cannot hold the
-    ``-wal`` and ``-shm`` files a WAL reader would otherwise create (an archive on read-only media)."""
+    """A read-only connection (``mode=ro``); ``immutable=1`` as well when the file or its folder is
+    read-only and no write-ahead log holds changes: an archive on read-only media cannot hold the
+    ``-wal`` and ``-shm`` files a WAL reader would otherwise create, and beside a read-only file they
+    would only be left behind, empty. (A ``-wal`` with changes in it must be read: then ``mode=ro`` alone.)"""
     uri = f"{path.resolve().as_uri()}?mode=ro"
-    if not _folder_writable(path) and not _pending_log(path):
+    if is_read_only(path) and not _pending_log(path):
         uri += "&immutable=1"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
