@@ -91,6 +91,9 @@ def _add_audit_commands(commands: Any) -> None:
     imp.add_argument("--save-preset", metavar="NAME",
                      help="after the import, save the column mapping used as a preset named NAME, for the next "
                           "export from the same system")
+    imp.add_argument("--strict-rows", action="store_true",
+                     help="refuse the file (nothing imported) when a row has fewer or more cells than the header; "
+                          "otherwise they are listed (short_rows, long_rows)")
     _add_wait_option(imp)
     imp.set_defaults(handler=_import)
 
@@ -365,8 +368,11 @@ def _import(args: argparse.Namespace) -> int:
     with open_audit(args.audit) as audit:
         _refuse_unless_writable(audit)
         result = population.import_population(audit, args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
-                                              progress=_progress("import"), checklist_scope=not take_all)
+                                              progress=_progress("import"), checklist_scope=not take_all,
+                                              strict_rows=args.strict_rows)
     _print_json(result.to_json())
+    if result.row_widths_text():
+        print(f"audit-app: warning: {result.row_widths_text()}", file=sys.stderr)
     if result.excluded and "offence_group" in result.scope:
         print(f"{result.excluded:,} row(s) imported but kept out of the sampling frame (offence groups other than "
               f"{', '.join(result.scope['offence_group'])}; --scope all keeps every row)", file=sys.stderr)
