@@ -13,7 +13,7 @@ from PySide6.QtCore import QLockFile
 from audit_app.core import workstation
 from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
-from audit_app.services import demo, locks
+from audit_app.services import demo, locks, workspace
 from audit_app.services.audits import Audit, open_audit, read_only_refusal
 from audit_app.services.verification import refuse_unless_writable
 from audit_app.services.reviews import work_as
@@ -40,6 +40,7 @@ class AuditSession:
         self.lock = lock
         self.reviewer = reviewer
         self.identity = identity
+        self.trail_at_open = 0  # audit-trail entries in the file as it was found, before this session wrote any
 
     @property
     def path(self) -> Path:
@@ -109,13 +110,16 @@ class AuditSession:
             lock.unlock()
             raise
         try:
+            found = workspace.trail_head(audit)[0]
             reviewer = demo.welcome(audit, work_as(audit, identity.name, identity.staff_number, identity.role))
         except BaseException:
             audit.close()
             lock.unlock()
             raise
         _write_who(path, identity)
-        return cls(audit, lock, reviewer, identity)
+        session = cls(audit, lock, reviewer, identity)
+        session.trail_at_open = found
+        return session
 
     def close(self) -> None:
         self.audit.close()
