@@ -181,6 +181,8 @@ def test_control_characters_typed_in_a_note_are_removed_with_a_notice(qtbot, con
     assert stored(audit_path, review.id).answers["B2"].note == "Log 4\tseen\nagain"
     with qtbot.assertNotEmitted(controller.notice):
         controller.type_text("B2", "note", "Plain text\twith a tab\nand a line")
+    controller.flush()  # recorded now: no typing timer left to fire after the audit is closed
+    assert stored(audit_path, review.id).answers["B2"].note == "Plain text\twith a tab\nand a line"
 
 
 def test_the_service_removes_control_characters_on_every_path(audit, review, audit_path):
