@@ -163,23 +163,15 @@ _EMPTY_REF = 2  # some value, but no ref: rejected
 # (a text: the month as written, which is not a date: rejected unless the ref is a repeat)
 
 _BLANK = object()  # the decision for a blank record
-# A long row with values beyond the header: (_SURPLUS, its cells, the header's), a tuple so that a
-# worker can send it (marshal)
+# Notes of more than a code are tuples, never objects, so that a worker can send them (marshal, which
+# refuses any other object). A long row with values beyond the header: (_SURPLUS, its cells, the header's).
 _SURPLUS = "surplus cells"
 
 
-@dataclass(frozen=True, slots=True)
-class _RunOn:
-    """Step 1's note of a row whose field holds line breaks (sent to step 2; picklable)."""
-
-    length: int  # the line breaks in the cell: the rows run into it
-
-
-@dataclass(frozen=True, slots=True)
-class _TooLong:
-    """Step 1's note of a row whose reference is longer than :data:`REF_MAX`."""
-
-    length: int
+# A row whose field holds line breaks: (_RUN_ON, the line breaks in the cell: the rows run into it).
+_RUN_ON = "run-on"
+# A row whose reference is longer than REF_MAX: (_TOO_LONG, its length).
+_TOO_LONG = "too long"
 
 
 @dataclass(slots=True)
@@ -267,9 +259,9 @@ def _problems(batch: list[list[str]], refs: list[str], months: list[Any], month_
         if not ref:
             add(_EMPTY_REF if any(map(str.strip, cells)) else _BLANK_RECORD)
         elif "\n" in ref or any("\n" in column[index] for column in others):
-            add(_RunOn(max(ref.count("\n"), *(column[index].count("\n") for column in others))))
+            add((_RUN_ON, max(ref.count("\n"), *(column[index].count("\n") for column in others))))
         elif len(ref) > REF_MAX:
-            add(_TooLong(len(ref)))
+            add((_TOO_LONG, len(ref)))
         elif month is _NOT_A_MONTH:
             add(month_text)
         else:
@@ -324,14 +316,14 @@ def _decide(state: _ReadState, parsed: _Parsed) -> dict[int, Any] | None:
                 out[index] = Rejection(number, refs[index][:REF_MAX], (
                     f"{problem[1]:,} cells where the header has {problem[2]:,}: the values beyond the header would be "
                     "lost, so the row is not imported; fix it (a delimiter inside an unquoted value?) and import again"))
-            elif isinstance(problem, _RunOn):
+            elif isinstance(problem, tuple) and problem[0] == _RUN_ON:
                 out[index] = Rejection(number, refs[index][:REF_MAX], (
-                    f"a cell runs over {problem.length:,} line break(s): a quote opened in this row is closed only "
-                    f"{problem.length:,} line(s) later, so the rows between were read into it and are not imported; "
+                    f"a cell runs over {problem[1]:,} line break(s): a quote opened in this row is closed only "
+                    f"{problem[1]:,} line(s) later, so the rows between were read into it and are not imported; "
                     "fix the quote and import again"))
-            elif isinstance(problem, _TooLong):
+            elif isinstance(problem, tuple) and problem[0] == _TOO_LONG:
                 out[index] = Rejection(number, refs[index][:REF_MAX], (
-                    f"a reference of {problem.length:,} characters is not a reference (at most {REF_MAX}): rows run "
+                    f"a reference of {problem[1]:,} characters is not a reference (at most {REF_MAX}): rows run "
                     "together, or the wrong column is mapped to ref"))
             elif (holder := seen.get(ref := refs[index])) is not None and holder < number:
                 out[index] = Rejection(number, ref, f"duplicate ref (first seen in row {holder})")
