@@ -44,3 +44,19 @@ def test_an_older_copy_put_in_place_of_the_audit_is_warned_about(make_window, au
     assert "--head" in warnings[0]
     window.close_audit()
     assert window.settings.trail_seen(audit_path)[0] == seen  # the longer trail stays the one seen
+
+
+def test_a_damaged_audit_is_refused_with_a_sentence_not_a_crash(make_window, audit_path, monkeypatch):
+    """Issue 12 §2: the GUI says the audit is damaged (as a writing command would) and stays on the start page."""
+    import sqlite3
+
+    conn = sqlite3.connect(str(audit_path))
+    conn.executescript("DROP TRIGGER event_no_update; UPDATE event SET detail = '{}' WHERE seq = 2;")
+    conn.close()
+    warnings: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append((title, text)))
+    window = make_window()
+    assert not window.open_audit_file(str(audit_path))
+    assert window.session is None
+    assert warnings == [("Cannot open the audit", warnings[0][1])]
+    assert warnings[0][1].startswith(f"The audit file {audit_path.name} is damaged (event log: entry 2")
