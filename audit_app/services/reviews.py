@@ -294,6 +294,7 @@ def set_answer(audit: Audit, review_id: int, item_id: str, given: Answer | None,
     item's note and evidence are settled by the answer (deleted).
     """
     new = None
+    reason = clean_text(reason)
     if given is not None:
         problems = answer_problems(audit.checklist, item_id, given)
         if problems:
@@ -407,6 +408,7 @@ def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: Revi
     """Unlock a signed-off review to change it: the reason is recorded, the review is marked
     "changed after sign-off" for good, and the sign-off is void until a lead auditor signs again.
     """
+    reason = clean_text(reason)
     if not reason.strip():
         raise AuditError("Give the reason for changing a signed-off review; it is recorded in the audit trail.")
     with audit.transaction() as db:

@@ -187,7 +187,9 @@ def test_control_characters_typed_in_a_note_are_removed_with_a_notice(qtbot, con
 
 def test_the_service_removes_control_characters_on_every_path(audit, review, audit_path):
     """A caller that does not clean its text (a script, another page) cannot store one either."""
-    set_answer(audit, review.id, "B2", Answer("N", note="a\x00b", evidence="E\x01-1"))
+    set_answer(audit, review.id, "B2", Answer("N", note="a\x00b", evidence="E\x01-1"), reason="why\x00 not")
+    reason = audit.db.execute("SELECT reason FROM event WHERE action = 'answer.set' ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert reason == "why not"
     review_service.save_draft(audit, review.id, "A1", "note", "draft\x00 text")
     held = stored(audit_path, review.id)
     assert (held.answers["B2"].note, held.answers["B2"].evidence) == ("ab", "E-1")
