@@ -91,6 +91,9 @@ def _add_audit_commands(commands: Any) -> None:
     imp.add_argument("--save-preset", metavar="NAME",
                      help="after the import, save the column mapping used as a preset named NAME, for the next "
                           "export from the same system")
+    imp.add_argument("--strict-rows", action="store_true",
+                     help="refuse the file (nothing imported) when a row has fewer or more cells than the header; "
+                          "otherwise they are listed (short_rows, long_rows)")
     _add_wait_option(imp)
     imp.set_defaults(handler=_import)
 
@@ -193,6 +196,13 @@ def _not_open_elsewhere(args: argparse.Namespace) -> None:
     from audit_app.services.locks import refuse_if_open
 
     refuse_if_open(args.audit, wait=max(0.0, args.wait))
+
+
+def _refuse_unless_writable(audit: Any) -> None:
+    """Writing commands refuse a read-only audit, or one verify would call damaged (one sentence, nothing changed)."""
+    from audit_app.services.verification import refuse_unless_writable
+
+    refuse_unless_writable(audit)
 
 
 def _add_size_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -356,9 +366,13 @@ def _import(args: argparse.Namespace) -> int:
     if take_all and scope:
         raise UserFacingError("--scope all keeps every row: give it alone, without other --scope values.")
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         result = population.import_population(audit, args.file, preset=args.preset, mapping=dict(args.map), scope=scope,
-                                              progress=_progress("import"), checklist_scope=not take_all)
+                                              progress=_progress("import"), checklist_scope=not take_all,
+                                              strict_rows=args.strict_rows)
     _print_json(result.to_json())
+    if result.row_widths_text():
+        print(f"audit-app: warning: {result.row_widths_text()}", file=sys.stderr)
     if result.excluded and "offence_group" in result.scope:
         print(f"{result.excluded:,} row(s) imported but kept out of the sampling frame (offence groups other than "
               f"{', '.join(result.scope['offence_group'])}; --scope all keeps every row)", file=sys.stderr)
@@ -409,6 +423,7 @@ def _sample(args: argparse.Namespace) -> int:
         min_per_stratum=args.min_per_stratum, seed=args.seed, reserve=args.reserve,
     )
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         warning = sampling.out_of_scope_warning(audit)
         if warning:
             print(f"audit-app: warning: {warning}", file=sys.stderr)
@@ -426,6 +441,7 @@ def _replace(args: argparse.Namespace) -> int:
 
     _not_open_elsewhere(args)
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         old, new = sampling.replace_unit(audit, args.ref, args.reason)
     _print_json({"replaced": old, "replacement": new, "reason": args.reason})
     return 0
@@ -437,6 +453,7 @@ def _responses_import(args: argparse.Namespace) -> int:
 
     _not_open_elsewhere(args)
     with open_audit(args.audit) as audit:
+        _refuse_unless_writable(audit)
         result = import_responses(audit, args.file, complete=args.complete)
     for error in result.errors:
         print(f"{args.file}: row {error.row}: {error.message}", file=sys.stderr)

@@ -22,7 +22,7 @@ from audit_app.core.records import AuditRecord
 from audit_app.errors import AuditError, AuditFileError, ChecklistError, UserFacingError
 from audit_app.services.checklists import resolve_checklist
 from audit_app.store import events
-from audit_app.store.database import AuditDatabase, copy_database, create_database, open_database
+from audit_app.store.database import AuditDatabase, copy_database, create_database, is_read_only, open_database
 from audit_app.store.meta import insert_audit, load_audit
 
 if TYPE_CHECKING:  # the connection's type, for annotations: only the store uses sqlite-utils
@@ -114,6 +114,17 @@ def open_audit(path: str | Path) -> "Audit":
     return Audit(database, record, compiled)
 
 
+def read_only_refusal(path: str | Path) -> str:
+    """Why the GUI does not open this audit for work ("" when it can): it is read-only (the file, or
+    its folder, which must hold the lock and SQLite's journal files). It can still be read from the
+    command line."""
+    path = Path(path)
+    if not path.is_file() or not is_read_only(path):
+        return ""
+    return (f"The audit file {path.name} is read-only (the file or its folder), so it cannot be opened for work here; "
+            "`audit-app verify`, `stats`, `report` and `export` can still read it.")
+
+
 def backup(source: str | Path, target: str | Path) -> dict[str, Any]:
     """``audit-app backup``: a consistent copy of the audit (the safe way to copy one: see
     :func:`audit_app.store.database.copy_database`). Returns what the CLI prints."""
@@ -172,6 +183,11 @@ class Audit:
     @property
     def path(self) -> Path:
         return self._database.path
+
+    @property
+    def read_only(self) -> bool:
+        """The file is open for reading only (read-only file or folder): every write is refused with a sentence."""
+        return self._database.read_only
 
     @property
     def db(self) -> Database:

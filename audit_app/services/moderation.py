@@ -15,7 +15,7 @@ from audit_app.core.records import Agreed, Answer, Review, Reviewer
 from audit_app.core.scoring import ReviewResult, answer_problems
 from audit_app.errors import AuditError
 from audit_app.services.audits import Audit
-from audit_app.services.reviews import score_stored
+from audit_app.services.reviews import clean_text, score_stored
 from audit_app.store import events
 from audit_app.store import reviews as store
 from audit_app.store import sampling as sampling_store
@@ -143,6 +143,11 @@ def record_agreed(audit: Audit, ref: str, target: str, value: Answer | Any, reas
     :raises AuditError: without a reason, when the moderator is not a lead auditor, when the two
         reviews do not differ there, or when the value is not valid for the question.
     """
+    reason = clean_text(reason)  # no control characters in stored text (see reviews.clean_text)
+    if isinstance(value, Answer):
+        value = replace(value, note=clean_text(value.note), evidence=clean_text(value.evidence))
+    elif isinstance(value, str):
+        value = clean_text(value)
     if not reason.strip():
         raise AuditError("Give the reason for the agreed answer; it is recorded with it.")
     comparison = compare(audit, ref)

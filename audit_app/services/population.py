@@ -278,6 +278,9 @@ class ImportResult:
     mapping_how: dict[str, str]
     extras: list[str]
     scope: dict[str, list[str]] = field(default_factory=dict)
+    short_rows: list[int] = field(default_factory=list)  # rows with fewer cells than the header (read, missing cells blank)
+    long_rows: list[int] = field(default_factory=list)  # rows with more cells than the header
+    header_cells: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The keys fixed by the CLI contract, plus the mapping used."""
@@ -295,7 +298,47 @@ class ImportResult:
             "mapping_how": self.mapping_how,
             "extra_fields": self.extras,
             "scope": self.scope,
+            "header_cells": self.header_cells,
+            "short_rows": self.short_rows,
+            "long_rows": self.long_rows,
+            "row_widths_rule": ROW_WIDTHS_RULE,
         }
+
+    def row_widths_text(self) -> str:
+        """The short and long rows in one sentence ("" when every row is as wide as the header)."""
+        return row_widths_text(self.source_name, self.header_cells, self.short_rows, self.long_rows)
+
+
+ROWS_LISTED = 10  # short and long rows listed by number in the audit trail and in sentences (all in the JSON)
+ROW_WIDTHS_RULE = ("a short row is imported with its missing cells blank; a long row is rejected (with the reason) when "
+                   "it holds a value beyond the header, and imported when its surplus cells are all blank")
+
+
+def _rows_list(rows: Sequence[int], total: int) -> str:
+    shown = ", ".join(f"{row:,}" for row in rows[:ROWS_LISTED])
+    return shown + (f" and {total - min(len(rows), ROWS_LISTED):,} more" if total > min(len(rows), ROWS_LISTED) else "")
+
+
+def row_widths_text(name: str, header_cells: int, short: Sequence[int], long: Sequence[int],
+                    short_count: int | None = None, long_count: int | None = None, *, bare: bool = False) -> str:
+    """The short and long rows of an import in one sentence ("" when there are none).
+
+    :param short_count: how many short rows there are, when ``short`` lists only the first of them.
+    :param bare: the rows only, without what the import did with them (for a refusal).
+    """
+    short_count = len(short) if short_count is None else short_count
+    long_count = len(long) if long_count is None else long_count
+    parts = []
+    if short_count:
+        parts.append(f"{short_count:,} short row(s) (row {_rows_list(short, short_count)})"
+                     + ("" if bare else ", imported with the missing cells blank"))
+    if long_count:
+        parts.append(f"{long_count:,} long row(s) (row {_rows_list(long, long_count)})"
+                     + ("" if bare else ": rejected when a value lies beyond the header, imported when the surplus "
+                                        "cells are blank"))
+    if not parts:
+        return ""
+    return f"'{name}' has {header_cells} columns in its header but " + ("; and " if not bare else " and ").join(parts) + "."
 
 
 # The unique index on unit(ref) is dropped for an import and built again after the rows are in
@@ -309,6 +352,7 @@ class _ImportCounter:
     imported: int = 0
     excluded: int = 0
     rejections: list[tuple[int, str, str]] = field(default_factory=list)
+    widths: list[tuple[int, int]] = field(default_factory=list)
 
 
 def import_population(
@@ -322,6 +366,7 @@ def import_population(
     progress: Progress | None = None,
     worker_min_bytes: int | None = None,
     checklist_scope: bool = False,
+    strict_rows: bool = False,
 ) -> ImportResult:
     """Import a population file: all accepted rows, or nothing.
 
@@ -339,6 +384,8 @@ def import_population(
     :param preset: a built-in preset or one the user saved (:func:`save_preset`).
     :param worker_min_bytes: files of this size or more are read in a worker process
         (default :data:`pop.worker.WORKER_MIN_BYTES`; 0 always uses one, for tests).
+    :param strict_rows: refuse the file (nothing imported) when a row has fewer or more cells than
+        the header; otherwise they are counted and listed in the result (:data:`ROW_WIDTHS_RULE`).
     :param checklist_scope: unless ``scope`` names the offence groups, keep only the checklist's
         (:func:`checklist_groups`) in the sampling frame (the CLI's default; ``--scope all`` turns it off).
     :raises AuditError: once the sample is drawn (the frame must not change under it).
@@ -368,13 +415,22 @@ def import_population(
             rows_read=0, imported=0, rejected=0, excluded=0, imported_at=events.now(), imported_by=actor,
         )
         rebuild = _rebuild_ref_index(units, reader.size_bytes)
+        digest = pop.ColumnsDigest()  # every value of every unit imported, for verify
         with population_store.ref_index_rebuilt(db) if rebuild else nullcontext():
             for batch in batches.read(known):
                 population_store.insert_units(db, batch_id, batch.columns)
+                digest.update(batch.columns)
                 counter.imported += len(batch)
                 counter.excluded += batch.excluded
                 counter.rejections += batch.rejections
+                counter.widths += batch.widths
         counter.rows_read = reader.rows_read
+        width = len(reader.header)
+        short = [row for row, cells in counter.widths if cells < width]
+        long = [row for row, cells in counter.widths if cells > width]
+        if strict_rows and (short or long):
+            raise PopulationError(row_widths_text(Path(source).name, width, short, long, bare=True).rstrip(".")
+                                  + ", so nothing was imported (rows must be as wide as the header).")
         population_store.insert_rejections(db, batch_id, counter.rejections)
         population_store.update_batch_counts(db, batch_id, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded)
         population_store.set_batch_sha256(db, batch_id, reader.sha256)
@@ -382,11 +438,14 @@ def import_population(
             batch_id, Path(source).name, counter.rows_read, counter.imported, len(counter.rejections), counter.excluded,
             counter.imported - counter.excluded, counter.rejections, reader.sha256, dict(reader.mapping.fields),
             dict(reader.mapping.how), list(reader.mapping.extras), {k: list(v) for k, v in (scope or {}).items()},
+            short, long, width,
         )
         events.append(db, actor, "population.import", "import_batch", batch_id, {
             "source": result.source_name, "sha256": result.sha256, "rows_read": result.rows_read,
             "imported": result.imported, "rejected": result.rejected, "excluded": result.excluded,
             "mapping": result.mapping, "scope": {k: list(v) for k, v in (scope or {}).items()},
+            "units_sha256": digest.hexdigest(), "header_cells": width, "short_rows": len(short), "long_rows": len(long),
+            "short_rows_first": short[:ROWS_LISTED], "long_rows_first": long[:ROWS_LISTED],
         })
     return result
 
@@ -441,6 +500,7 @@ class ImportSummary:
     scope: dict[str, list[str]] = field(default_factory=dict)
     batch: int = 0
     imported_at: str = ""
+    row_widths: str = ""  # the short and long rows in a sentence ("" for none, or an import recorded before they were)
 
     @property
     def in_frame(self) -> int:
@@ -463,11 +523,22 @@ class ImportSummary:
 
 def imports(audit: Audit) -> list[ImportSummary]:
     """Every import into the audit so far, oldest first, with its counts and rejections."""
+    logged = {e.entity_id: e.detail for e in events.iterate(audit.db, "import_batch")}
     return [
         ImportSummary(b.source_name, b.rows_read, b.imported, b.rejected, b.excluded,
-                      population_store.rejections(audit.db, b.id), b.sha256, dict(b.scope), b.id, b.imported_at)
+                      population_store.rejections(audit.db, b.id), b.sha256, dict(b.scope), b.id, b.imported_at,
+                      _row_widths(b.source_name, logged.get(str(b.id), {})))
         for b in population_store.batches(audit.db)
     ]
+
+
+def _row_widths(name: str, detail: Mapping[str, Any]) -> str:
+    try:
+        return row_widths_text(name, int(detail.get("header_cells", 0)), list(detail.get("short_rows_first", [])),
+                               list(detail.get("long_rows_first", [])), int(detail.get("short_rows", 0)),
+                               int(detail.get("long_rows", 0)))
+    except (TypeError, ValueError):  # a hand-edited entry: verify says so; the summary just leaves it out
+        return ""
 
 
 def strata_fields(audit: Audit) -> list[str]:

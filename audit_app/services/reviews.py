@@ -247,11 +247,27 @@ def _after_change(audit: Audit, db: Any, review: Review, actor: str) -> None:
                       reason=f"no longer complete: {missing[0].message}")
 
 
+_CONTROL_TYPED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters but tab and line ends
+
+
+def clean_text(text: str) -> str:
+    """Typed text as it is stored: without NUL or any other control character (a tab and line breaks
+    are kept; a carriage return becomes a line break). A control character is not text: it can cut a
+    report or an export short, or confuse another program reading the audit. Every path that stores
+    a reviewer's text goes through here (the GUI tells the reviewer when something was removed;
+    a responses file holding one is refused row by row instead)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_TYPED.sub("", text)
+
+
 def set_profile_value(audit: Audit, review_id: int, field_id: str, value: Any, actor: str | None = None) -> None:
     """Record (or clear, with ``None``) one profile value; checked against the checklist."""
     profile_field = audit.checklist.fields.get(field_id)
     if profile_field is None:
         raise AuditError(f"Unknown profile field '{field_id}'.")
+    if isinstance(value, str):
+        value = clean_text(value)
     try:
         value = profile_values.check_value(profile_field, value)
     except ValueError as exc:
@@ -278,11 +294,12 @@ def set_answer(audit: Audit, review_id: int, item_id: str, given: Answer | None,
     item's note and evidence are settled by the answer (deleted).
     """
     new = None
+    reason = clean_text(reason)
     if given is not None:
         problems = answer_problems(audit.checklist, item_id, given)
         if problems:
             raise AuditError("; ".join(problems) + ".")
-        new = replace(given, note=given.note.strip(), evidence=given.evidence.strip())
+        new = replace(given, note=clean_text(given.note).strip(), evidence=clean_text(given.evidence).strip())
     elif item_id not in audit.checklist.items:
         raise AuditError(f"Unknown item '{item_id}'.")
     with audit.transaction() as db:
@@ -391,6 +408,7 @@ def change_after_sign_off(audit: Audit, review_id: int, reason: str, actor: Revi
     """Unlock a signed-off review to change it: the reason is recorded, the review is marked
     "changed after sign-off" for good, and the sign-off is void until a lead auditor signs again.
     """
+    reason = clean_text(reason)
     if not reason.strip():
         raise AuditError("Give the reason for changing a signed-off review; it is recorded in the audit trail.")
     with audit.transaction() as db:
@@ -491,6 +509,7 @@ def save_draft(audit: Audit, review_id: int, item_id: str, field_name: str, text
     """
     if field_name not in ("note", "evidence", "value"):
         raise AuditError(f"Unknown draft field '{field_name}'.")
+    text = clean_text(text)
     with audit.transaction() as db:
         _editable(db, review_id)
         store.save_draft(db, review_id, item_id, field_name, text, events.now())

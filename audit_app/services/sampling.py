@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from audit_app.core import population as pop
 from audit_app.core import sampling, statistics
 from audit_app.core.records import Plan
 from audit_app.errors import AuditError
@@ -292,6 +293,9 @@ def _draw(audit: Audit, request: SampleRequest, actor: str | None, redraw_reason
             "proportion": plan.proportion, "requested_size": plan.requested_size,
             "acceptance_number": plan.acceptance_number, "min_per_stratum": plan.min_per_stratum,
             "disproportionate": plan.disproportionate, "statement": plan.statement, "size_method": plan.size_method,
+            # every value of every sampled file (selected and reserve), so that verify finds one changed later
+            "unit_values_sha256": {ref: pop.values_sha256(values)
+                                   for ref, values in sorted(population_store.sampled_unit_values(db).items())},
         })
     result = sample(audit)
     assert result is not None

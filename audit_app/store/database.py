@@ -36,8 +36,46 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection (``mode=ro``); ``immutable=1`` as well when the file or its folder is
+    read-only and no write-ahead log holds changes: an archive on read-only media cannot hold the
+    ``-wal`` and ``-shm`` files a WAL reader would otherwise create, and beside a read-only file they
+    would only be left behind, empty. (A ``-wal`` with changes in it must be read: then ``mode=ro`` alone.)"""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if is_read_only(path) and not _pending_log(path):
+        uri += "&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _folder_writable(path: Path) -> bool:
+    return os.access(path.resolve().parent, os.W_OK | os.X_OK)
+
+
+def _pending_log(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def is_read_only(path: str | Path) -> bool:
+    """The audit file cannot be written here: the file is read-only, or its folder cannot hold the
+    journal files SQLite writes beside it (read-only media, an archive folder)."""
+    path = Path(path)
+    return not os.access(path, os.W_OK) or not _folder_writable(path)
+
+
+def read_only_message(path: Path) -> str:
+    """The sentence a refused write gives on a read-only audit."""
+    where = "its folder is read-only" if os.access(path, os.W_OK) else "it is read-only"
+    return (f"The audit file {path.name} is read-only ({where}), so nothing was changed; it can still be verified, "
+            "read and exported.")
+
+
 def _describe(exc: sqlite3.Error) -> str:
     text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return "the file or its folder is read-only"
     if "locked" in text or "busy" in text:
         return "another program is writing to it; try again when it has finished"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
@@ -48,10 +86,11 @@ def _describe(exc: sqlite3.Error) -> str:
 class AuditDatabase:
     """An open audit file: the sqlite-utils ``Database`` plus explicit write transactions."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False):
         self.path = path
         self.conn = conn
         self.db = Database(conn)
+        self.read_only = read_only  # opened with mode=ro: every write transaction is refused with a sentence
 
     @contextmanager
     def transaction(self, *, bulk: bool = False) -> Iterator[Database]:
@@ -68,6 +107,8 @@ class AuditDatabase:
             WAL as usual. A crash mid-way leaves a hot journal, which SQLite rolls back when the
             file is next opened (see :func:`_check_header`).
         """
+        if self.read_only:
+            raise AuditFileError(read_only_message(self.path))
         if self.conn.in_transaction:
             with self.db.atomic():
                 yield self.db
@@ -150,14 +191,16 @@ def open_database(path: str | Path) -> AuditDatabase:
     """
     path = Path(path)
     _check_header(path)
+    read_only = is_read_only(path)
     try:
-        conn = _connect(path)
+        conn = _connect_read_only(path) if read_only else _connect(path)
         application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if application_id != APPLICATION_ID:
             conn.close()
             raise AuditFileError(f"{path} is an SQLite file but not an audit file; it was left untouched.")
-        conn.execute("PRAGMA journal_mode = WAL")
-        database = AuditDatabase(path, conn)
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+        database = AuditDatabase(path, conn, read_only=read_only)
         applied = [m.name for m in MIGRATIONS.applied(database.db)]
     except sqlite3.Error as exc:
         raise AuditFileError(f"Cannot open {path}: {_describe(exc)}; it was left untouched.") from None
@@ -168,6 +211,10 @@ def open_database(path: str | Path) -> AuditDatabase:
             f"{path.name} was written by a newer version of audit-app (it has changes this version does not know: "
             f"{', '.join(unknown)}). Open it with the newer version."
         )
+    if len(applied) < len(MIGRATION_NAMES) and read_only:
+        database.close()
+        raise AuditFileError(f"{path.name} was written by an older version of audit-app and must be updated before "
+                             "it is opened, but it is read-only: open a copy in a folder you can write to.")
     if len(applied) < len(MIGRATION_NAMES):
         backup = backup_database(database, f"before-v{len(MIGRATION_NAMES)}")
         log.info("migrating %s from v%d to v%d (backup: %s)", path, len(applied), len(MIGRATION_NAMES), backup)
@@ -184,14 +231,13 @@ def open_read_only(path: str | Path) -> AuditDatabase:
     path = Path(path)
     _check_header(path)
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = _connect_read_only(path)
         if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             conn.close()
             raise AuditFileError(f"{path} is an SQLite file but not an audit file.")
     except sqlite3.Error as exc:
         raise AuditFileError(f"Cannot read {path}: {_describe(exc)}.") from None
-    return AuditDatabase(path, conn)
+    return AuditDatabase(path, conn, read_only=True)
 
 
 def _check_header(path: Path) -> None:
@@ -295,3 +341,18 @@ def integrity_problems(db: Database) -> list[str]:
     """What SQLite's integrity check finds (empty when the file is sound)."""
     lines = [row[0] for row in db.execute("PRAGMA integrity_check")]
     return [] if lines == ["ok"] else lines
+
+
+# The tables every audit has once opened (and migrated): a writing command refuses a file missing one.
+REQUIRED_TABLES = ("audit", "import_batch", "rejection", "unit", "sampling_plan", "stratum", "sample_unit", "reviewer",
+                   "review", "profile_value", "answer", "event", "agreed", "draft", "audit_setting")
+
+
+def structural_problems(db: Database) -> list[str]:
+    """What a quick look finds wrong (empty when sound): SQLite's ``quick_check`` and the tables present.
+    Far cheaper than ``integrity_check`` and a full verify: for a check before every write."""
+    lines = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+    if lines != ["ok"]:
+        return [f"database: {line}" for line in lines]
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [f"database: the table {name} is missing" for name in REQUIRED_TABLES if name not in present]

@@ -258,3 +258,33 @@ def unit_values(db: Database, unit_id: int) -> dict[str, str]:
     names = next((b.extras for b in batches(db) if b.id == row[-2]), [])
     extras = dict(zip(names, decode_extras(row[-1], len(names))))
     return {**{name: value for name, value in extras.items() if name not in values}, **values}
+
+
+_VALUE_FIELDS = ("row", "ref", "offence", "offence_group", "area", "month", "outcome", "officer", "in_frame")
+
+
+def sampled_unit_values(db: Database) -> dict[str, dict[str, Any]]:
+    """Every sampled unit's values (selected, reserve and replaced) by ref: its source row, the
+    canonical fields, whether it is in the frame, its import batch and its extra fields by name."""
+    names = {b.id: b.extras for b in batches(db)}
+    rows = db.execute(f"SELECT {', '.join('u.' + f for f in _VALUE_FIELDS)}, u.batch_id, u.extras"
+                      " FROM unit u JOIN sample_unit s ON s.unit_id = u.id").fetchall()
+    out = {}
+    for row in rows:
+        values = dict(zip(_VALUE_FIELDS, row))
+        extra_names = names.get(row[-2], [])
+        values["batch"] = row[-2]
+        values["extras"] = dict(zip(extra_names, decode_extras(row[-1] or "", len(extra_names))))
+        out[str(values["ref"])] = values
+    return out
+
+
+def batch_unit_columns(db: Database, batch_id: int, rows_per_chunk: int = 100_000) -> Iterator[list[list[Any]]]:
+    """The units of one import in the order they were stored, column by column (ROW_COLUMNS order),
+    a chunk of rows at a time."""
+    cursor = db.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM unit WHERE batch_id = ? ORDER BY id", [batch_id])
+    while True:
+        rows = cursor.fetchmany(rows_per_chunk)
+        if not rows:
+            return
+        yield [list(column) for column in zip(*rows)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from audit_app.core import workstation
 from audit_app.core.results.model import AuditResults
@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
             return False
         self.session = session
         self.settings.add_recent_audit(session.path)
+        self._check_trail_length(session)
         self.setWindowTitle(f"audit-app — {session.audit.record.title}")
         self._make_audit_pages(session)
         self.files = workspace.overview(session.audit)
@@ -125,6 +126,28 @@ class MainWindow(QMainWindow):
         if position and position.ref:
             self.open_review(position.ref, position.role, position.item)
         return True
+
+    def _check_trail_length(self, session: AuditSession) -> None:
+        """Warn when the audit opens with fewer trail entries than this computer saw in it before: a trail
+        never shrinks, so the file is an older copy (one copied without its -wal, or put back from a backup)."""
+        entries, head = workspace.trail_head(session.audit)
+        seen = self.settings.trail_seen(session.path)
+        if seen is not None and session.trail_at_open < seen[0]:
+            QMessageBox.warning(self, "Fewer audit-trail entries than before", (
+                f"{session.path.name} has {session.trail_at_open:,} audit-trail entries, but it had {seen[0]:,} when it was last "
+                "open on this computer: it is an older copy of the audit (copied without its -wal file, or put back "
+                f"from a backup), and the later changes are not in it. `audit-app verify {session.path.name} --head "
+                f"{seen[1]}` checks it against the head seen then."))
+            return  # keep the longer trail as the one seen, so the warning stands until it is resolved
+        self.settings.set_trail_seen(session.path, entries, head)
+
+    def _remember_trail(self) -> None:
+        if self.session is None:
+            return
+        seen = self.settings.trail_seen(self.session.path)
+        entries, head = workspace.trail_head(self.session.audit)
+        if seen is None or entries >= seen[0]:
+            self.settings.set_trail_seen(self.session.path, entries, head)
 
     def _sample_drawn(self) -> bool:
         assert self.session is not None
@@ -161,6 +184,7 @@ class MainWindow(QMainWindow):
         if self.review_page is not None:
             self.review_page.close_review()
         self._save_layout()
+        self._remember_trail()
         self.session.close()
         self.session = None
         self._results_task, self._current_results = None, None  # a computation still running is ignored

@@ -77,6 +77,7 @@ class ReviewController(QObject):
     changed = Signal()  # the state or the result changed: the page refreshes
     saved = Signal(str)  # a change was recorded: "Saved at 14:02:11"
     failed = Signal(str)  # a change was refused or could not be saved: one sentence
+    notice = Signal(str)  # something the reviewer should know about what was saved: one sentence
     refused = Signal(str, str)  # field id, why: typed profile text that is not a valid value (shown beside the field)
 
     def __init__(self, audit: Audit, state: ReviewState, me: Reviewer, parent: QObject | None = None):
@@ -193,6 +194,12 @@ class ReviewController(QObject):
 
     def type_text(self, item: str, field: str, text: str) -> None:
         """A keystroke in a note, evidence or typed profile field: saved as a draft at once."""
+        cleaned = review_service.clean_text(text)
+        if cleaned != text:  # NUL or another control character (pasted, or typed with a dead key): never stored
+            what = {"note": "note", "evidence": "evidence reference"}.get(field, "text")
+            self.notice.emit(f"Control characters (such as NUL) were removed from the {what} of {item}: they are not "
+                             "text, so they are never saved.")
+            text = cleaned
         if not self.editable or self._pending.get((item, field)) == text:
             return
         if not self._may_change():

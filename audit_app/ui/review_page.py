@@ -225,6 +225,7 @@ class ReviewPage(QWidget):
         controller.changed.connect(self._refresh)
         controller.saved.connect(self.saved_label.setText)
         controller.failed.connect(self._on_failed)
+        controller.notice.connect(self.saved_label.setText)
         controller.refused.connect(self.profile_form.show_refusal)
         controller.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         controller.undo_stack.canRedoChanged.connect(self.redo_button.setEnabled)

@@ -13,8 +13,9 @@ from PySide6.QtCore import QLockFile
 from audit_app.core import workstation
 from audit_app.core.records import Reviewer
 from audit_app.errors import UserFacingError
-from audit_app.services import demo, locks
-from audit_app.services.audits import Audit, open_audit
+from audit_app.services import demo, locks, workspace
+from audit_app.services.audits import Audit, open_audit, read_only_refusal
+from audit_app.services.verification import refuse_unless_writable
 from audit_app.services.reviews import work_as
 from audit_app.ui.ui_settings import ROLES, Identity
 
@@ -39,6 +40,7 @@ class AuditSession:
         self.lock = lock
         self.reviewer = reviewer
         self.identity = identity
+        self.trail_at_open = 0  # audit-trail entries in the file as it was found, before this session wrote any
 
     @property
     def path(self) -> Path:
@@ -84,6 +86,9 @@ class AuditSession:
         lock.setStaleLockTime(0)  # an audit stays open for hours: stale only when its process is gone
         if not path.is_file():
             open_audit(path)  # raises the clear "no audit file" error
+        refusal = read_only_refusal(path)
+        if refusal:
+            raise UserFacingError(refusal)
         if not lock.tryLock(0):
             if force and lock.removeStaleLockFile() and lock.tryLock(0):
                 pass
@@ -99,13 +104,22 @@ class AuditSession:
             lock.unlock()
             raise
         try:
+            refuse_unless_writable(audit)  # damaged: say so rather than fail on the first write
+        except BaseException:
+            audit.close()
+            lock.unlock()
+            raise
+        try:
+            found = workspace.trail_head(audit)[0]
             reviewer = demo.welcome(audit, work_as(audit, identity.name, identity.staff_number, identity.role))
         except BaseException:
             audit.close()
             lock.unlock()
             raise
         _write_who(path, identity)
-        return cls(audit, lock, reviewer, identity)
+        session = cls(audit, lock, reviewer, identity)
+        session.trail_at_open = found
+        return session
 
     def close(self) -> None:
         self.audit.close()

@@ -6,6 +6,7 @@ between sessions. Tests isolate it by pointing XDG_CONFIG_HOME at a temporary fo
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,24 @@ class UiSettings:
 
     def remove_recent_audit(self, path: str) -> None:
         self._settings.setValue("recent/audits", [p for p in self.recent_audits() if p != path])
+
+    # -- the audit trail last seen in each audit (to notice a file that lost entries: an older copy)
+
+    @staticmethod
+    def _trail_key(path: str | Path) -> str:
+        digest = hashlib.sha256(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:32]
+        return f"trail/{digest}"
+
+    def trail_seen(self, path: str | Path) -> tuple[int, str] | None:
+        """(entries, head) of the audit trail the last time this audit was open here, or None."""
+        value = self._settings.value(self._trail_key(path))
+        if not isinstance(value, str) or " " not in value:
+            return None
+        count, _, head = value.partition(" ")
+        return (int(count), head) if count.isdigit() else None
+
+    def set_trail_seen(self, path: str | Path, entries: int, head: str) -> None:
+        self._settings.setValue(self._trail_key(path), f"{entries} {head}")
 
     def position(self) -> Position | None:
         audit = str(self._settings.value("position/audit", "") or "")

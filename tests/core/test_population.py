@@ -162,8 +162,9 @@ EXPECTED: list[PopulationRow | Rejection] = [
     PopulationRow(9, "CR/1004/25", "Theft from a motor vehicle", "vehicle", "Hackney", "2025-01", "", "",
                   ("€5 “quoted” – Œuvre",), True),
     PopulationRow(10, "CR/1005/25", "Criminal damage, other", "other", "", "2025-01", "", "", ("",), True),
-    PopulationRow(11, "CR/1006/25", "Vehicle interference", "vehicle", "Lambeth", "2025-01", "Unable to prosecute",
-                  "PC 103", ("x",), True),
+    # a long row with a value beyond the header: rejected, never cut silently (issue 12 §4)
+    Rejection(11, "CR/1006/25", "8 cells where the header has 7: the values beyond the header would be lost, so the "
+                                "row is not imported; fix it (a delimiter inside an unquoted value?) and import again"),
 ]
 
 
@@ -481,7 +482,7 @@ def test_scope_marks_rows_outside_it(tmp_path):
     source = open_population(VARIANTS["utf-8, comma, LF"](tmp_path),
                              scope={"offence_group": ["burglary", "Vehicle"], "Notes": ["Stolen: £250 cash", "x", "€5 “quoted” – Œuvre"]})
     rows = accepted(read_all(source))
-    assert [(r.row, r.in_frame) for r in rows] == [(2, True), (3, False), (4, False), (9, True), (10, False), (11, True)]
+    assert [(r.row, r.in_frame) for r in rows] == [(2, True), (3, False), (4, False), (9, True), (10, False)]  # 11 is long: rejected
 
 
 def test_scope_by_month_and_mapped_column_name(tmp_path):
@@ -695,7 +696,7 @@ def test_row_batches_on_a_messy_file(tmp_path, in_worker):
     assert_batches_agree_with_read(source, in_worker, chunk_rows=600)
     rows, rejections, _, _ = read_batches(source, in_worker, chunk_rows=600)
     reasons = Counter(reason.split(" (")[0].split(" '")[0] for _, _, reason in rejections)
-    assert reasons.keys() == {"empty ref", "duplicate ref", "Month"}
+    assert reasons.keys() == {"empty ref", "duplicate ref", "Month", "6 cells where the header has 5: the values beyond the header would be lost, so the row is not imported; fix it"}
     assert any("\x1e" in row[8] for row in rows)  # extras stored as JSON when a value holds a marker
 
 

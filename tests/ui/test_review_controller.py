@@ -166,3 +166,31 @@ def test_completing_is_refused_until_nothing_is_missing(qtbot, controller, revie
     held = stored(audit_path, review.id)
     assert held.review.status == "complete" and held.answers["D4"].note == NOTE
     assert controller.undo_stack.count() == 0  # undoing past "complete" would reopen it silently
+
+
+def test_control_characters_typed_in_a_note_are_removed_with_a_notice(qtbot, controller, review, audit_path):
+    """NUL and other control characters (pasted from another program) are never stored; the reviewer
+    is told. A tab and line breaks are text, and stay (issue 12 §5)."""
+    controller.set_code("B2", "N")
+    with qtbot.waitSignal(controller.notice) as notice:
+        controller.type_text("B2", "note", "Log\x00 4\x07\tseen\r\nagain\x1b")
+    assert "were removed from the note of B2" in notice.args[0]
+    assert stored(audit_path, review.id).drafts == {("B2", "note"): "Log 4\tseen\nagain"}
+    with qtbot.waitSignal(controller.saved):
+        controller.flush()
+    assert stored(audit_path, review.id).answers["B2"].note == "Log 4\tseen\nagain"
+    with qtbot.assertNotEmitted(controller.notice):
+        controller.type_text("B2", "note", "Plain text\twith a tab\nand a line")
+    controller.flush()  # recorded now: no typing timer left to fire after the audit is closed
+    assert stored(audit_path, review.id).answers["B2"].note == "Plain text\twith a tab\nand a line"
+
+
+def test_the_service_removes_control_characters_on_every_path(audit, review, audit_path):
+    """A caller that does not clean its text (a script, another page) cannot store one either."""
+    set_answer(audit, review.id, "B2", Answer("N", note="a\x00b", evidence="E\x01-1"), reason="why\x00 not")
+    reason = audit.db.execute("SELECT reason FROM event WHERE action = 'answer.set' ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert reason == "why not"
+    review_service.save_draft(audit, review.id, "A1", "note", "draft\x00 text")
+    held = stored(audit_path, review.id)
+    assert (held.answers["B2"].note, held.answers["B2"].evidence) == ("ab", "E-1")
+    assert held.drafts[("A1", "note")] == "draft text"

@@ -28,6 +28,7 @@ from audit_app.core.population import fields, files, mapping, rows, source, work
 from audit_app.core.population.fields import (
     CANONICAL_FIELDS,
     EXTRA_SEPARATOR,
+    ColumnsDigest,
     GROUP_LABELS,
     HEADER_NAMES,
     HOME_OFFICE_GROUPS,
@@ -45,6 +46,7 @@ from audit_app.core.population.fields import (
     group_label,
     offence_group,
     parse_month,
+    values_sha256,
 )
 from audit_app.core.population.files import cell_text
 from audit_app.core.population.mapping import ColumnMapping, resolve_mapping
@@ -69,6 +71,8 @@ __all__ = [
     "POLICE_UK_GROUPS",
     "PRESETS",
     "ROW_COLUMNS",
+    "ColumnsDigest",
+    "values_sha256",
     "ColumnMapping",
     "PopulationError",
     "PopulationRow",

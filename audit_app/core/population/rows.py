@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import compress, repeat
 from operator import and_, is_, is_not, itemgetter, ne
@@ -163,20 +163,15 @@ _EMPTY_REF = 2  # some value, but no ref: rejected
 # (a text: the month as written, which is not a date: rejected unless the ref is a repeat)
 
 _BLANK = object()  # the decision for a blank record
+# Notes of more than a code are tuples, never objects, so that a worker can send them (marshal, which
+# refuses any other object). A long row with values beyond the header: (_SURPLUS, its cells, the header's).
+_SURPLUS = "surplus cells"
 
 
-@dataclass(frozen=True, slots=True)
-class _RunOn:
-    """Step 1's note of a row whose field holds line breaks (sent to step 2; picklable)."""
-
-    length: int  # the line breaks in the cell: the rows run into it
-
-
-@dataclass(frozen=True, slots=True)
-class _TooLong:
-    """Step 1's note of a row whose reference is longer than :data:`REF_MAX`."""
-
-    length: int
+# A row whose field holds line breaks: (_RUN_ON, the line breaks in the cell: the rows run into it).
+_RUN_ON = "run-on"
+# A row whose reference is longer than REF_MAX: (_TOO_LONG, its length).
+_TOO_LONG = "too long"
 
 
 @dataclass(slots=True)
@@ -190,7 +185,9 @@ class _Parsed:
     :param extras: the extra columns, or (encoded) one text per row.
     :param flags: in frame (1) or not (0) per row; None when every row is.
     :param problems: per row, None or what step 2 must reject or skip it for (``_BLANK_RECORD``,
-        ``_EMPTY_REF``, or the month text that is not a date); None when no row has any.
+        ``_EMPTY_REF``, a ``_SURPLUS`` tuple, or the month text that is not a date); None when no row has any.
+    :param widths: (row, number of cells) of every non-blank row shorter or longer than the header
+        (a short row is read with its missing cells blank); None when every row is as wide.
     """
 
     first: int
@@ -199,6 +196,7 @@ class _Parsed:
     extras: list[Any]
     flags: list[int] | None
     problems: list[Any] | None
+    widths: list[tuple[int, int]] | None = None  # (row, cells) of each non-blank row not as wide as the header
 
     def numbers(self) -> range:
         return range(self.first, self.first + self.count)
@@ -206,6 +204,7 @@ class _Parsed:
 
 def _parse_batch(plan: _RowPlan, caches: _Caches, first: int, batch: list[list[str]], encode: bool) -> _Parsed:
     """Step 1 for one batch of records, the first being row ``first``."""
+    widths, surplus = _wrong_widths(batch, plan.width, first)
     columns = plan.columns(batch)
     refs, offences, areas, month_texts, outcomes, officers, group_texts = plan.pick(columns)
     months = _cached(caches.months, month_texts, _month_value)
@@ -216,12 +215,27 @@ def _parse_batch(plan: _RowPlan, caches: _Caches, first: int, batch: list[list[s
     # quote was opened and never closed, and the rows after it were read into that cell.
     run_on = "\n" in "".join(refs) or "\n" in "".join(offences) or "\n" in "".join(areas) or \
         "\n" in "".join(month_texts) or "\n" in "".join(outcomes)
-    if "" in refs or _NOT_A_MONTH in months or run_on or max(map(len, refs), default=0) > REF_MAX:
+    if "" in refs or _NOT_A_MONTH in months or run_on or max(map(len, refs), default=0) > REF_MAX or surplus:
         problems = _problems(batch, refs, months, month_texts, (offences, areas, month_texts, outcomes))
         months = ["" if month is _NOT_A_MONTH else month for month in months]
+        for index in surplus:  # values beyond the header are never dropped silently: the row is rejected
+            if problems[index] not in (_EMPTY_REF, _BLANK_RECORD):
+                problems[index] = (_SURPLUS, len(batch[index]), plan.width)
     extras = [columns[i] for i in plan.extra_indexes]
     return _Parsed(first, len(batch), [refs, offences, groups, areas, months, outcomes, officers],
-                   _encoded_extras(extras, len(batch)) if encode else extras, flags, problems)
+                   _encoded_extras(extras, len(batch)) if encode else extras, flags, problems, widths)
+
+
+def _wrong_widths(batch: list[list[str]], width: int, first: int) -> tuple[list[tuple[int, int]] | None, list[int]]:
+    """(row, cells) of the non-blank records not as wide as the header (None when all are), and the
+    indexes of the long ones holding a value beyond the header."""
+    if set(map(len, batch)) == {width}:
+        return None, []
+    strip = str.strip
+    widths = [(first + index, len(cells)) for index, cells in enumerate(batch)
+              if len(cells) != width and any(map(strip, cells))]
+    surplus = [index for index, cells in enumerate(batch) if len(cells) > width and any(map(strip, cells[width:]))]
+    return widths or None, surplus
 
 
 def _parse_records(records: _Records, plan: _RowPlan, first: int, encode: bool, ticker: _Ticker | None) -> Generator[_Parsed, None, int]:
@@ -245,9 +259,9 @@ def _problems(batch: list[list[str]], refs: list[str], months: list[Any], month_
         if not ref:
             add(_EMPTY_REF if any(map(str.strip, cells)) else _BLANK_RECORD)
         elif "\n" in ref or any("\n" in column[index] for column in others):
-            add(_RunOn(max(ref.count("\n"), *(column[index].count("\n") for column in others))))
+            add((_RUN_ON, max(ref.count("\n"), *(column[index].count("\n") for column in others))))
         elif len(ref) > REF_MAX:
-            add(_TooLong(len(ref)))
+            add((_TOO_LONG, len(ref)))
         elif month is _NOT_A_MONTH:
             add(month_text)
         else:
@@ -298,14 +312,18 @@ def _decide(state: _ReadState, parsed: _Parsed) -> dict[int, Any] | None:
                 out[index] = _BLANK
             elif problem == _EMPTY_REF:
                 out[index] = Rejection(number, "", "empty ref")
-            elif isinstance(problem, _RunOn):
+            elif isinstance(problem, tuple) and problem[:1] == (_SURPLUS,):
                 out[index] = Rejection(number, refs[index][:REF_MAX], (
-                    f"a cell runs over {problem.length:,} line break(s): a quote opened in this row is closed only "
-                    f"{problem.length:,} line(s) later, so the rows between were read into it and are not imported; "
+                    f"{problem[1]:,} cells where the header has {problem[2]:,}: the values beyond the header would be "
+                    "lost, so the row is not imported; fix it (a delimiter inside an unquoted value?) and import again"))
+            elif isinstance(problem, tuple) and problem[0] == _RUN_ON:
+                out[index] = Rejection(number, refs[index][:REF_MAX], (
+                    f"a cell runs over {problem[1]:,} line break(s): a quote opened in this row is closed only "
+                    f"{problem[1]:,} line(s) later, so the rows between were read into it and are not imported; "
                     "fix the quote and import again"))
-            elif isinstance(problem, _TooLong):
+            elif isinstance(problem, tuple) and problem[0] == _TOO_LONG:
                 out[index] = Rejection(number, refs[index][:REF_MAX], (
-                    f"a reference of {problem.length:,} characters is not a reference (at most {REF_MAX}): rows run "
+                    f"a reference of {problem[1]:,} characters is not a reference (at most {REF_MAX}): rows run "
                     "together, or the wrong column is mapped to ref"))
             elif (holder := seen.get(ref := refs[index])) is not None and holder < number:
                 out[index] = Rejection(number, ref, f"duplicate ref (first seen in row {holder})")
@@ -381,6 +399,7 @@ class RowBatch:
     columns: list[list[Any]]
     rejections: list[tuple[int, str, str]]
     excluded: int
+    widths: list[tuple[int, int]] = field(default_factory=list)  # (row, cells) of rows not as wide as the header
 
     def __len__(self) -> int:
         """The number of accepted rows."""
@@ -416,7 +435,7 @@ def _row_batch(state: _ReadState, parsed: _Parsed, known: AbstractSet[str]) -> R
         rejections.sort(key=itemgetter(0))  # file order
         columns = [list(compress(column, fresh)) for column in columns]
     excluded = 0 if parsed.flags is None else columns[-1].count(0)
-    return RowBatch(columns, rejections, excluded)
+    return RowBatch(columns, rejections, excluded, parsed.widths or [])
 
 
 def _chunks(parsed: Iterator[_Parsed], chunk_rows: int) -> Iterator[_Parsed]:
@@ -430,6 +449,8 @@ def _chunks(parsed: Iterator[_Parsed], chunk_rows: int) -> Iterator[_Parsed]:
         for whole, part in zip(chunk.columns, batch.columns):
             whole += part
         chunk.extras += batch.extras
+        if batch.widths:
+            chunk.widths = (chunk.widths or []) + batch.widths
         if chunk.flags is not None and batch.flags is not None:  # a read has a scope for every batch, or none
             chunk.flags += batch.flags
         if batch.problems is not None or chunk.problems is not None:

@@ -137,12 +137,12 @@ class RowBatches:
                 ) from None
             kind, body = message[:1], memoryview(message)[1:]
             if kind == _MESSAGE_ROWS:
-                first, count, columns, extras, flags, problems, done = loads(body)
+                first, count, columns, extras, flags, problems, widths, done = loads(body)
                 columns, extras = list(map(_unpack, columns)), _unpack(extras)
                 if any(len(column) != count for column in columns) or len(extras) != count:
                     # a NUL where the scan found none: the file changed since (see _worker_main)
                     raise PopulationError(f"'{self._source.path.name}' changed while it was being read: import it again.")
-                yield _Parsed(first, count, columns, extras, flags, problems)
+                yield _Parsed(first, count, columns, extras, flags, problems, widths)
             elif kind == _MESSAGE_END:
                 self._source.rows_read, done = loads(body)
                 self._finished = True
@@ -218,7 +218,7 @@ def _worker_main(source: PopulationSource, sender: Any, chunk_rows: int) -> None
         for chunk in _chunks(source._parsed_batches(note, encode=True), chunk_rows):
             post(_MESSAGE_ROWS + dumps((
                 chunk.first, chunk.count, [_pack(column, nul_free) for column in chunk.columns],
-                _pack(chunk.extras, nul_free), chunk.flags, chunk.problems, done[0],
+                _pack(chunk.extras, nul_free), chunk.flags, chunk.problems, chunk.widths, done[0],
             )))
             done[0] = -1
         post(_MESSAGE_END + dumps((source.rows_read, done[0])))

@@ -80,7 +80,7 @@ class SummaryPage(QWizardPage):
         if state is None or summary is None:
             return
         self._show_counts(summary)
-        self.frame_label.setText(self._frame_text(state))
+        self.frame_label.setText(self._frame_text(state) + (f"\n{summary.row_widths}" if summary.row_widths else ""))
         self.rejections_model.set_rows(summary.rejections)
         fit_columns(self.rejections_view, 66)
         self.export_button.setEnabled(bool(summary.rejections))
