@@ -83,6 +83,21 @@ def _describe(exc: sqlite3.Error) -> str:
     return text
 
 
+# What the file system can do to a write, in words (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY …).
+_WRITE_FAILURES = (
+    ("disk is full", "the disk is full (free some space, then try again)"),
+    ("disk i/o error", "the disk could not be written to (it may be full, removed or failing)"),
+    ("readonly", "the file is read-only"),
+    ("read-only", "the file is read-only"),
+    ("locked", "another program is writing to it; try again when it has finished"),
+)
+
+
+def _write_failure(exc: sqlite3.Error) -> str | None:
+    text = str(exc).lower()
+    return next((words for key, words in _WRITE_FAILURES if key in text), None)
+
+
 class AuditDatabase:
     """An open audit file: the sqlite-utils ``Database`` plus explicit write transactions."""
 
@@ -129,12 +144,23 @@ class AuditDatabase:
             raise AuditFileError(f"Cannot write to {self.path.name}: {_describe(exc)}.") from None
         try:
             yield
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._roll_back()
+            failure = _write_failure(exc)
+            if failure is None:
+                raise  # not the file system's doing: a bug, keep the traceback
+            raise AuditFileError(f"Cannot save to {self.path.name}: {failure}; nothing was changed.") from None
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def _roll_back(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite has rolled back already (after a full disk, say)
+                pass
 
     @contextmanager
     def snapshot(self) -> Iterator[Database]:
