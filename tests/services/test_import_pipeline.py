@@ -19,7 +19,7 @@ from conftest import ROOT
 from openpyxl import Workbook
 
 from audit_app.core import population as pop
-from audit_app.errors import PopulationError
+from audit_app.errors import AuditFileError, PopulationError
 from audit_app.services import population
 from audit_app.services.audits import create_audit, open_audit
 from audit_app.store import population as population_store
@@ -162,7 +162,7 @@ def test_a_failure_while_inserting_records_nothing_and_stops_the_worker(tmp_path
     path = tmp_path / "a.audit"
     before = empty_audit_tables(path)
     with open_audit(path) as audit:
-        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        with pytest.raises(AuditFileError, match="the disk could not be written to.*nothing was changed"):
             population.import_population(audit, source, worker_min_bytes=WORKER)
         assert_no_worker_left()
         monkeypatch.setattr(population_store, "insert_units", insert)
