@@ -119,3 +119,29 @@ def test_an_import_read_in_a_worker_process_records_the_same_values(tmp_path):
     with open_audit(path) as audit:
         report = verify(audit)
     assert report.ok, report.problems
+
+
+@pytest.mark.parametrize("worker", [False, True])
+def test_an_import_with_a_chunk_of_rejected_rows_verifies(tmp_path, monkeypatch, worker):
+    """A chunk whose rows were all rejected (here the middle thousand: no reference) adds nothing to
+    the values' hash, as verify reads no such chunk back; an import that imports nothing verifies too."""
+    from audit_app.core import population as pop
+    from audit_app.services.audits import open_audit
+    from audit_app.services.verification import verify
+
+    monkeypatch.setattr(pop.worker, "CHUNK_ROWS", 1000)
+    lines = POPULATION.read_text(encoding="utf-8").splitlines()
+    header, row = lines[0], lines[1].split(",", 1)[1]
+    source = tmp_path / "gaps.csv"
+    source.write_text("\n".join([header] + [f"{'' if 1000 <= n < 2000 else f'{n:064x}'},{row}" for n in range(3000)])
+                      + "\n", encoding="utf-8")
+    nothing = tmp_path / "nothing.csv"
+    nothing.write_text(header + "\n" + f",{row}\n", encoding="utf-8")
+    path = tmp_path / "g.audit"
+    with create_audit(path, "neighbourhood-crime", "Gaps", actor="Lead (L1)") as audit:
+        result = population.import_population(audit, source, preset="police-uk", worker_min_bytes=0 if worker else None)
+        assert result.imported == 2000 and result.rejected == 1000
+        assert population.import_population(audit, nothing, preset="police-uk").imported == 0
+    with open_audit(path) as audit:
+        report = verify(audit)
+    assert report.ok, report.problems

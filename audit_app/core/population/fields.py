@@ -233,6 +233,8 @@ class ColumnsDigest:
         self._columns = [hashlib.sha256() for _ in ROW_COLUMNS]
 
     def update(self, columns: Sequence[Sequence[Any]]) -> None:
+        if not columns or not len(columns[0]):
+            return  # a chunk whose rows were all rejected adds nothing (verify reads no such chunk back)
         last = len(ROW_COLUMNS) - 1
         for index, (digest, column) in enumerate(zip(self._columns, columns)):
             if index in (0, last):  # the row number and the in-frame flag: whole numbers
