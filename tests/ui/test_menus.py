@@ -144,8 +144,7 @@ def test_export_runs_in_the_background_and_writes_what_was_chosen(make_window, a
     window.open_audit_file(str(audit_path))
     task = audit_actions.export_audit(window)
     assert task is not None
-    with qtbot.waitSignal(task.finished, timeout=30_000):
-        pass
+    qtbot.waitUntil(lambda: not task.running, timeout=30_000)  # (finished may be emitted before a wait connects)
     import json
 
     data = json.loads(target.read_text(encoding="utf-8"))

@@ -78,9 +78,9 @@ def save_as(monkeypatch, tmp_path) -> SaveAs:
 
 def finished(qtbot, task) -> None:
     assert task is not None
-    if task.running:
-        with qtbot.waitSignal(task.finished, timeout=SLOW):
-            pass
+    # not waitSignal(task.finished): a queued signal emitted (by the worker) before the wait connects
+    # never reaches the wait, while the task's own slot, connected from the start, clears `running`
+    qtbot.waitUntil(lambda: not task.running, timeout=SLOW)
 
 
 def test_the_report_commands_wait_for_an_open_audit(make_window, reviewed):
