@@ -189,7 +189,7 @@ class _Render:
         out += [Paragraph("Grades", s.h2), *self.grade_table(), Spacer(1, 3), self.grade_chart()]
         out += [Paragraph("Lines of inquiry and decision points not assured (weakest first)"
                           if r.tolerable is not None else "Weakest items (lowest compliance first)", s.h2)]
-        weak = self.weakest()
+        weak = r.weakest()
         if weak:
             rows = [[item.item, item.question, *self.figures(item)[:3]] for item in weak[:12]]
             header = ["Item", "Question", "Compliance" if not r.weighted else "Weighted", "Interval %", "Upper limit"]
@@ -202,16 +202,6 @@ class _Render:
         out += [Paragraph("Notable practice", s.h2), *self.paragraphs(d.notable)]
         out += [CondPageBreak(60), Paragraph("What the audit cannot say", s.h2), *self.bullets(d.cannot_say)]
         return out
-
-    def weakest(self) -> list[ItemResult]:
-        """Not assured items (every item with applicable files when there is no tolerable rate),
-        the highest upper limit of the failure rate first."""
-        r = self.r
-        if r.tolerable is not None:
-            chosen = [i for i in r.items.values() if i.assurance.conclusion == NOT_ASSURED]
-        else:
-            chosen = [i for i in r.items.values() if i.applicable]
-        return sorted(chosen, key=lambda i: (-(i.assurance.upper_deviation_limit or -1.0), i.compliance.estimate or 0.0))
 
     def figures(self, item: ItemResult) -> tuple[str, str, str, str]:
         """(compliance, interval, upper limit of the failure rate, conclusion): weighted where the design needs it."""

@@ -250,19 +250,6 @@ def _notable(checklist: Checklist, results: AuditResults, files: Sequence[FileIn
     return tuple(out)
 
 
-def weakest(results: AuditResults) -> list[ItemResult]:
-    """Items that are not assured (or, with no tolerable rate, every item with applicable files),
-    weakest first: the highest upper limit of the failure rate, then the lowest compliance."""
-    def limit(item: ItemResult) -> float:
-        return item.assurance.upper_deviation_limit if item.assurance.upper_deviation_limit is not None else -1.0
-
-    if results.tolerable is not None:
-        chosen = [item for item in results.items.values() if item.assurance.conclusion == NOT_ASSURED]
-    else:
-        chosen = [item for item in results.items.values() if item.applicable]
-    return sorted(chosen, key=lambda item: (-limit(item), item.compliance.estimate or 0.0))
-
-
 def _figure(item: ItemResult, weighted: bool) -> str:
     c: Proportion = item.compliance
     text = f"Met in {c.successes} of {count(c.n, 'applicable file')} ({pct(c.estimate)})"
@@ -275,7 +262,7 @@ def _themes(checklist: Checklist, results: AuditResults, files: Sequence[FileInp
             name: Callable[[str], str]) -> tuple[Theme, ...]:
     out = []
     weak_meanings = (NOT_MET, PARTLY_MET, NOT_RECORDED)
-    for item in weakest(results):
+    for item in results.weakest():
         examples = []
         for meaning in weak_meanings:  # not met first: the clearest examples of what went wrong
             for file in files:

@@ -20,7 +20,7 @@ from synthetic_audit import LEAD, build
 from audit_app.cli import main
 from audit_app.core.results.model import NOT_MET
 from audit_app.errors import AuditError
-from audit_app.services import report_data, reports, results, settings, workspace
+from audit_app.services import reports, results, settings, workspace
 from audit_app.services import population as population_service
 from audit_app.services import sampling as sampling_service
 from audit_app.services.audits import create_audit, open_audit
@@ -47,7 +47,7 @@ def audit_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("audit-report")
     path = build(work / "a.audit", files=40, double=6, seed=11).path
     with open_audit(path) as audit:
-        weakest = report_data.weakest(results.audit_results(audit))[0].item
+        weakest = results.audit_results(audit).weakest()[0].item
         welsh = hostile = 0
         for file in workspace.overview(audit):
             if file.primary_id is None or file.second_id is not None:

@@ -365,3 +365,16 @@ class AuditResults:
     @property
     def weighted(self) -> bool:
         return self.design == DISPROPORTIONATE
+
+    def weakest(self) -> list[ItemResult]:
+        """Items that are not assured (or, with no tolerable rate, every item with applicable files),
+        weakest first: the highest upper limit of the failure rate, then the lowest compliance."""
+        if self.tolerable is not None:
+            chosen = [item for item in self.items.values() if item.assurance.conclusion == NOT_ASSURED]
+        else:
+            chosen = [item for item in self.items.values() if item.applicable]
+
+        def limit(item: ItemResult) -> float:
+            return item.assurance.upper_deviation_limit if item.assurance.upper_deviation_limit is not None else -1.0
+
+        return sorted(chosen, key=lambda item: (-limit(item), item.compliance.estimate or 0.0))
