@@ -43,6 +43,10 @@ AUDIT = _object({
     "title": STRING, "scope": STRING, "period_start": _nullable("string"), "period_end": _nullable("string"),
     "created_at": STRING, "created_by": STRING, "app_version": STRING, "checklist_id": STRING,
     "checklist_version": STRING, "checklist_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "file": STRING,
+    "trail": _object({"events": {"type": "integer", "minimum": 0},
+                      "head": {"type": "string", "pattern": "^([0-9a-f]{64})?$"}},
+                     description="The audit trail's entries and head hash as the export read them: "
+                                 "`audit-app verify AUDIT --head HEAD` proves the audit still extends them."),
 }, description="The audit's own record (created_by is a pseudonym when names are left out).")
 
 DESIGN = {

@@ -78,10 +78,12 @@ class ExportResult:
     rows: int  # rows of the long table
     files: int
     bytes: int
+    events: int = 0  # the audit trail's entries and head hash when the export was read
+    head: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "format": self.format, "rows": self.rows, "files": self.files,
-                "bytes": self.bytes}
+                "bytes": self.bytes, "events": self.events, "head": self.head}
 
 
 class Pseudonyms:
@@ -147,6 +149,19 @@ class ExportData:
     moderation: list[dict[str, Any]]
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def trail(self) -> tuple[int, str]:
+        """The audit trail's entries and head hash in the state the export was read from."""
+        trail = self.audit.get("trail", {})
+        return int(trail.get("events", 0)), str(trail.get("head", ""))
+
+    def provenance_line(self) -> str:
+        """One line that ties the export to the audit's trail (``audit-app verify AUDIT --head HASH``
+        proves the audit still extends it)."""
+        events, head = self.trail
+        return (f"# audit-app export of {self.audit.get('file', '')}: audit trail head {head or '(empty)'} "
+                f"({events} entries)")
+
 
 def neutralise(value: Any) -> Any:
     """A cell value safe to open in a spreadsheet: text that would start a formula gets OWASP's
@@ -193,7 +208,7 @@ def export(audit: Audit, fmt: str, out: str | Path, *, notes: bool = True, names
     with _atomic(target) as temporary:
         writer(temporary, data, marking, report)
         report(total)
-    return ExportResult(target, fmt, total, len(data.wide_rows), target.stat().st_size)
+    return ExportResult(target, fmt, total, len(data.wide_rows), target.stat().st_size, *data.trail)
 
 
 def _check_target(target: Path) -> Path:
@@ -231,15 +246,22 @@ def _atomic(target: Path) -> Iterator[Path]:
 
 def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str | None = None,
            progress: Progress | None = None) -> ExportData:
-    """Read everything an export holds, once, for every format."""
+    """Read everything an export holds, once, for every format, in one snapshot of the file (so the
+    rows, the results and the trail head it carries are one state of the audit)."""
+    with audit.snapshot():
+        return _gather(audit, notes=notes, names=names, marking=marking, progress=progress)
+
+
+def _gather(audit: Audit, *, notes: bool, names: bool, marking: str | None, progress: Progress | None) -> ExportData:
     results = results_service.audit_results(audit, progress=_phase(progress, "Reading the results"))
     grades = workspace.grade_sample(audit)
-    with audit.snapshot() as db:
-        rows = store.sample_file_rows(db)
-        answers = store.all_answers(db)
-        profiles = store.all_profile_values(db)
-        agreed = store.all_agreed(db)
-        changes = events.last_answer_changes(db)
+    db = audit.db
+    rows = store.sample_file_rows(db)
+    answers = store.all_answers(db)
+    profiles = store.all_profile_values(db)
+    agreed = store.all_agreed(db)
+    changes = events.last_answer_changes(db)
+    trail = events.head(db)
     people = Pseudonyms(names)
     checklist = audit.checklist
     text_fields = {name for name, f in checklist.fields.items() if getattr(f, "type", "") == "text"}
@@ -275,7 +297,7 @@ def gather(audit: Audit, *, notes: bool = True, names: bool = True, marking: str
         for figures in stats["items"].values():
             figures["na_reasons"] = []
     return ExportData(
-        audit=_audit_json(audit, people),
+        audit=_audit_json(audit, people, trail),
         design=_design(sampling_service.sample(audit), people),
         checklist=checklist.to_json(),
         long_rows=long_rows,
@@ -337,7 +359,7 @@ def _review(audit: Audit, row: store.SampleFileRow, position: int, review: Revie
     }
 
 
-def _audit_json(audit: Audit, people: Pseudonyms) -> dict[str, Any]:
+def _audit_json(audit: Audit, people: Pseudonyms, trail: tuple[int, str]) -> dict[str, Any]:
     record = audit.record
     return {
         "title": record.title, "scope": record.scope, "period_start": record.period_start,
@@ -345,6 +367,7 @@ def _audit_json(audit: Audit, people: Pseudonyms) -> dict[str, Any]:
         "created_by": people.display(record.created_by), "app_version": record.app_version,
         "checklist_id": record.checklist_id, "checklist_version": record.checklist_version,
         "checklist_sha256": record.checklist_sha256, "file": audit.path.name,
+        "trail": {"events": trail[0], "head": trail[1]},
     }
 
 
@@ -485,11 +508,14 @@ def _numbers(row: Sequence[str]) -> list[Any]:
 
 
 def _write_csv(path: Path, data: ExportData, marking: str | None, report: Callable[[int], None]) -> None:
-    """The long table, with the marking as its first line (UTF-8 with a byte-order mark, for Excel)."""
+    """The long table, after the marking (its first line, when there is one) and a line naming the
+    audit trail's head (``# audit-app export of …``: a reader that skips ``#`` lines skips it);
+    UTF-8 with a byte-order mark, for Excel."""
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         if marking:
             writer.writerow([neutralise(marking)])
+        writer.writerow([data.provenance_line()])
         writer.writerow(LONG_HEADER)
         for done, row in enumerate(data.long_rows, start=1):
             writer.writerow([neutralise(cell) for cell in row])
@@ -523,19 +549,22 @@ def export_document(data: ExportData, marking: str | None) -> dict[str, Any]:
 
 
 def _write_xlsx(path: Path, data: ExportData, marking: str | None, report: Callable[[int], None]) -> None:
-    """Sheets: the long table, the wide one, the items and the results; frozen header rows, column
-    widths that fit, the marking in every sheet's page header (write-only mode: constant memory)."""
+    """Sheets: the long table, the wide one, the items, the results and the audit (with its trail
+    head); frozen header rows, column widths that fit, the marking in every sheet's page header
+    (write-only mode: constant memory)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     if marking:
         workbook.properties.keywords = marking
         workbook.properties.subject = marking
+    workbook.properties.description = data.provenance_line().lstrip("# ")
     sheets: list[tuple[str, list[str], Iterable[list[Any]], bool]] = [
         ("Reviews", LONG_HEADER, data.long_rows, True),
         ("Files", data.wide_header, data.wide_rows, False),
         ("Items", data.items[0], data.items[1:], False),
         ("Results", data.results_table[0], data.results_table[1:], False),
+        ("Audit", ["key", "value"], _audit_sheet(data), False),
     ]
     try:
         _fill_sheets(workbook, sheets, marking, report)
@@ -545,6 +574,16 @@ def _write_xlsx(path: Path, data: ExportData, marking: str | None, report: Calla
                 sheet.close()
         raise
     workbook.save(path)
+
+
+def _audit_sheet(data: ExportData) -> list[list[Any]]:
+    """The audit the workbook came from: its record, and the trail head that ties the workbook to it."""
+    events, head = data.trail
+    record = data.audit
+    return [["title", record.get("title", "")], ["file", record.get("file", "")],
+            ["checklist", f"{record.get('checklist_id', '')} {record.get('checklist_version', '')}"],
+            ["checklist_sha256", record.get("checklist_sha256", "")], ["audit_trail_entries", events],
+            ["audit_trail_head", head], ["app_version", record.get("app_version", "")]]
 
 
 def _fill_sheets(workbook: Any, sheets: Sequence[tuple[str, list[str], Iterable[list[Any]], bool]],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -67,7 +68,19 @@ def _csv_rows(path: Path, marking: str | None = None) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         if marking is not None:
             assert handle.readline().rstrip("\r\n") == marking
+        assert handle.readline().startswith("# audit-app export of ")  # the trail head's line
         return list(csv.DictReader(handle))
+
+
+def _trail(audit_path: Path) -> tuple[int, str]:
+    """The audit trail's entries and head, read with sqlite3 (not the app's code)."""
+    conn = sqlite3.connect(f"file:{audit_path}?mode=ro", uri=True)
+    try:
+        count, = conn.execute("SELECT count(*) FROM event").fetchone()
+        head, = conn.execute("SELECT hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return count, head
 
 
 # -- CSV
@@ -104,11 +117,37 @@ def test_csv_rows_are_the_responses_that_built_the_audit(built: Path, tmp_path: 
     assert len(non_moderated) == len(reviews) * items
 
 
-def test_csv_without_a_marking_starts_with_the_header(built: Path, tmp_path: Path) -> None:
+def test_csv_without_a_marking_starts_with_the_trail_head_then_the_header(built: Path, tmp_path: Path) -> None:
     out = tmp_path / "plain.csv"
     _export(built, "csv", out)
-    first = out.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert first.split(",") == exports.LONG_HEADER
+    first, second = out.read_text(encoding="utf-8-sig").splitlines()[:2]
+    count, head = _trail(built)
+    assert first == f"# audit-app export of {built.name}: audit trail head {head} ({count} entries)"
+    assert second.split(",") == exports.LONG_HEADER
+
+
+def test_every_format_carries_the_trail_head_it_was_read_at(built: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The head ties an export to the audit (issue 12 §1): the one in each file is the trail's, and
+    `verify --head` accepts it."""
+    from openpyxl import load_workbook
+
+    count, head = _trail(built)
+    for fmt in exports.FORMATS:
+        out = tmp_path / f"e.{fmt}"
+        assert main(["export", str(built), "--format", fmt, "--out", str(out)]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert (summary["events"], summary["head"]) == (count, head)
+        if fmt == "json":
+            assert json.loads(out.read_text(encoding="utf-8"))["audit"]["trail"] == {"events": count, "head": head}
+        elif fmt == "csv":
+            assert f"audit trail head {head} ({count} entries)" in out.read_text(encoding="utf-8-sig").splitlines()[0]
+        else:
+            workbook = load_workbook(out, read_only=True)
+            about = {key: value for key, value in workbook["Audit"].iter_rows(min_row=2, values_only=True)}
+            assert (about["audit_trail_entries"], about["audit_trail_head"]) == (count, head)
+            assert head in workbook.properties.description
+    assert main(["verify", str(built), "--head", head]) == 0
 
 
 def test_moderated_rows_carry_the_agreed_answer_and_reason(built: Path, tmp_path: Path) -> None:
@@ -197,7 +236,7 @@ def test_xlsx_has_its_sheets_frozen_headers_and_the_marking(formula: tuple[Path,
     out = tmp_path / "book.xlsx"
     _export(path, "xlsx", out, marking=MARKING)
     workbook = load_workbook(out)
-    assert workbook.sheetnames == ["Reviews", "Files", "Items", "Results"]
+    assert workbook.sheetnames == ["Reviews", "Files", "Items", "Results", "Audit"]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2"
         assert sheet.oddHeader.center.text == MARKING

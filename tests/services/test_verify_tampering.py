@@ -78,3 +78,31 @@ def test_a_checklist_changed_with_its_hash_recomputed_is_found(pristine, tmp_pat
     with open_audit(path) as audit:
         report = verify(audit)
     assert any(p.startswith("audit record: its checklist sha256") for p in report.problems), report.problems
+
+
+def test_a_deleted_import_rejection_is_found(tmp_path):
+    """The rows an import rejected are part of its evidence (why a file is not in the frame): deleting
+    one behind the trail's back is found and located at its import."""
+    from audit_app.services import population
+    from audit_app.services.audits import create_audit
+
+    source = tmp_path / "population.csv"
+    rows = ["Crime ID,Month,Crime type,LSOA name,Last outcome category"]
+    rows += [f"{i:064x},2025-01,Burglary,City of London 001A,Under investigation" for i in range(1, 21)]
+    rows += [",2025-01,Burglary,City of London 001A,No reference", f"{1:064x},2025-01,Robbery,Elsewhere,A duplicate"]
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = tmp_path / "rejections.audit"
+    with create_audit(path, "neighbourhood-crime", "Rejections", actor="Lead (L1)") as audit:
+        summary = population.import_population(audit, source, preset="police-uk")
+    assert summary.rejected == 2  # the empty reference and the duplicate, as cli.md's import rules give them
+    with open_audit(path) as audit:
+        assert verify(audit).ok
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("DELETE FROM rejection WHERE id = (SELECT max(id) FROM rejection)").rowcount == 1
+    conn.commit()
+    conn.close()
+    with open_audit(path) as audit:
+        report = verify(audit)
+    assert not report.ok
+    assert any(p.startswith("import 1 (population.csv): 1 rejected row(s) are kept but the audit trail recorded 2")
+               for p in report.problems), report.problems

@@ -1,0 +1,143 @@
+"""Writers respect each other (issue 12 §2, §5): two processes saving answers at the same moment lose
+no acknowledged write and leave a trail that verifies; the command line's writing commands refuse
+while the GUI has the audit open (naming who has it), and its reading commands work alongside."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from synthetic_audit import LEAD
+
+from audit_app.cli import main
+from audit_app.services.audits import open_audit
+from audit_app.services.verification import verify
+from audit_app.store import reviews as review_store
+
+SAVES = 600  # per writer: enough for the two to overlap (checked below)
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from audit_app.core.records import Answer
+    from audit_app.services.audits import open_audit
+    from audit_app.services.reviews import set_answer
+    path, review_id, saves, items = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")
+    with open_audit(path) as audit:
+        print("ready", flush=True)
+        assert sys.stdin.readline().strip() == "go"  # both start together
+        print(f"{time.monotonic()} start -1", flush=True)
+        for n in range(saves):
+            item = items[n % len(items)]
+            set_answer(audit, review_id, item, Answer("MN"[n % 2], note=f"writer {review_id} save {n}"))
+            print(f"{time.monotonic()} {item} {n}", flush=True)  # acknowledged: its transaction has returned
+""")
+
+
+@pytest.fixture
+def two_reviews(tmp_path):
+    from audit_app.services import population, sampling
+    from audit_app.services.audits import create_audit
+    from audit_app.services.reviews import ensure_reviewer, start_review
+
+    source = tmp_path / "pop.csv"
+    source.write_text("crime_ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(30)), encoding="utf-8")
+    path = tmp_path / "two.audit"
+    with create_audit(path, "neighbourhood-crime", "Two writers") as audit:
+        population.import_population(audit, source)
+        first, second = sampling.draw_sample(audit, sampling.SampleRequest(size=2, seed="two")).selected[:2]
+        ids = [start_review(audit, first, ensure_reviewer(audit, "Kim Reviewer", "K1")).id,
+               start_review(audit, second, ensure_reviewer(audit, "Lou Reviewer", "L2")).id]
+        items = list(audit.checklist.items)
+    return path, ids, items
+
+
+def test_two_writer_processes_lose_nothing_and_the_trail_verifies(two_reviews):
+    path, review_ids, items = two_reviews
+    children = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(review_id), str(SAVES), ",".join(items)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                for review_id in review_ids]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready", child.stderr
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    acknowledged: dict[int, dict[str, int]] = {}
+    spans = []
+    for review_id, child in zip(review_ids, children):
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err
+        lines = [line.split() for line in out.splitlines()]
+        assert len(lines) == SAVES + 1
+        spans.append((float(lines[0][0]), float(lines[-1][0])))  # from its first attempt to its last save
+        acknowledged[review_id] = {item: int(n) for _, item, n in lines[1:]}  # the last save of each item
+    (start_a, end_a), (start_b, end_b) = spans
+    # each tried to write while the other was writing (SQLite serialises them: one may wait its turn)
+    assert start_a < end_b and start_b < end_a, "the writers did not overlap: the test proved nothing"
+
+    with open_audit(path) as audit:
+        report = verify(audit)
+        assert report.ok, report.problems
+        for review_id, wanted in acknowledged.items():
+            stored = review_store.answers(audit.db, review_id)
+            for item, n in wanted.items():
+                assert stored[item].note == f"writer {review_id} save {n}", (review_id, item)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    logged = conn.execute("SELECT count(*) FROM event WHERE action = 'answer.set'").fetchone()[0]
+    conn.close()
+    assert logged == 2 * SAVES  # every acknowledged save is in the trail, once
+
+
+@pytest.fixture
+def open_in_gui(tmp_path, qapp):
+    """A sampled, reviewed audit held open by the GUI's session (its lock and who-file beside it)."""
+    from synthetic_audit import build
+
+    from audit_app.ui.session import AuditSession
+    from audit_app.ui.ui_settings import Identity
+
+    built = build(tmp_path / "held.audit", files=8, double=0, seed=3)
+    session = AuditSession.open(built.path, Identity(*LEAD, "lead"))
+    yield built
+    session.close()
+
+
+def test_writing_commands_refuse_while_the_gui_has_the_audit_open(open_in_gui, tmp_path, capsys):
+    built = open_in_gui
+    path = built.path
+    with open_audit(path) as audit:
+        before = verify(audit).events
+        ref = next(iter(review_store.all_reviews(audit.db))).ref
+    responses = tmp_path / "responses.csv"
+    responses.write_text("file_ref,item_id,answer,note,reviewer,role\n", encoding="utf-8")
+    population = tmp_path / "more.csv"
+    population.write_text("crime_ref,offence\nX1,Burglary\n", encoding="utf-8")
+    writing = {
+        "import": ["import", str(path), str(population)],
+        "sample": ["sample", str(path), "--size", "4", "--redraw", "a mistake"],
+        "replace": ["replace", str(path), ref, "--reason", "out of scope"],
+        "responses import": ["responses", "import", str(path), str(responses)],
+    }
+    for name, command in writing.items():
+        capsys.readouterr()
+        assert main(command) == 1, name
+        err = capsys.readouterr().err.strip()
+        assert f"{LEAD[0]} ({LEAD[1]}) has {path.name} open in audit-app" in err, (name, err)
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, (name, err)
+    with open_audit(path) as audit:
+        assert verify(audit).events == before  # nothing was written
+
+    # reading commands work alongside the open GUI
+    assert main(["verify", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["intact"]
+    assert main(["stats", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files_reviewed"] == 8
+    assert main(["export", str(path), "--format", "json", "--out", str(tmp_path / "e.json")]) == 0
+    assert main(["report", str(path), "--out", str(tmp_path / "r.pdf")]) == 0
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
