@@ -110,9 +110,8 @@ def _head_problems(audit: Audit, head: str) -> list[str]:
     wanted = head.strip().lower()
     if len(wanted) != 64 or any(c not in "0123456789abcdef" for c in wanted):
         return [f"head: '{head}' is not a trail head (64 hexadecimal characters, as verify prints it)"]
-    for event in events.iterate(audit.db):
-        if event.hash == wanted:
-            return []  # the chain check proved every link from the first entry to this one and on
+    if events.has_hash(audit.db, wanted):
+        return []  # the chain check proved every link from the first entry to this one and on
     return [f"head: no entry of this audit's trail has the hash {wanted}: the trail no longer extends that head "
             "(entries up to it were changed, removed or hashed again), or the head belongs to another audit"]
 
@@ -166,10 +165,7 @@ def _sampled_value_differences(audit: Audit, report: VerifyReport) -> list[str]:
     the draw recorded: in a design not stratified by them, the frame's hash covers only the references,
     so an offence or an area changed in the file would otherwise go unnoticed. Draws recorded before
     issue 12 have no such hashes: there is nothing to compare them with, so no finding."""
-    draw = None
-    for event in events.iterate(audit.db):
-        if event.action == "sample.draw":
-            draw = event
+    draw = _last(audit, "sample.draw")
     recorded = draw.detail.get("unit_values_sha256") if draw is not None else None
     if not isinstance(recorded, dict):
         return []
@@ -188,7 +184,14 @@ def _sampled_value_differences(audit: Audit, report: VerifyReport) -> list[str]:
 
 
 def _first(audit: Audit, action: str) -> Any:
-    return next((e for e in events.iterate(audit.db) if e.action == action), None)
+    return next(events.iterate(audit.db, actions=[action]), None)
+
+
+def _last(audit: Audit, action: str) -> Any:
+    last = None
+    for last in events.iterate(audit.db, actions=[action]):
+        pass
+    return last
 
 
 def _audit_record_differences(audit: Audit) -> list[str]:
@@ -220,7 +223,7 @@ def _plain(value: Any) -> Any:
 
 def _import_differences(audit: Audit) -> list[str]:
     db = audit.db
-    logged = {e.entity_id: e.detail for e in events.iterate(db) if e.action == "population.import"}
+    logged = {e.entity_id: e.detail for e in events.iterate(db, actions=["population.import"])}
     problems = []
     for batch in population_store.batches(db):
         detail = logged.pop(str(batch.id), None)
@@ -259,10 +262,7 @@ _PLAN_FIELDS = {"size": "size", "seed": "seed", "frame_size": "frame_size", "fra
 def _plan_differences(audit: Audit, plan: Plan) -> list[str]:
     """The stored plan against the last draw in the trail: a changed seed (with the sample redrawn to
     match), confidence, statement or stratum sizes is found here; inclusion probabilities are n_h/N_h."""
-    draw = None
-    for event in events.iterate(audit.db):
-        if event.action == "sample.draw":
-            draw = event
+    draw = _last(audit, "sample.draw")
     if draw is None:
         return ["sample: a sampling plan is stored but the audit trail has no draw"]
     problems = [f"sample: the plan's {attribute.replace('_', ' ')} is {_show(getattr(plan, attribute))} but the draw "
@@ -287,7 +287,7 @@ def _status_differences(audit: Audit, plan: Plan) -> list[str]:
     units = sampling_store.sampled_units(audit.db)
     drawn = {key: sample for key, _, sample in sampling_store.strata(audit.db)}
     expected = {u.ref: "selected" if u.rank <= drawn.get(u.stratum, 0) else "reserve" for u in units}
-    for event in events.iterate(audit.db):
+    for event in events.iterate(audit.db, actions=["sample.replace"]):
         if event.action == "sample.replace":
             expected[event.detail.get("ref", event.entity_id)] = "replaced"
             expected[event.detail.get("replacement", "")] = "selected"
@@ -321,9 +321,12 @@ class _Replayed:
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # file ref -> target -> value
 
 
+_REPLAYED_ACTIONS = ["moderation.agree", "review.start", "review.status", "profile.set", "answer.set"]
+
+
 def _replay(audit: Audit) -> _Replayed:
     state = _Replayed()
-    for event in events.iterate(audit.db):
+    for event in events.iterate(audit.db, actions=_REPLAYED_ACTIONS):
         detail = event.detail
         if event.action == "moderation.agree":
             state.agreed.setdefault(event.entity_id, {})[detail["target"]] = detail["new"]
@@ -388,9 +391,14 @@ def _replay_differences(audit: Audit) -> list[str]:
 
 def _settings_differences(audit: Audit) -> list[str]:
     stored = meta.settings(audit.db)
-    replayed = settings_service.replay(events.iterate(audit.db))
+    replayed = settings_service.replay(events.iterate(audit.db, actions=[settings_service.ACTION]))
     return [f"audit settings: '{key}' is {stored.get(key)!r} but the audit trail says {replayed.get(key)!r}"
             for key in sorted(set(stored) | set(replayed)) if stored.get(key) != replayed.get(key)]
+
+
+# The entries the people check reads: who was added and named what, and what only a lead may do.
+_PEOPLE_ACTIONS = ["reviewer.add", "reviewer.role", "reviewer.account", settings_service.ACTION, "moderation.agree",
+                   "review.status"]
 
 
 def _people_differences(audit: Audit) -> list[str]:
@@ -406,7 +414,7 @@ def _people_differences(audit: Audit) -> list[str]:
     names: dict[int, str] = {}
     staff: dict[int, str] = {}
     problems = []
-    for event in events.iterate(db):
+    for event in events.iterate(db, actions=_PEOPLE_ACTIONS):
         detail, modern = event.detail, event.os_account is not None
         if event.entity == "reviewer":
             reviewer_id = int(event.entity_id)

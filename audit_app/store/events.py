@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,16 +81,29 @@ def append(db: Database, actor: str, action: str, entity: str, entity_id: str | 
                  account.host)
 
 
-def iterate(db: Database, entity: str | None = None, entity_id: str | None = None) -> Iterator[Event]:
-    """Events in order, optionally for one entity."""
+def iterate(db: Database, entity: str | None = None, entity_id: str | None = None, *,
+            actions: Sequence[str] | None = None) -> Iterator[Event]:
+    """Events in order, optionally for one entity, or only those with one of ``actions`` (the others
+    are not decoded: a check that needs a few kinds of entry reads only those)."""
     sql = "SELECT seq, at, actor, action, entity, entity_id, detail, reason, prev_hash, hash, os_account, host FROM event"
+    where: list[str] = []
     params: list[Any] = []
     if entity is not None:
-        sql += " WHERE entity = ?" + (" AND entity_id = ?" if entity_id is not None else "")
-        params = [entity] + ([entity_id] if entity_id is not None else [])
+        where.append("entity = ?" + (" AND entity_id = ?" if entity_id is not None else ""))
+        params += [entity] + ([entity_id] if entity_id is not None else [])
+    if actions is not None:
+        where.append(f"action IN ({', '.join('?' * len(actions))})" if actions else "0")
+        params += list(actions)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     for row in db.execute(sql + " ORDER BY seq", params):
         yield Event(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8], row[9],
                     row[10], row[11])
+
+
+def has_hash(db: Database, digest: str) -> bool:
+    """Whether an entry of the trail has this hash."""
+    return db.execute("SELECT 1 FROM event WHERE hash = ? LIMIT 1", [digest]).fetchone() is not None
 
 
 def iterate_from(db: Database, seq: int) -> Iterator[Event]:
