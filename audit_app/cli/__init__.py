@@ -491,11 +491,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from audit_app.errors import AuditFileError
     from audit_app.services.audits import open_audit
     from audit_app.services.verification import verify
 
-    with open_audit(args.audit) as audit:
-        report = verify(audit, head=args.head)
+    try:
+        with open_audit(args.audit) as audit:
+            report = verify(audit, head=args.head)
+    except AuditFileError as exc:
+        if args.json:  # a file that cannot even be opened is still an answer in the contract's keys
+            _print_json({"intact": False, "head": "", "events": 0, "findings": [{"where": "file", "what": str(exc)}],
+                         "checks": []})
+        raise
     summary = "intact" if report.ok else f"{len(report.problems)} finding(s): NOT intact"
     print(f"{args.audit}: {summary}; trail head {report.head or '(empty)'} ({report.events} entries)", file=sys.stderr)
     if args.json:

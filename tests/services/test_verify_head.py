@@ -73,3 +73,20 @@ def test_a_rehashed_trail_passes_the_chain_but_not_the_recorded_head(audit_path,
 def test_a_head_that_is_not_a_hash_is_a_finding_not_a_crash(audit_path, capsys):
     code, data = _verify_json(capsys, str(audit_path), "--head", "not-a-hash")
     assert code == 1 and data["findings"][0]["where"] == "head"
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"", "is empty"),
+    (b"\x00\x17garbage" * 400, "truncated or not an audit file"),
+    (None, "No audit file"),
+], ids=["empty", "garbage", "missing"])
+def test_a_file_that_cannot_be_opened_still_answers_in_the_contracts_keys(tmp_path, capsys, content, says):
+    path = tmp_path / "x.audit"
+    if content is not None:
+        path.write_bytes(content)
+    code, report = _verify_json(capsys, str(path))
+    assert code == 1
+    assert report["intact"] is False and report["events"] == 0 and report["head"] == ""
+    assert [f["where"] for f in report["findings"]] == ["file"] and says in report["findings"][0]["what"]
+    if content is not None:
+        assert path.read_bytes() == content and sorted(p.name for p in tmp_path.iterdir()) == ["x.audit"]
