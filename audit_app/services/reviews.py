@@ -183,7 +183,8 @@ def start_review(audit: Audit, ref: str, reviewer: Reviewer, role: str = "primar
                 raise AuditError(f"{reviewer.name} does the second review of '{ref}'; the primary review must be by someone else.")
         at = events.now()
         review_id = store.insert_review(db, unit.unit_id, reviewer.id, role, at, training)
-        detail: dict[str, Any] = {"ref": ref, "role": role, "reviewer": reviewer.name, "status": "in_progress"}
+        detail: dict[str, Any] = {"ref": ref, "role": role, "reviewer": reviewer.name, "reviewer_id": reviewer.id,
+                                  "status": "in_progress"}
         if training:
             detail["training"] = True
         events.append(db, actor or reviewer.display, "review.start", "review", review_id, detail)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from audit_app.core import population as pop
 from audit_app.core import sampling
 from audit_app.core.checklist import parse_checklist
-from audit_app.core.records import Plan
+from audit_app.core.records import Plan, Review
 from audit_app.errors import ChecklistError
 from audit_app.services import sampling as sample_service
 from audit_app.services import settings as settings_service
@@ -319,6 +319,8 @@ class _Replayed:
     profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
     answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # file ref -> target -> value
+    # review -> (file ref, role, reviewer's name, reviewer's id or None before it was recorded) at its start
+    starts: dict[int, tuple[str, str, str, int | None]] = field(default_factory=dict)
 
 
 _REPLAYED_ACTIONS = ["moderation.agree", "review.start", "review.status", "profile.set", "answer.set"]
@@ -336,6 +338,8 @@ def _replay(audit: Audit) -> _Replayed:
         review_id = int(event.entity_id)
         if event.action == "review.start":
             state.statuses[review_id] = detail["status"]
+            state.starts[review_id] = (detail.get("ref", ""), detail.get("role", ""), detail.get("reviewer", ""),
+                                       detail.get("reviewer_id"))
             state.marks[review_id] = (bool(detail.get("training")), None, False)
         elif event.action == "review.status":
             state.statuses[review_id] = detail["new"]
@@ -373,6 +377,7 @@ def _replay_differences(audit: Audit) -> list[str]:
         if review is None:
             problems.append(f"{name}: in the audit trail but missing from the reviews table")
             continue
+        problems += _start_differences(name, review, replayed.starts.get(review_id))
         if replayed.statuses.get(review_id) != review.status:
             problems.append(f"{name}: status is '{review.status}' but the audit trail says '{replayed.statuses.get(review_id)}'")
         marks = (review.training, review.signed_off_by.id if review.signed_off_by else None, review.changed_after_sign_off)
@@ -386,6 +391,25 @@ def _replay_differences(audit: Audit) -> list[str]:
                       for unit_id, decided in review_store.all_agreed(db).items()}
     for ref in sorted(set(current_agreed) | set(replayed.agreed)):
         problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
+    return problems
+
+
+def _start_differences(name: str, review: Review, started: tuple[str, str, str, int | None] | None) -> list[str]:
+    """Whose review of which file in which role, against its start in the trail: a review moved to
+    another file, given to another reviewer (whose independence and agreement it then counts for) or
+    turned from primary to second is found here. Starts written before the reviewer's id was recorded
+    are compared by name."""
+    if started is None:
+        return []  # the status comparison reports a review the trail never started
+    ref, role, reviewer_name, reviewer_id = started
+    problems = []
+    if review.ref != ref:
+        problems.append(f"{name}: is of the file '{review.ref}' but the audit trail started it for '{ref}'")
+    if review.role != role:
+        problems.append(f"{name}: is a {review.role} review but the audit trail started it as a {role} review")
+    if (reviewer_id is not None and review.reviewer.id != reviewer_id) or review.reviewer.name != reviewer_name:
+        problems.append(f"{name}: is by {review.reviewer.display} but the audit trail started it for {reviewer_name}"
+                        + (f" (reviewer {reviewer_id})" if reviewer_id is not None else ""))
     return problems
 
 

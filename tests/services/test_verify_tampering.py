@@ -34,6 +34,18 @@ TAMPERING = {
     "the audit's creator changed": ("UPDATE audit SET created_by = 'Someone Senior (S1)'", "audit record: its creator"),
     "a reviewer renamed": ("UPDATE reviewer SET name = 'Somebody Else' WHERE id = 2", "people: "),
     "a reviewer promoted to lead": ("UPDATE reviewer SET role = 'lead' WHERE id = 2", "people: "),
+    "a review given to another reviewer": (
+        "UPDATE review SET reviewer_id = (SELECT id FROM reviewer WHERE role = 'reviewer'"
+        " AND id != (SELECT reviewer_id FROM review WHERE id = 1) LIMIT 1) WHERE id = 1",
+        "but the audit trail started it for"),
+    "a review moved to a file reviewed by nobody": (
+        "UPDATE review SET unit_id = (SELECT unit_id FROM sample_unit WHERE status = 'reserve' LIMIT 1) WHERE id = 1",
+        "but the audit trail started it for"),
+    "a second review turned into the primary and back": ([
+        "UPDATE review SET unit_id = -unit_id WHERE role = 'second' AND unit_id = (SELECT min(unit_id) FROM review"
+        " WHERE role = 'second')",
+        "UPDATE review SET role = 'second' WHERE role = 'primary' AND unit_id = (SELECT -min(unit_id) FROM review)",
+        "UPDATE review SET role = 'primary', unit_id = -unit_id WHERE unit_id < 0"], "review but the audit trail started it as"),
 }
 
 
@@ -51,7 +63,7 @@ def test_each_kind_of_tampering_is_found_and_located(pristine, tmp_path, kind):
     path = tmp_path / "tampered.audit"
     shutil.copy(pristine, path)
     conn = sqlite3.connect(str(path))
-    changed = conn.execute(sql).rowcount
+    changed = sum(conn.execute(statement).rowcount for statement in ([sql] if isinstance(sql, str) else sql))
     conn.commit()
     conn.close()
     assert changed
