@@ -223,7 +223,8 @@ def _plain(value: Any) -> Any:
 
 def _import_differences(audit: Audit) -> list[str]:
     db = audit.db
-    logged = {e.entity_id: e.detail for e in events.iterate(db, actions=["population.import"])}
+    entries = {e.entity_id: e for e in events.iterate(db, actions=["population.import"])}
+    logged = {batch_id: entry.detail for batch_id, entry in entries.items()}
     problems = []
     for batch in population_store.batches(db):
         detail = logged.pop(str(batch.id), None)
@@ -231,6 +232,9 @@ def _import_differences(audit: Audit) -> list[str]:
         if detail is None:
             problems.append(f"{name}: in the file but not in the audit trail")
             continue
+        if batch.imported_by != entries[str(batch.id)].actor:
+            problems.append(f"{name}: it is recorded as imported by {batch.imported_by!r} but the audit trail says "
+                            f"{entries[str(batch.id)].actor!r}")
         stored = {"source": batch.source_name, "sha256": batch.sha256, "rows_read": batch.rows_read,
                   "imported": batch.imported, "rejected": batch.rejected, "excluded": batch.excluded}
         problems += [f"{name}: its {key.replace('_', ' ')} is {_show(value)} but the audit trail recorded {_show(detail.get(key))}"
@@ -268,6 +272,9 @@ def _plan_differences(audit: Audit, plan: Plan) -> list[str]:
     problems = [f"sample: the plan's {attribute.replace('_', ' ')} is {_show(getattr(plan, attribute))} but the draw "
                 f"recorded {_show(draw.detail[key])}"
                 for key, attribute in _PLAN_FIELDS.items() if key in draw.detail and draw.detail[key] != getattr(plan, attribute)]
+    if plan.created_by != draw.actor:
+        problems.append(f"sample: the plan is recorded as drawn by {plan.created_by!r} but the audit trail says "
+                        f"{draw.actor!r}")
     stored = {key: [population, sample] for key, population, sample in sampling_store.strata(audit.db)}
     logged = draw.detail.get("strata")
     if logged is not None and stored != logged:
@@ -287,12 +294,24 @@ def _status_differences(audit: Audit, plan: Plan) -> list[str]:
     units = sampling_store.sampled_units(audit.db)
     drawn = {key: sample for key, _, sample in sampling_store.strata(audit.db)}
     expected = {u.ref: "selected" if u.rank <= drawn.get(u.stratum, 0) else "reserve" for u in units}
+    reasons: dict[str, str] = {}  # replaced file -> the reason its replacement recorded
+    replaced_by: dict[str, str] = {}  # replacement -> the file it replaces
     for event in events.iterate(audit.db, actions=["sample.replace"]):
-        if event.action == "sample.replace":
-            expected[event.detail.get("ref", event.entity_id)] = "replaced"
-            expected[event.detail.get("replacement", "")] = "selected"
-    return [f"sample: '{u.ref}' is {u.status} but the draw and the audit trail's replacements make it "
-            f"{expected.get(u.ref)}" for u in units if expected.get(u.ref) != u.status]
+        ref = event.detail.get("ref", event.entity_id)
+        expected[ref] = "replaced"
+        expected[event.detail.get("replacement", "")] = "selected"
+        reasons[ref] = event.reason
+        replaced_by[event.detail.get("replacement", "")] = ref
+    problems = [f"sample: '{u.ref}' is {u.status} but the draw and the audit trail's replacements make it "
+                f"{expected.get(u.ref)}" for u in units if expected.get(u.ref) != u.status]
+    for u in units:
+        if (u.replaced_reason or "") != reasons.get(u.ref, ""):
+            problems.append(f"sample: '{u.ref}' is recorded as replaced for {_show(u.replaced_reason)} but the audit "
+                            f"trail's replacement gave {_show(reasons.get(u.ref))}")
+        if (u.replaces or "") != replaced_by.get(u.ref, ""):
+            problems.append(f"sample: '{u.ref}' is recorded as replacing {_show(u.replaces)} but the audit trail's "
+                            f"replacements say {_show(replaced_by.get(u.ref))}")
+    return problems
 
 
 T = TypeVar("T")
@@ -319,6 +338,7 @@ class _Replayed:
     profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
     answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # file ref -> target -> value
+    agreed_by: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # … -> (reason, who decided)
     # review -> (file ref, role, reviewer's name, reviewer's id or None before it was recorded) at its start
     starts: dict[int, tuple[str, str, str, int | None]] = field(default_factory=dict)
 
@@ -332,6 +352,7 @@ def _replay(audit: Audit) -> _Replayed:
         detail = event.detail
         if event.action == "moderation.agree":
             state.agreed.setdefault(event.entity_id, {})[detail["target"]] = detail["new"]
+            state.agreed_by.setdefault(event.entity_id, {})[detail["target"]] = (event.reason, event.actor)
             continue
         if event.entity != "review":
             continue
@@ -387,10 +408,16 @@ def _replay_differences(audit: Audit) -> list[str]:
         problems += _compare(name, "profile value", current_profiles.get(review_id, {}), replayed.profiles.get(review_id, {}))
         problems += _compare(name, "answer", current_answers.get(review_id, {}), replayed.answers.get(review_id, {}))
     refs = {unit_id: ref for unit_id, ref in ((r.unit_id, r.ref) for r in reviews.values())}
-    current_agreed = {refs.get(unit_id, str(unit_id)): {t: a.value for t, a in decided.items()}
-                      for unit_id, decided in review_store.all_agreed(db).items()}
+    stored_agreed = {refs.get(unit_id, str(unit_id)): decided for unit_id, decided in review_store.all_agreed(db).items()}
+    current_agreed = {ref: {t: a.value for t, a in decided.items()} for ref, decided in stored_agreed.items()}
     for ref in sorted(set(current_agreed) | set(replayed.agreed)):
         problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
+        for target, agreed in sorted(stored_agreed.get(ref, {}).items()):
+            reason, actor = replayed.agreed_by.get(ref, {}).get(target, (None, None))
+            if reason is not None and (agreed.reason, agreed.decided_by.display) != (reason, actor):
+                problems.append(f"moderation of '{ref}': the agreed {target} is recorded as decided by "
+                                f"{agreed.decided_by.display} because {agreed.reason!r}, but the audit trail says "
+                                f"{actor} because {reason!r}")
     return problems
 
 
@@ -565,8 +592,12 @@ def _sample_differences(audit: Audit, plan: Plan) -> list[str]:
         chosen, spare = selection.selected.get(stratum, []), selection.reserve.get(stratum, [])
         for rank, (ref, _) in enumerate(chosen + spare, start=1):
             expected[ref] = (stratum, rank)
-    recorded = {u.ref: (u.stratum, u.rank) for u in sampling_store.sampled_units(db)}
+    sampled = sampling_store.sampled_units(db)
+    recorded = {u.ref: (u.stratum, u.rank) for u in sampled}
     for ref in sorted(set(expected) | set(recorded)):
         if expected.get(ref) != recorded.get(ref):
             problems.append(f"sample: '{ref}' is recorded as {recorded.get(ref)} but the seed gives {expected.get(ref)}")
+    problems += [f"sample: '{u.ref}' has the rank key {u.hash_key[:12]}… but its seed and reference give "
+                 f"{sampling.unit_key(plan.seed, u.ref)[:12]}…" for u in sampled
+                 if u.hash_key != sampling.unit_key(plan.seed, u.ref)]
     return problems

@@ -118,3 +118,55 @@ def test_a_deleted_import_rejection_is_found(tmp_path):
     assert not report.ok
     assert any(p.startswith("import 1 (population.csv): 1 rejected row(s) are kept but the audit trail recorded 2")
                for p in report.problems), report.problems
+
+
+@pytest.fixture(scope="module")
+def replaced(pristine, tmp_path_factory):
+    """The pristine audit with one file replaced (out of scope) by its stratum's next reserve."""
+    from audit_app.services import sampling
+
+    path = tmp_path_factory.mktemp("replaced") / "r.audit"
+    shutil.copy(pristine, path)
+    with open_audit(path) as audit:
+        ref = next(unit.ref for unit in sampling_units(audit) if unit.status == "selected")
+        sampling.replace_unit(audit, ref, "out of scope: not a neighbourhood crime", actor="Lee Lead (L1)")
+        assert verify(audit).ok
+    return path
+
+
+def sampling_units(audit):
+    from audit_app.store import sampling as sampling_store
+
+    return sampling_store.sampled_units(audit.db)
+
+
+EVIDENCE = {  # what reports and exports show as the evidence of a decision, checked against the trail too
+    "a replacement's reason changed": ("UPDATE sample_unit SET replaced_reason = 'a duplicate' WHERE status = 'replaced'",
+                                       "is recorded as replaced for 'a duplicate'"),
+    "a replacement's link removed": ("UPDATE sample_unit SET replaces = NULL WHERE replaces IS NOT NULL",
+                                     "is recorded as replacing absent"),
+    "a rank key changed": ("UPDATE sample_unit SET hash_key = '00' WHERE rank = 1", "has the rank key"),
+    "a moderation reason changed": ("UPDATE agreed SET reason = 'the second reviewer insisted'"
+                                    " WHERE unit_id = (SELECT min(unit_id) FROM agreed)", "but the audit trail says"),
+    "a moderation decided by someone else": ("UPDATE agreed SET decided_by = 2 WHERE unit_id = (SELECT min(unit_id) FROM agreed)",
+                                             "but the audit trail says"),
+    "the sample's drawer changed": ("UPDATE sampling_plan SET created_by = 'Someone Senior (S1)'",
+                                    "the plan is recorded as drawn by 'Someone Senior (S1)'"),
+    "the importer changed": ("UPDATE import_batch SET imported_by = 'Someone Senior (S1)'",
+                             "recorded as imported by 'Someone Senior (S1)'"),
+}
+
+
+@pytest.mark.parametrize("kind", list(EVIDENCE))
+def test_evidence_shown_in_reports_is_checked_against_the_trail(replaced, tmp_path, kind):
+    sql, located = EVIDENCE[kind]
+    path = tmp_path / "tampered.audit"
+    shutil.copy(replaced, path)
+    conn = sqlite3.connect(str(path))
+    assert conn.execute(sql).rowcount
+    conn.commit()
+    conn.close()
+    with open_audit(path) as audit:
+        report = verify(audit)
+    assert not report.ok
+    assert any(located in problem for problem in report.problems), report.problems
