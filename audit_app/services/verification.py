@@ -10,6 +10,7 @@ that the recorded sample re-derives from its seed and frame.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from collections.abc import Callable
@@ -272,6 +273,7 @@ def _plan_differences(audit: Audit, plan: Plan) -> list[str]:
     problems = [f"sample: the plan's {attribute.replace('_', ' ')} is {_show(getattr(plan, attribute))} but the draw "
                 f"recorded {_show(draw.detail[key])}"
                 for key, attribute in _PLAN_FIELDS.items() if key in draw.detail and draw.detail[key] != getattr(plan, attribute)]
+    problems += _time_difference("sample: the draw", plan.created_at, draw.at)
     if plan.created_by != draw.actor:
         problems.append(f"sample: the plan is recorded as drawn by {plan.created_by!r} but the audit trail says "
                         f"{draw.actor!r}")
@@ -339,6 +341,9 @@ class _Replayed:
     answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # file ref -> target -> value
     agreed_by: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # … -> (reason, who decided)
+    agreed_at: dict[str, dict[str, str]] = field(default_factory=dict)  # … -> when the trail recorded it
+    started_at: dict[int, str] = field(default_factory=dict)  # review -> its start's time in the trail
+    signed_at: dict[int, str | None] = field(default_factory=dict)  # review -> its current sign-off's time
     # review -> (file ref, role, reviewer's name, reviewer's id or None before it was recorded) at its start
     starts: dict[int, tuple[str, str, str, int | None]] = field(default_factory=dict)
 
@@ -353,6 +358,7 @@ def _replay(audit: Audit) -> _Replayed:
         if event.action == "moderation.agree":
             state.agreed.setdefault(event.entity_id, {})[detail["target"]] = detail["new"]
             state.agreed_by.setdefault(event.entity_id, {})[detail["target"]] = (event.reason, event.actor)
+            state.agreed_at.setdefault(event.entity_id, {})[detail["target"]] = event.at
             continue
         if event.entity != "review":
             continue
@@ -361,14 +367,17 @@ def _replay(audit: Audit) -> _Replayed:
             state.statuses[review_id] = detail["status"]
             state.starts[review_id] = (detail.get("ref", ""), detail.get("role", ""), detail.get("reviewer", ""),
                                        detail.get("reviewer_id"))
+            state.started_at[review_id] = event.at
             state.marks[review_id] = (bool(detail.get("training")), None, False)
         elif event.action == "review.status":
             state.statuses[review_id] = detail["new"]
             training, signer, changed = state.marks.get(review_id, (False, None, False))
             if detail["new"] == "signed_off":
                 signer = detail.get("signed_off_by", 0)
+                state.signed_at[review_id] = event.at
             elif detail["old"] == "signed_off":
                 signer = None
+                state.signed_at[review_id] = None
             state.marks[review_id] = (training, signer, changed or bool(detail.get("changed_after_sign_off")))
         elif event.action == "profile.set":
             _apply(state.profiles.setdefault(review_id, {}), detail["field"], detail["new"])
@@ -399,6 +408,10 @@ def _replay_differences(audit: Audit) -> list[str]:
             problems.append(f"{name}: in the audit trail but missing from the reviews table")
             continue
         problems += _start_differences(name, review, replayed.starts.get(review_id))
+        if review_id in replayed.started_at:
+            problems += _time_difference(f"{name}: its start", review.created_at, replayed.started_at[review_id])
+        if review.signed_off_at is not None or replayed.signed_at.get(review_id) is not None:
+            problems += _time_difference(f"{name}: its sign-off", review.signed_off_at, replayed.signed_at.get(review_id))
         if replayed.statuses.get(review_id) != review.status:
             problems.append(f"{name}: status is '{review.status}' but the audit trail says '{replayed.statuses.get(review_id)}'")
         marks = (review.training, review.signed_off_by.id if review.signed_off_by else None, review.changed_after_sign_off)
@@ -413,12 +426,35 @@ def _replay_differences(audit: Audit) -> list[str]:
     for ref in sorted(set(current_agreed) | set(replayed.agreed)):
         problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
         for target, agreed in sorted(stored_agreed.get(ref, {}).items()):
+            problems += _time_difference(f"moderation of '{ref}': the agreed {target}", agreed.decided_at,
+                                         replayed.agreed_at.get(ref, {}).get(target))
             reason, actor = replayed.agreed_by.get(ref, {}).get(target, (None, None))
             if reason is not None and (agreed.reason, agreed.decided_by.display) != (reason, actor):
                 problems.append(f"moderation of '{ref}': the agreed {target} is recorded as decided by "
                                 f"{agreed.decided_by.display} because {agreed.reason!r}, but the audit trail says "
                                 f"{actor} because {reason!r}")
     return problems
+
+
+# The tables keep their own copy of when a thing happened, taken in the same transaction as the
+# trail's entry but not from the same clock reading: within this many seconds they agree.
+SAME_MOMENT_SECONDS = 60.0
+
+
+def _time_difference(what: str, kept: str | None, logged: str | None) -> list[str]:
+    """A finding when a time kept in a table is not the time the trail recorded (a sign-off dated
+    to another day, say); none when the trail has no such entry (another check reports that)."""
+    if logged is None:
+        return [f"{what} is dated {kept} but the audit trail has no such entry"] if kept else []
+    if kept is None:
+        return [f"{what} has no date but the audit trail recorded it at {logged}"]
+    try:
+        apart = abs((dt.datetime.fromisoformat(kept) - dt.datetime.fromisoformat(logged)).total_seconds())
+    except (TypeError, ValueError):
+        return [f"{what} is dated {kept!r}, which is not a time (the audit trail recorded {logged})"]
+    if apart > SAME_MOMENT_SECONDS:
+        return [f"{what} is dated {kept} but the audit trail recorded it at {logged}"]
+    return []
 
 
 def _start_differences(name: str, review: Review, started: tuple[str, str, str, int | None] | None) -> list[str]:

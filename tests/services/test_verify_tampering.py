@@ -8,10 +8,12 @@ import shutil
 import sqlite3
 
 import pytest
-from synthetic_audit import build
+from synthetic_audit import LEAD, build
 
 from audit_app.services.audits import open_audit
+from audit_app.services.reviews import sign_off
 from audit_app.services.verification import verify
+from audit_app.store import reviews as review_store
 
 TAMPERING = {
     "a selected and a reserve file swapped": (
@@ -130,6 +132,9 @@ def replaced(pristine, tmp_path_factory):
     with open_audit(path) as audit:
         ref = next(unit.ref for unit in sampling_units(audit) if unit.status == "selected")
         sampling.replace_unit(audit, ref, "out of scope: not a neighbourhood crime", actor="Lee Lead (L1)")
+        lead = next(r for r in review_store.reviewers(audit.db) if (r.name, r.staff_number) == LEAD)
+        review = next(r for r in review_store.all_reviews(audit.db) if r.status == "complete")
+        sign_off(audit, review.id, lead, LEAD[1])
         assert verify(audit).ok
     return path
 
@@ -154,6 +159,16 @@ EVIDENCE = {  # what reports and exports show as the evidence of a decision, che
                                     "the plan is recorded as drawn by 'Someone Senior (S1)'"),
     "the importer changed": ("UPDATE import_batch SET imported_by = 'Someone Senior (S1)'",
                              "recorded as imported by 'Someone Senior (S1)'"),
+    "a sign-off re-dated": ("UPDATE review SET signed_off_at = '2025-03-31T23:59:00+00:00' WHERE signed_off_at IS NOT NULL",
+                            "its sign-off is dated 2025-03-31T23:59:00+00:00 but the audit trail recorded it at"),
+    "a review's start re-dated": ("UPDATE review SET created_at = '2025-01-02T09:00:00+00:00' WHERE id = 1",
+                                  "its start is dated 2025-01-02T09:00:00+00:00"),
+    "a sign-off date that is not a time": ("UPDATE review SET signed_off_at = 'yesterday' WHERE signed_off_at IS NOT NULL",
+                                           "is dated 'yesterday', which is not a time"),
+    "a moderation re-dated": ("UPDATE agreed SET decided_at = '2025-02-01T10:00:00+00:00'"
+                              " WHERE unit_id = (SELECT min(unit_id) FROM agreed)", "is dated 2025-02-01T10:00:00+00:00"),
+    "the draw re-dated": ("UPDATE sampling_plan SET created_at = '2025-01-01T00:00:00+00:00'",
+                          "sample: the draw is dated 2025-01-01T00:00:00+00:00"),
 }
 
 
