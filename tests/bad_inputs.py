@@ -117,6 +117,8 @@ def checklists(minimal: str) -> list[tuple[str, bytes]]:
         "a Python object tag": "!!python/object/apply:os.system ['echo hacked']\n",
         "an expression calling a function": minimal.replace("applies_when: video", "applies_when: __import__('os')", 1),
         "five megabytes": minimal + "#" + "x" * 5_000_000 + "\n",
+        "tens of thousands of entries under the size limit": minimal + "padding:\n" + "".join(
+            f"  - {{id: Q{i}, w: 1}}\n" for i in range(30_000)),
     }
     out = [(name, value.encode("utf-8")) for name, value in text.items()]
     out += [("binary junk", bytes(range(256)) * 10), ("UTF-16", minimal.encode("utf-16"))]

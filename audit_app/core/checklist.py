@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import pydantic
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from audit_app.core import expressions as ex
@@ -28,6 +29,10 @@ from audit_app.core.checklist_format import Check, ChecklistFile, Item, ProfileF
 from audit_app.errors import ChecklistError, Problem
 
 MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
+# Values a checklist file may hold before aliases are expanded: the bundled 47-item checklist has
+# about 2,700, so this leaves room for about 200 items written as fully, and refuses a file of
+# tens of thousands of entries after reading at most this many (the YAML reader is the slow part).
+MAX_DOCUMENT_VALUES = 12_000
 
 # The metrics a cap or moderation rule may use; see scoring.ReviewResult.
 METRIC_SYMBOLS: dict[str, ex.ValueType] = {
@@ -508,12 +513,18 @@ class _Loader:
 
     def _parse_yaml(self) -> Any:
         yaml = YAML(typ="rt")
+        yaml.Composer = _CountingComposer
         yaml.allow_duplicate_keys = False
         # Dates stay text: the format validates them, with a position, instead of the YAML loader
         # failing without one on a value like 2024-13-01.
         yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
         try:
             tree = yaml.load(self.text)
+        except _TooManyValues as exc:
+            self.problems.append(Problem(self.source_name, exc.line + 1, exc.column + 1,
+                                         f"the file holds more than {MAX_DOCUMENT_VALUES:,} values (keys, items and "
+                                         "texts); a checklist is far smaller (the bundled one holds about 2,700)"))
+            return None
         except MarkedYAMLError as exc:
             line, column, message = _yaml_problem(exc)
             self.problems.append(Problem(self.source_name, line + 1, column + 1, f"YAML syntax: {message}"))
@@ -1010,3 +1021,25 @@ class _CrossChecker:
 def dump_json(data: Any) -> str:
     """JSON as the CLI prints it: UTF-8, indented, stable key order."""
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+class _TooManyValues(Exception):
+    def __init__(self, line: int, column: int):
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
+class _CountingComposer(Composer):
+    """ruamel's composer, stopping once the document holds more than :data:`MAX_DOCUMENT_VALUES`
+    values: reading stops there, so a huge file is refused in a bounded time."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.values = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.values += 1
+        if self.values > MAX_DOCUMENT_VALUES:
+            mark = self.parser.peek_event().start_mark
+            raise _TooManyValues(mark.line, mark.column)
+        return super().compose_node(parent, index)

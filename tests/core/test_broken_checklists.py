@@ -59,6 +59,35 @@ def test_a_huge_checklist_is_refused_before_parsing(tmp_path):
     assert time.process_time() - started < 1.0  # refused without parsing (a bound, not a benchmark)
 
 
+def test_tens_of_thousands_of_entries_under_the_size_limit_are_refused_part_way(tmp_path):
+    """Under 1 MB but 11,500 items (34,500 problems, 7 s and 225 MB once): reading stops at the value limit."""
+    import time
+
+    from audit_app.core.checklist import MAX_DOCUMENT_VALUES
+    from conftest import TEST_CHECKLISTS as folder
+
+    text = (folder / "minimal.yaml").read_text(encoding="utf-8")
+    many = tmp_path / "many.yaml"
+    many.write_text(text + "padding:\n" + "".join(f"  - {{id: Q{i}, question: q, weight: 1}}\n" for i in range(11_500)),
+                    encoding="utf-8")
+    assert many.stat().st_size < 1_000_000
+    started = time.process_time()
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(many)
+    assert time.process_time() - started < 2.0  # bounded by the limit, not by the file (a bound, not a benchmark)
+    (problem,) = caught.value.problems
+    assert f"more than {MAX_DOCUMENT_VALUES:,} values" in problem.message
+    assert problem.line > text.count("\n")  # where the limit was reached, in the padding
+
+
+def test_the_bundled_checklist_is_well_within_the_value_limit():
+    from audit_app.core.checklist import MAX_DOCUMENT_VALUES
+    from audit_app.paths import checklists_dir
+
+    assert load_checklist(checklists_dir() / "neighbourhood-crime.yaml").items
+    assert MAX_DOCUMENT_VALUES >= 4 * 2_737  # the bundled checklist's values: room for one four times its size
+
+
 def test_deep_nesting_is_refused_before_parsing(tmp_path):
     deep = tmp_path / "deep.yaml"
     deep.write_text("format: 1\nid: x\nnested: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
