@@ -197,11 +197,11 @@ def bench_scoring(reviews: int = 1000) -> None:
     report(f"score {reviews} reviews (47 items each)", measured, baseline, "weighted sum on plain dicts")
 
 
-def _timed_run(command: list[str]) -> tuple[float, str]:
+def _timed_run(command: list[str], check: bool = True) -> tuple[float, str]:
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{result.stderr[-2000:]}")
     return elapsed, result.stdout
 
@@ -516,6 +516,30 @@ def bench_audit_report(files: int = 400, double: int = 80, repeats: int = 3) -> 
     print(f"{'  target':<46} {measured:10.2f} s    < 3 s; peak memory {max(peaks) / 1024:.1f} MB (< 400 MB)", flush=True)
 
 
+def bench_verify(files: int = 400, double: int = 80, repeats: int = 3) -> None:
+    """``audit-app verify`` of 400 finished files × 47 items (about 40,000 trail entries), timed as a
+    user runs it, against ``audit-app stats --json`` run the same way just before; then a checklist of
+    tens of thousands of entries under the size limit, refused (issue 12 §4: in well under a second
+    of reading, whatever the file holds)."""
+    path = synthetic_audit(files, double)
+    verify_times, stats_times = [], []
+    for _ in range(repeats):
+        stats_times.append(_timed_run([_audit_app(), "stats", str(path), "--json"])[0])
+        verify_times.append(_timed_run([_audit_app(), "verify", str(path)])[0])
+    report(f"verify: {files} files (whole command)", statistics.median(verify_times), statistics.median(stats_times),
+           "`audit-app stats --json`", unit="s")
+    WORK.mkdir(parents=True, exist_ok=True)
+    many = WORK / "many.yaml"
+    bundled = (ROOT / "checklists" / "neighbourhood-crime.yaml").read_text(encoding="utf-8")
+    many.write_text(bundled + "padding:\n" + "".join(f"  - {{id: Q{i}, question: q, weight: 1}}\n" for i in range(11_000)),
+                    encoding="utf-8")
+    refused = [_timed_run([_audit_app(), "checklist", "validate", str(many)], check=False)[0] for _ in range(repeats)]
+    valid = [_timed_run([_audit_app(), "checklist", "validate", str(ROOT / "checklists" / "neighbourhood-crime.yaml")])[0]
+             for _ in range(repeats)]
+    report(f"checklist refused: {many.stat().st_size // 1000} kB, 11,000 entries", statistics.median(refused),
+           statistics.median(valid), "validating the bundled checklist (whole command)", unit="s")
+
+
 def _child(call: str) -> str:
     code = f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import run; run.{call}"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -572,12 +596,12 @@ def _plain_document_child(pages: int, out: str) -> None:
 
 BENCHES = {"checklist": bench_checklist_load, "scoring": bench_scoring, "answer": bench_answer_save,
            "import-force": bench_import_force, "results": bench_results, "file-reports": bench_file_reports,
-           "audit-report": bench_audit_report}
+           "audit-report": bench_audit_report, "verify": bench_verify}
 
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "file-reports", "audit-report", "import",
-                              "import-force"]
+    wanted = sys.argv[1:] or ["checklist", "scoring", "answer", "results", "file-reports", "audit-report", "verify",
+                              "import", "import-force"]
     try:
         for name in wanted:
             if name == "import":
