@@ -111,6 +111,13 @@ class FileReportSet:
     generated_at: str
     app_version: str
     files: tuple[FileReport, ...]
+    trail: tuple[int, str] = (0, "")  # the audit trail's entries and head hash the reports were read at
+
+    @property
+    def trail_line(self) -> str:
+        """The line that ties the reports to the audit (``audit-app verify AUDIT --head HASH``)."""
+        events, head = self.trail
+        return f"Audit trail head {head or '(empty)'} ({events} entries) when produced"
 
 
 # -- the audit report (issue 11 §1)

@@ -75,6 +75,7 @@ def _title_page(data: FileReportSet, styles: Styles) -> list[Flowable]:
         Paragraph(text(f"Checklist: {data.checklist}"), styles.body),
         Paragraph(text(f"{len(data.files)} files · produced {data.generated_at} by audit-app {data.app_version}"),
                   styles.body),
+        Paragraph(text(data.trail_line), styles.small),
         Spacer(1, 8),
         Paragraph("Contents", ParagraphStyle("contents", parent=styles.h2, keepWithNext=0)),  # the list breaks across pages
         Contents([ContentsEntry(0, f"{file.position}: {file.ref} — {_grade_of(file)}", _key(index))
@@ -108,6 +109,7 @@ class _Parts:
         if alone is not None:
             out.append(Paragraph(text(f"{alone.audit_title} · checklist {alone.checklist} · produced "
                                       f"{alone.generated_at} by audit-app {alone.app_version}"), s.small))
+            out.append(Paragraph(text(alone.trail_line), s.small))
         out += [Paragraph("Result", s.h2), *pairs_table([(p.label, p.value) for p in file.result], s)]
         out += [Paragraph("Reviews", s.h2), *self.reviews(file)]
         out += [CondPageBreak(80), Paragraph("File profile", s.h2), Paragraph("From the population export", self.sub)]

@@ -73,6 +73,12 @@ def file_report_data(audit: Audit, refs: Sequence[str] | str, progress: Progress
     :param total: the ``total`` to report progress against (default: the number of files).
     :raises AuditError: when no file is named, a file is not in the sample, or is not reviewed yet.
     """
+    with audit.snapshot():  # one state of the audit, the trail head it is tied to included
+        return _file_report_data(audit, refs, progress, total)
+
+
+def _file_report_data(audit: Audit, refs: Sequence[str] | str, progress: Progress | None,
+                      total: int | None) -> FileReportSet:
     rows = store.sample_file_rows(audit.db)
     chosen = _chosen_rows(rows, refs)
     selected = [row.ref for row in rows if row.sample_status == "selected"]
@@ -92,7 +98,7 @@ def file_report_data(audit: Audit, refs: Sequence[str] | str, progress: Progress
         audit_title=audit.record.title,
         checklist=f"{audit.checklist.title}, version {audit.checklist.version} ({audit.checklist.id})",
         author=_author(audit), generated_at=timestamp(dt.datetime.now(dt.timezone.utc).isoformat()),
-        app_version=__version__, files=tuple(files))
+        app_version=__version__, files=tuple(files), trail=workspace.trail_head(audit))
 
 
 def write_file_reports(audit: Audit, refs: Sequence[str] | str, out: str | Path, marking: str | None = None,

@@ -206,3 +206,17 @@ def test_cli_usage_error_is_exit_2(audit_path: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["report", str(audit_path), "--out", str(tmp_path / "x.pdf"), "--file", "a", "--files", "b"])
     assert exit_.value.code == 2
+
+
+def test_file_reports_show_the_trail_head_they_were_read_at(audit_path: Path, tmp_path: Path) -> None:
+    """Issue 12 §1: the head is written into every report, where a reader of the printed copy sees it."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{audit_path}?mode=ro", uri=True)
+    count, = conn.execute("SELECT count(*) FROM event").fetchone()
+    head, = conn.execute("SELECT hash FROM event ORDER BY seq DESC LIMIT 1").fetchone()
+    conn.close()
+    refs = _refs(audit_path)
+    for chosen, name in (([refs["double"]], "one.pdf"), (reports.ALL, "all.pdf")):
+        page = pdf_tools.text(_write(audit_path, chosen, tmp_path / name), 1).replace("\n", " ")
+        assert f"Audit trail head {head} ({count} entries)" in page, page[:600]
