@@ -29,7 +29,7 @@ from audit_app.store import population as population_store
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
 from audit_app.errors import AuditFileError
-from audit_app.store.database import integrity_problems, read_only_message, structural_problems
+from audit_app.store.database import integrity_problems, missing_tables, read_only_message, structural_problems
 
 
 @dataclass
@@ -127,6 +127,8 @@ def _verify(audit: Audit) -> VerifyReport:
     if integrity:
         report.problems.extend(f"database: {line}" for line in integrity)
         return report  # nothing else can be trusted
+    report.checks.append("every table of the audit is present")
+    report.problems.extend(_guarded(report, "database", lambda: missing_tables(db), no_problems))
     count = _guarded(report, "audit trail", lambda: events.count(db), 0)
     report.checks.append(f"audit trail chain ({count} entries)")
     checks: list[tuple[str, str | None, Callable[[], list[str]]]] = [
@@ -237,7 +239,8 @@ def _import_differences(audit: Audit) -> list[str]:
             problems.append(f"{name}: it is recorded as imported by {batch.imported_by!r} but the audit trail says "
                             f"{entries[str(batch.id)].actor!r}")
         stored = {"source": batch.source_name, "sha256": batch.sha256, "rows_read": batch.rows_read,
-                  "imported": batch.imported, "rejected": batch.rejected, "excluded": batch.excluded}
+                  "imported": batch.imported, "rejected": batch.rejected, "excluded": batch.excluded,
+                  "mapping": _mapped_fields(batch.mapping), "scope": batch.scope}
         problems += [f"{name}: its {key.replace('_', ' ')} is {_show(value)} but the audit trail recorded {_show(detail.get(key))}"
                      for key, value in stored.items() if key in detail and detail[key] != value]
         wanted = detail.get("units_sha256")  # recorded since issue 12; an older import has none, so no finding
@@ -253,6 +256,12 @@ def _import_differences(audit: Audit) -> list[str]:
             problems.append(f"{name}: {kept} rejected row(s) are kept but the audit trail recorded {detail['rejected']}")
     problems += [f"import {batch_id}: in the audit trail but missing from the file" for batch_id in sorted(logged)]
     return problems
+
+
+def _mapped_fields(mapping: Any) -> Any:
+    """Which column each field was read from: the ``fields`` of a stored mapping (which also keeps
+    how each was chosen), as the import's trail entry records it."""
+    return mapping.get("fields", mapping) if isinstance(mapping, dict) else mapping
 
 
 # Plan fields the draw entry records (older entries record fewer: only those present are compared).

@@ -228,8 +228,15 @@ def open_database(path: str | Path) -> AuditDatabase:
             conn.execute("PRAGMA journal_mode = WAL")
         database = AuditDatabase(path, conn, read_only=read_only)
         applied = [m.name for m in MIGRATIONS.applied(database.db)]
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit'").fetchone()[0]
     except sqlite3.Error as exc:
         raise AuditFileError(f"Cannot open {path}: {_describe(exc)}; it was left untouched.") from None
+    damage = _schema_record_damage(applied, version, bool(has_tables))
+    if damage:
+        database.close()
+        raise AuditFileError(f"{path.name} is damaged or was edited by hand ({damage}), so it cannot be opened; it was "
+                             "left untouched. Go back to a backup copy.")
     unknown = [name for name in applied if name not in MIGRATION_NAMES]
     if unknown:
         database.close()
@@ -244,9 +251,29 @@ def open_database(path: str | Path) -> AuditDatabase:
     if len(applied) < len(MIGRATION_NAMES):
         backup = backup_database(database, f"before-v{len(MIGRATION_NAMES)}")
         log.info("migrating %s from v%d to v%d (backup: %s)", path, len(applied), len(MIGRATION_NAMES), backup)
-        MIGRATIONS.apply(database.db)
-        _set_user_version(conn)
+        try:
+            MIGRATIONS.apply(database.db)
+            _set_user_version(conn)
+        except sqlite3.Error as exc:
+            database.close()
+            raise AuditFileError(f"{path.name} could not be updated to this version of audit-app ({_describe(exc)}); "
+                                 f"the copy taken before the update is {backup.name}.") from None
     return database
+
+
+def _schema_record_damage(applied: list[str], version: int, has_tables: bool) -> str:
+    """What is wrong with the file's record of its schema updates ("" when nothing): the updates
+    (``_sqlite_migrations``) must be this version's first ones in order (or later ones a newer version
+    knows), and agree with the version number the file keeps (``user_version``). A record removed or
+    cut short would otherwise make an audit look older than it is and be "updated" over its data."""
+    known = [name for name in applied if name in MIGRATION_NAMES]
+    if not applied and has_tables:
+        return "its record of schema updates is missing"
+    if known != MIGRATION_NAMES[:len(known)]:
+        return "its record of schema updates is out of order or has a gap"
+    if version and version != len(applied) and len(known) == len(applied):
+        return f"its record of schema updates lists {len(applied)} but the file says it has {version}"
+    return ""
 
 
 def open_read_only(path: str | Path) -> AuditDatabase:
@@ -380,5 +407,10 @@ def structural_problems(db: Database) -> list[str]:
     lines = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
     if lines != ["ok"]:
         return [f"database: {line}" for line in lines]
+    return missing_tables(db)
+
+
+def missing_tables(db: Database) -> list[str]:
+    """A finding for each of the audit's tables that is not in the file (dropped by hand)."""
     present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     return [f"database: the table {name} is missing" for name in REQUIRED_TABLES if name not in present]

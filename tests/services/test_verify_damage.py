@@ -22,6 +22,13 @@ DAMAGE = {
     "a stratum count that no longer matches": ("UPDATE stratum SET population = population + 1", "sample"),
     "the event table dropped": ("DROP TABLE event", None),
     "the audit record dropped": ("DROP TABLE audit", None),
+    "the drafts table dropped": ("DROP TABLE draft", "database"),
+    # the record of schema updates: without it the file would look older than it is and be "updated" over its data
+    "the schema record dropped": ("DROP TABLE _sqlite_migrations", None),
+    "the schema record cut short": ("DELETE FROM _sqlite_migrations WHERE id = (SELECT max(id) FROM _sqlite_migrations)",
+                                    None),
+    "the schema record out of order": ("DELETE FROM _sqlite_migrations WHERE id = (SELECT min(id) FROM _sqlite_migrations)",
+                                       None),
 }
 
 
@@ -40,6 +47,8 @@ def test_damage_is_a_finding_never_a_crash(pristine, tmp_path, capsys, damage):
     conn.close()
     capsys.readouterr()
     assert main(["verify", str(path)]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["damaged.audit"], \
+        "verify wrote something beside the audit (a backup before an 'update'?)"
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err
     if where is None:  # too damaged to open: one sentence saying so

@@ -157,6 +157,8 @@ EVIDENCE = {  # what reports and exports show as the evidence of a decision, che
                                              "but the audit trail says"),
     "the sample's drawer changed": ("UPDATE sampling_plan SET created_by = 'Someone Senior (S1)'",
                                     "the plan is recorded as drawn by 'Someone Senior (S1)'"),
+    "the import's column mapping changed": ("UPDATE import_batch SET mapping = json_set(mapping, '$.fields.area', 'Ward')",
+                                            "import 1 (t-population.csv): its mapping is"),
     "the importer changed": ("UPDATE import_batch SET imported_by = 'Someone Senior (S1)'",
                              "recorded as imported by 'Someone Senior (S1)'"),
     "a sign-off re-dated": ("UPDATE review SET signed_off_at = '2025-03-31T23:59:00+00:00' WHERE signed_off_at IS NOT NULL",
