@@ -81,3 +81,50 @@ def test_no_hand_edit_crashes_verify_or_makes_it_write(complete, tmp_path):
         shutil.rmtree(folder)
     assert tried >= 200, tried  # the edits SQLite let through
     assert not failures, failures[:5]
+
+
+BREAKING = {  # hand edits that once made a reading command fail with a traceback (exit 70)
+    "the population table dropped": "DROP TABLE unit",
+    "the plan's strata fields not JSON": "UPDATE sampling_plan SET strata_fields = 'zz'",
+    "a stratum's count negative": "UPDATE stratum SET population = -1 WHERE key = (SELECT min(key) FROM stratum)",
+    "a profile value not JSON": "UPDATE profile_value SET value = 'zz' WHERE review_id = (SELECT min(review_id) FROM profile_value)",
+    "an import's mapping not JSON": "UPDATE import_batch SET mapping = 'zz'",
+    "the agreed answers dropped": "DROP TABLE agreed",
+}
+READING = {
+    "stats": ["stats", "{audit}", "--json"],
+    "export": ["export", "{audit}", "--format", "json", "--out", "{folder}/x.json"],
+    "report": ["report", "{audit}", "--out", "{folder}/r.pdf"],
+    "file reports": ["report", "{audit}", "--files", "all", "--out", "{folder}/f.pdf"],
+}
+
+
+@pytest.mark.parametrize("edit", list(BREAKING))
+def test_reading_commands_say_a_hand_edited_audit_is_damaged(complete, tmp_path, capsys, edit):
+    path = tmp_path / "e.audit"
+    shutil.copy(complete, path)
+    conn = sqlite3.connect(str(path))
+    conn.executescript(f"PRAGMA foreign_keys = OFF; {BREAKING[edit]};")
+    conn.close()
+    for name, argv in READING.items():
+        capsys.readouterr()
+        code = main([part.format(audit=path, folder=tmp_path) for part in argv])
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "internal error" not in err, (name, err[-500:])
+        if code == 1:
+            assert f"{path.name} is damaged or was edited by hand" in err.splitlines()[-1], (name, err[-300:])
+            assert f"audit-app verify {path.name}" in err
+        else:
+            assert code == 0, (name, code)
+
+
+def test_a_failure_on_a_sound_audit_is_still_a_bug_with_its_traceback(complete, capsys, caplog, monkeypatch):
+    from audit_app.services import results
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(results, "audit_results", broken)
+    assert main(["stats", str(complete), "--json"]) == 70
+    assert "damaged" not in capsys.readouterr().err
+    assert "internal error" in caplog.text and "ZeroDivisionError: a bug" in caplog.text  # the traceback is logged

@@ -277,9 +277,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         return 0
-    except Exception:  # a bug, not bad input: keep the traceback for the report
+    except Exception:
+        explained = _damaged_audit(args)
+        if explained:  # a hand-edited or damaged audit broke the reading: the file is at fault, say so
+            print(f"audit-app: {explained}", file=sys.stderr)
+            return 1
+        # a bug, not bad input: keep the traceback for the report
         log.exception("internal error (this is a bug in audit-app; please report it with the traceback below)")
         return 70
+
+
+def _damaged_audit(args: argparse.Namespace) -> str:
+    """When a command on an audit failed unexpectedly: why, if the audit is damaged ("" if it is sound)."""
+    path = getattr(args, "audit", None)
+    positionals = getattr(args, "positionals", None)  # `report AUDIT` and `report verify REPORT.pdf AUDIT`
+    if path is None and isinstance(positionals, list) and positionals:
+        path = positionals[-1]
+    if not isinstance(path, str) or not path:
+        return ""
+    try:
+        from audit_app.services.verification import explain_failure
+
+        return explain_failure(path)
+    except Exception:  # noqa: BLE001 (explaining must never hide the original failure)
+        return ""
 
 
 def _print_json(data: Any, stream: TextIO | None = None) -> None:

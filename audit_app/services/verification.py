@@ -12,18 +12,19 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from audit_app.core import population as pop
 from audit_app.core import sampling
 from audit_app.core.checklist import parse_checklist
 from audit_app.core.records import Plan, Review
-from audit_app.errors import ChecklistError
+from audit_app.errors import ChecklistError, UserFacingError
 from audit_app.services import sampling as sample_service
 from audit_app.services import settings as settings_service
-from audit_app.services.audits import Audit
+from audit_app.services.audits import Audit, open_audit
 from audit_app.store import events, meta
 from audit_app.store import population as population_store
 from audit_app.store import reviews as review_store
@@ -105,6 +106,27 @@ def refuse_unless_writable(audit: Audit) -> None:
         more = f" and {len(problems) - 1} more finding(s)" if len(problems) > 1 else ""
         raise AuditFileError(f"The audit file {name} is damaged ({problems[0]}{more}), so nothing was changed; "
                              f"`audit-app verify {name}` lists what is wrong.")
+
+
+def explain_failure(path: str | Path) -> str:
+    """After a command failed unexpectedly on the audit at ``path``: the sentence to show when the
+    file is damaged or was edited by hand (what :func:`verify` finds), or "" when ``verify`` finds it
+    sound, so the failure is a bug in audit-app and keeps its traceback. A hand-edited value can
+    break any reading (a result, a report, an export) in any way; it is the file, not the app, that
+    is at fault, and the user needs to hear that and what to do, not a traceback."""
+    name = Path(path).name
+    try:
+        with open_audit(path) as audit:
+            problems = verify(audit).problems
+    except UserFacingError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 (too damaged even to verify: that is the answer)
+        problems = [str(exc).strip() or type(exc).__name__]
+    if not problems:
+        return ""
+    more = f" and {len(problems) - 1} more finding(s)" if len(problems) > 1 else ""
+    return (f"The audit file {name} is damaged or was edited by hand ({problems[0]}{more}), so it could not be read; "
+            f"nothing was changed. `audit-app verify {name}` lists what is wrong; go back to a backup copy.")
 
 
 def _head_problems(audit: Audit, head: str) -> list[str]:
