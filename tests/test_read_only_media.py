@@ -6,6 +6,7 @@ anyone, so the commands run in a subprocess as an unprivileged user."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -62,8 +63,9 @@ def world() -> Iterator[Path]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _place(pristine: Path, world: Path, case: str) -> Path:
-    folder = world / case
+def _place(pristine: Path, world: Path, case: str, name: str | None = None) -> Path:
+    """A copy of the audit in a folder of the world (``name``, else ``case``), made read-only as ``case`` says."""
+    folder = world / (name or case)
     folder.mkdir()
     path = folder / pristine.name
     shutil.copy(pristine, path)
@@ -122,18 +124,56 @@ def test_a_read_only_audit_is_read_and_never_written(pristine, world, case):
     assert stat.S_IMODE(path.stat().st_mode) in (0o644, 0o444)
 
 
-def test_the_gui_refuses_a_read_only_audit_with_a_sentence(pristine, world):
-    """Opening it for work (the GUI's session, which takes a lock beside the file) refuses with a
-    sentence instead of failing on the lock or the first write."""
-    path = _place(pristine, world, "gui")
-    script = ("import sys\nfrom audit_app.errors import UserFacingError\nfrom audit_app.ui.session import AuditSession\n"
-              "from audit_app.ui.ui_settings import Identity\n"
-              "try:\n    AuditSession.open(sys.argv[1], Identity('Sam Lead', 'L1', 'lead'))\n"
-              "except UserFacingError as e:\n    print(e)\n    sys.exit(3)\n")
+GUI_SCRIPT = """
+import json, sys
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from audit_app.ui.main_window import MainWindow
+from audit_app.ui.session import AuditSession
+from audit_app.ui.ui_settings import Identity, UiSettings
+from audit_app.ui.workers import wait_for_tasks
+
+app = QApplication([])
+identity = Identity("Lee Lead", "L1", "lead")
+session = AuditSession.open(sys.argv[1], identity)
+facts = {"read_only": session.read_only, "locked": session.lock is not None, "notice": session.read_only_notice}
+session.close()
+settings = UiSettings(QSettings(sys.argv[2], QSettings.Format.IniFormat))
+settings.set_identity(identity)
+window = MainWindow(settings)
+window.show()
+facts["opened"] = window.open_audit_file(sys.argv[1])
+facts["title"] = window.windowTitle()
+ref = next(f.ref for f in window.files if f.status == "complete" and f.second_id is None)
+window.open_review(ref)
+facts["review_shown"] = window.stack.currentWidget() is window.review_page
+facts["review_label"] = window.review_page.saved_label.text()
+window.show_workspace()
+facts["tasks_done"] = wait_for_tasks()  # the grading ran on a read-only connection of its own
+window.close()
+print(json.dumps(facts))
+"""
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "read-only file"])
+def test_the_gui_opens_a_read_only_audit_as_a_read_only_view(pristine, world, case):
+    """The GUI's session on a read-only audit takes no lock, writes no "who" file and nothing to the audit:
+    the window shows it read-only, a review opens to be looked at, and not a byte beside it changes."""
+    path = _place(pristine, world, case, f"gui {case}")
+    before = _digest(path.parent)
     assert PREFIX is not None
     home = world / "home"
-    result = subprocess.run([*PREFIX, sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([*PREFIX, sys.executable, "-c", GUI_SCRIPT, str(path), str(home / f"{case}.ini")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
                             env={"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "QT_QPA_PLATFORM": "offscreen",
-                                 "XDG_DATA_HOME": str(home / "data"), "PATH": os.environ.get("PATH", "")}, timeout=60)
-    assert result.returncode == 3, result.stderr
-    assert result.stdout.startswith(f"The audit file {path.name} is read-only")
+                                 "XDG_DATA_HOME": str(home / "data"), "PATH": os.environ.get("PATH", "")})
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["read_only"] is True and facts["locked"] is False
+    # (the file, root's, is not the unprivileged user's to write either: the file is named as the cause)
+    assert facts["notice"].startswith("Read-only: the audit file is read-only (an archive?).")
+    assert facts["opened"] is True and facts["title"].endswith("(read-only)")
+    assert facts["review_shown"] is True and facts["review_label"].startswith("Read only: the audit file or its folder")
+    assert facts["tasks_done"] is True
+    assert "Traceback" not in result.stderr
+    assert _digest(path.parent) == before  # no -wal, -shm, lock or who file; the audit's bytes as they were

@@ -11,6 +11,7 @@ import datetime as dt
 import getpass
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,15 +115,15 @@ def open_audit(path: str | Path) -> "Audit":
     return Audit(database, record, compiled)
 
 
-def read_only_refusal(path: str | Path) -> str:
-    """Why the GUI does not open this audit for work ("" when it can): it is read-only (the file, or
-    its folder, which must hold the lock and SQLite's journal files). It can still be read from the
-    command line."""
+def read_only_cause(path: str | Path) -> str:
+    """Why the audit at ``path`` can only be read here, in words ("" when it can be written): the file
+    is read-only, or its folder cannot hold the journal files SQLite writes beside it (read-only media,
+    an archive folder). Such an audit opens read-only: it can be verified, read, reported on and
+    exported, and every write is refused with a sentence."""
     path = Path(path)
     if not path.is_file() or not is_read_only(path):
         return ""
-    return (f"The audit file {path.name} is read-only (the file or its folder), so it cannot be opened for work here; "
-            "`audit-app verify`, `stats`, `report` and `export` can still read it.")
+    return "the audit file's folder is read-only" if os.access(path, os.W_OK) else "the audit file is read-only"
 
 
 def backup(source: str | Path, target: str | Path) -> dict[str, Any]:
@@ -179,6 +180,7 @@ class Audit:
         self._database = database
         self.record = record
         self.checklist = checklist
+        self._closed = False
 
     @property
     def path(self) -> Path:
@@ -209,7 +211,13 @@ class Audit:
         with self._database.snapshot() as db:
             yield db
 
+    @property
+    def closed(self) -> bool:
+        """``close()`` has been called: the audit can no longer be read or written through this handle."""
+        return self._closed
+
     def close(self) -> None:
+        self._closed = True
         self._database.close()
 
     def __enter__(self) -> Audit:

@@ -61,6 +61,21 @@ def work_as(audit: Audit, name: str, staff_number: str = "", role: str = "review
     return _ensure_reviewer(audit, name, staff_number, role, None, workstation.current())
 
 
+def look_as(audit: Audit, name: str, staff_number: str = "") -> Reviewer:
+    """The person at this computer in an audit they can only read (a read-only one), found without
+    writing anything: the reviewer recorded with this name and staff number when they work from this
+    computer account (or none is recorded for them yet), else a passer-by who is not stored (id 0, a
+    reviewer) and sees what anyone may see. Unlike :func:`work_as`, nobody is added and no account
+    is claimed."""
+    name, staff_number = name.strip(), staff_number.strip()
+    found = store.find_reviewer(audit.db, name, staff_number)
+    if found is not None:
+        user, _host = store.reviewer_account(audit.db, found.id)
+        if not user or workstation.current().same_user(user):
+            return found
+    return Reviewer(0, name, staff_number, "reviewer")
+
+
 def _ensure_reviewer(audit: Audit, name: str, staff_number: str, role: str, actor: str | None,
                      account: workstation.Account | None) -> Reviewer:
     name, staff_number = name.strip(), staff_number.strip()

@@ -19,7 +19,7 @@ from audit_app.services import settings as settings_service
 from audit_app.services import workspace
 from audit_app.services.verification import VerifyReport, verify
 from audit_app.ui.dialogs import ExportDialog, SettingsDialog
-from audit_app.ui.file_actions import Refused, attempt, show_failure
+from audit_app.ui.file_actions import Refused, attempt, show_failure, writable_output
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.people_actions import lead_session
 from audit_app.ui.session import AuditSession
@@ -62,8 +62,8 @@ def computing_results(session: AuditSession) -> Task:
 
 def export_item_table(parent: QWidget, settings: UiSettings, results: AuditResults) -> str:
     """Write the results' item table (``results.item_table``) to a CSV file the user names; returns its path."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export the item table", settings.last_folder(), "CSV files (*.csv)")
-    if not path:
+    path, _ = QFileDialog.getSaveFileName(parent, "Export the item table", settings.output_folder(), "CSV files (*.csv)")
+    if not path or not writable_output(parent, "Export", path):
         raise Refused()
     settings.set_last_folder(path)
     attempt(parent, "Export", lambda: workspace.write_csv(path, results_service.item_table(results)))
@@ -115,9 +115,9 @@ def export_audit(bench: Workbench) -> Task | None:
     if not dialog.exec():
         return None
     fmt = dialog.format()
-    suggested = str(Path(bench.settings.last_folder()) / f"{session.path.stem}.{fmt}")
+    suggested = str(Path(bench.settings.output_folder()) / f"{session.path.stem}.{fmt}")
     path, _ = QFileDialog.getSaveFileName(parent, "Export the audit", suggested, f"{fmt.upper()} files (*.{fmt})")
-    if not path:
+    if not path or not writable_output(parent, "Export", path):
         return None
     bench.settings.set_last_folder(path)
     notes, names, show = not dialog.no_notes_check.isChecked(), not dialog.no_names_check.isChecked(), dialog.open_check.isChecked()
@@ -158,7 +158,7 @@ moderation), Alt+O the order of the chart's items.
 Everywhere: Ctrl+1 workspace, Ctrl+2 results, Ctrl+3 agreement, Ctrl+H the file's history, Ctrl+Shift+U who is working."""
 
 VERIFY = Command("&Verify this audit", verify_audit, needs_audit=True)
-SETTINGS = Command("Audit &settings…", change_settings, needs_audit=True)
+SETTINGS = Command("Audit &settings…", change_settings, needs_audit=True, writes=True)
 EXPORT = Command("E&xport…", export_audit, needs_audit=True)
 CHECKLISTS = Command("&Checklist browser", show_checklists)
 KEYBOARD = Command("&Keyboard", show_keys, QKeySequence.StandardKey.HelpContents)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -21,6 +22,7 @@ from audit_app.ui.dialogs import HistoryDialog, ReasonDialog, SecondReviewDialog
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.session import AuditSession
 from audit_app.ui.text import review_summary
+from audit_app.ui.ui_settings import folder_writable
 
 T = TypeVar("T")
 
@@ -130,6 +132,17 @@ def show_history(parent: QWidget, session: AuditSession, ref: str) -> None:
     HistoryDialog(ref, entries, parent).exec()
 
 
+def writable_output(parent: QWidget, title: str, path: str) -> bool:
+    """Whether a report or an export can be written at ``path``; when its folder cannot be written to
+    (the read-only archive an audit was opened from, say) one sentence says so first."""
+    folder = Path(path).parent
+    if not folder.is_dir() or folder_writable(folder):  # (a missing folder: the service says so)
+        return True
+    QMessageBox.warning(parent, title, f"Cannot write {Path(path).name} in {folder}: that folder cannot be written to "
+                        "(read-only). Choose a folder you can write to; nothing was written.")
+    return False
+
+
 def show_failure(parent: QWidget, title: str, message: str, details: str) -> None:
     """A background task failed: its sentence, and for a bug the traceback under Details."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
@@ -148,35 +161,48 @@ def _ask_reason(parent: QWidget, title: str, explanation: str) -> str:
 # -- what the window's pages and menus run
 
 
+def writable_session(bench: Workbench, title: str) -> AuditSession | None:
+    """The open audit's session when it can be written; ``None`` when no audit is open, or after
+    saying in a sentence that it is read-only (the window disables what writes: this is the guard
+    behind that, for an action that is reached anyway)."""
+    session = bench.session
+    if session is not None and session.read_only:
+        QMessageBox.information(bench.window(), title, session.read_only_refusal)
+        return None
+    return session
+
+
 def sign_off_file(bench: Workbench, ref: str) -> None:
     """Sign off the file's review that is complete and not mine: the primary review, else the second."""
-    summary, session = bench.file(ref), bench.session
+    summary, session = bench.file(ref), writable_session(bench, "Sign off")
     if summary is not None and session is not None:
         primary = summary.status == "complete" and (summary.reviewer != session.actor or summary.second_status != "complete")
         sign_off_review(bench, summary.primary_id if primary else summary.second_id)
 
 
 def sign_off_review(bench: Workbench, review_id: int | None) -> None:
-    if bench.session is not None and review_id is not None:
+    session = writable_session(bench, "Sign off")
+    if session is not None and review_id is not None:
         with suppress(Refused):
-            sign_off(bench.window(), bench.session, review_id)
+            sign_off(bench.window(), session, review_id)
             bench.show_review_changed(review_id)
-            entries, head = workspace.trail_head(bench.session.audit)
+            entries, head = workspace.trail_head(session.audit)
             bench.show_status(f"Signed off. Audit trail head {head} ({entries} entries): keep it with the sign-off "
                               "record; verify --head proves the trail still extends it.")
 
 
 def change_review(bench: Workbench, review_id: int) -> None:
     """Reopen a signed-off review for a change, with a reason."""
-    if bench.session is not None:
+    session = writable_session(bench, "Change after sign-off")
+    if session is not None:
         with suppress(Refused):
-            change_after_sign_off(bench.window(), bench.session, review_id)
+            change_after_sign_off(bench.window(), session, review_id)
             bench.show_review_changed(review_id)
 
 
 def start_second_review(bench: Workbench, ref: str) -> None:
     """Assign the file's second review; open it at once when it is mine."""
-    session, summary = bench.session, bench.file(ref)
+    session, summary = writable_session(bench, "Second review"), bench.file(ref)
     if session is None or summary is None:
         return
     with suppress(Refused):
@@ -188,9 +214,10 @@ def start_second_review(bench: Workbench, ref: str) -> None:
 
 def replace_file(bench: Workbench, ref: str) -> None:
     """Replace an out-of-scope file by its stratum's next reserve, and select the replacement."""
-    if bench.session is not None:
+    session = writable_session(bench, "Replace a file")
+    if session is not None:
         with suppress(Refused):
-            old, new = replace(bench.window(), bench.session, ref)
+            old, new = replace(bench.window(), session, ref)
             bench.refresh_workspace()
             bench.select_file(new)
             bench.show_status(f"{old} was replaced by {new}.")
@@ -198,7 +225,7 @@ def replace_file(bench: Workbench, ref: str) -> None:
 
 def record_agreed(bench: Workbench, ref: str, target: str, value: object, reason: str) -> None:
     """Moderation: record the agreed answer for one difference, then show the comparison again."""
-    session = bench.session
+    session = writable_session(bench, "Moderation")
     if session is not None:
         with suppress(Refused):
             attempt(bench.window(), "Moderation", lambda: moderation.record_agreed(

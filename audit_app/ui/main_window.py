@@ -113,10 +113,12 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings.add_recent_audit(session.path)
         self._check_trail_length(session)
-        self.setWindowTitle(f"audit-app — {session.audit.record.title}")
+        read_only = " (read-only)" if session.read_only else ""
+        self.setWindowTitle(f"audit-app — {session.audit.record.title}{read_only}")
+        self.workspace_page.show_read_only(session.read_only_notice)
         self._make_audit_pages(session)
         self.files = workspace.overview(session.audit)
-        if not self.files and not self._sample_drawn():
+        if not self.files and not self._sample_drawn() and not session.read_only:  # (setting up writes)
             start_actions.resume_setup(self)
             return True
         self.show_workspace()
@@ -191,6 +193,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()  # a message about this audit (or its person) does not outlive it
         self.files, self.grades = [], {}
         self.setWindowTitle("audit-app")
+        self.workspace_page.show_read_only("")
         self.show_start()
 
     def show_start(self) -> None:
@@ -216,7 +219,7 @@ class MainWindow(QMainWindow):
         record = audit.record
         details = f"{audit.checklist.title} (version {audit.checklist.version}). {record.scope}\n{plan_text}".strip()
         self.workspace_page.show_audit(record.title, details, self.files, self.session.actor)
-        self.workspace_page.show_lead_actions(self.session.is_lead)
+        self.workspace_page.show_lead_actions(self.session.is_lead)  # (disabled while read-only: show_read_only)
         self.workspace_page.show_trail(*workspace.trail_head(audit))
         self.workspace_page.set_grades(self.grades)
         self._regrade()
@@ -251,8 +254,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
+        """The menu commands that need an audit, while one is open; those that write, while it can be written."""
+        read_only = self.session is not None and self.session.read_only
         for action in self._audit_actions:
-            action.setEnabled(self.session is not None)
+            action.enable_for(self.session is not None, read_only)
 
     # -- reviews
 
@@ -264,9 +269,8 @@ class MainWindow(QMainWindow):
             return
         with suppress(Refused):
             state = file_actions.review_to_open(self, session, summary, role)
-            controller = ReviewController(session.audit, state, session.reviewer, page)
-            controller.file_read_only = session.file_read_only
-            can_sign_off = bool(state.review.id) and review_service.signer_problem(
+            controller = ReviewController(session.audit, state, session.reviewer, page)  # read-only with its audit
+            can_sign_off = bool(state.review.id) and not session.read_only and review_service.signer_problem(
                 session.audit, state.review, session.reviewer) is None
             page.show_review(controller, summary, can_sign_off, item)
             self._reviewing = ref
@@ -321,7 +325,8 @@ class MainWindow(QMainWindow):
             with suppress(Refused):
                 comparison, primary, second, agreed = file_actions.compare_reviews(self, session, ref)
                 self._moderating = ref
-                page.show_comparison(comparison, primary, second, agreed, session.is_lead)
+                page.show_comparison(comparison, primary, second, agreed, session.is_lead and not session.read_only,
+                                     session.read_only_notice)
                 self.stack.setCurrentWidget(page)
 
     def _on_moderation_page_agree_requested(self, target: str, value: object, reason: str) -> None:

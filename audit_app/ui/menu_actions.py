@@ -5,6 +5,10 @@ the main window lists its menus in one table and :func:`build_menus` turns them 
 A new storey brings its own module: ``reports_actions.MENU = Menu("&Reports", (...))`` and one line
 in the window's table. A command runs with the window as its :class:`Workbench`, the little it may
 use of it.
+
+A command that changes the audit says so (``writes=True``): the window keeps it disabled while the
+open audit is read-only (an archive on read-only media), so one flag, not a check in every action,
+keeps a read-only view read-only.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ class Command(Generic[W]):
     run: Callable[[W], object]
     shortcut: Shortcut = None
     needs_audit: bool = False  # enabled only while an audit is open
+    writes: bool = False  # it changes the audit: disabled while the open audit is read-only
 
 
 SEPARATOR = None
@@ -85,9 +90,28 @@ class Menu(Generic[W]):
     entries: Sequence[Command[W] | None]  # None (SEPARATOR) draws a line
 
 
-def build_menus(bench: W, menu_bar: QMenuBar, menus: Sequence[Menu[W]]) -> list[QAction]:
+class CommandAction(QAction):
+    """The QAction of a :class:`Command`: it knows whether it needs an open audit and whether it writes."""
+
+    def __init__(self, text: str, parent: QWidget, *, needs_audit: bool, writes: bool):
+        super().__init__(text, parent)
+        self.needs_audit = needs_audit
+        self.writes = writes
+
+    def enable_for(self, audit_open: bool, read_only: bool) -> None:
+        """Enabled while it can run: an audit is open (if it needs one), and one that can be written (if it writes)."""
+        enabled = (audit_open or not self.needs_audit) and not (self.writes and read_only)
+        self.setEnabled(enabled)
+        self.setStatusTip(READ_ONLY_TIP if self.writes and read_only else "")
+
+
+READ_ONLY_TIP = "The audit is read-only: nothing in it can be changed."
+
+
+def build_menus(bench: W, menu_bar: QMenuBar, menus: Sequence[Menu[W]]) -> list[CommandAction]:
     """Add the menus to the menu bar, their commands run with ``bench``; returns the actions that
-    need an open audit (the window enables them while one is open)."""
+    need an open audit (the window enables them while one is open, those that write only while it
+    can be written: :meth:`CommandAction.enable_for`)."""
     needing_audit = []
     for menu in menus:
         qmenu = menu_bar.addMenu(menu.title)
@@ -102,8 +126,8 @@ def build_menus(bench: W, menu_bar: QMenuBar, menus: Sequence[Menu[W]]) -> list[
     return needing_audit
 
 
-def _action(bench: W, command: Command[W], parent: QWidget) -> QAction:
-    action = QAction(command.text, parent)
+def _action(bench: W, command: Command[W], parent: QWidget) -> CommandAction:
+    action = CommandAction(command.text, parent, needs_audit=command.needs_audit, writes=command.writes)
     if command.shortcut is not None:
         action.setShortcut(QKeySequence(command.shortcut))
 

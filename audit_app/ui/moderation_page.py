@@ -170,7 +170,9 @@ class ModerationPage(QWidget):
     # -- showing a comparison
 
     def show_comparison(self, comparison: Comparison, primary: ReviewResult, second: ReviewResult,
-                        agreed: ReviewResult | None, editable: bool) -> None:
+                        agreed: ReviewResult | None, editable: bool, read_only: str = "") -> None:
+        """Show where the two reviews differ; agreed answers are asked for only when ``editable``
+        (``read_only``: the notice that the audit is read-only, which says why they are not)."""
         keep = self.current_target()
         self.comparison = comparison
         self._editable = editable
@@ -188,7 +190,9 @@ class ModerationPage(QWidget):
                          f" ({'—' if agreed.score is None else f'{agreed.score:g}'})")
         else:
             lines.append(f"<b>{state}</b>: {open_count} of {len(comparison.differences)} differences still to agree")
-        if not editable:
+        if read_only:
+            lines.append("The audit is read-only: you can read the comparison; agreed answers cannot be recorded.")
+        elif not editable:
             lines.append("Only a lead auditor records agreed answers; you can read the comparison.")
         self.summary_label.setText("<br>".join(lines))
         self.table.setRowCount(len(comparison.differences))

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from audit_app.core.records import Reviewer
 from audit_app.services import reviews as review_service
 from audit_app.ui.dialogs import IdentityDialog, SecondReviewDialog
-from audit_app.ui.file_actions import Refused, attempt
+from audit_app.ui.file_actions import Refused, attempt, writable_session
 from audit_app.ui.menu_actions import Command, Menu, Workbench
 from audit_app.ui.session import AuditSession
 
@@ -41,8 +41,9 @@ def change_identity(bench: Workbench) -> bool:
 
 def lead_session(bench: Workbench, title: str, may: str) -> AuditSession | None:
     """The open audit's session when a lead auditor of it is working; otherwise ``None``, after telling
-    a reviewer in a sentence that only a lead ``may`` (e.g. "name another lead")."""
-    session = bench.session
+    a reviewer in a sentence that only a lead ``may`` (e.g. "name another lead"), or saying that the
+    audit is read-only."""
+    session = writable_session(bench, title)
     if session is not None and not session.is_lead:
         QMessageBox.information(bench.window(), title, f"Only a lead auditor of this audit can {may}. "
                                 f"You work in it as a {session.role_label.lower()}.")
@@ -77,4 +78,4 @@ def name_lead(bench: Workbench) -> None:
 
 
 MENU = Menu("&People", (Command("&Who is working…", change_identity, "Ctrl+Shift+U"),
-                        Command("Name a &lead auditor…", name_lead, needs_audit=True)))
+                        Command("Name a &lead auditor…", name_lead, needs_audit=True, writes=True)))

@@ -19,7 +19,7 @@ from audit_app.services import reports, workspace
 from audit_app.services import settings as settings_service
 from audit_app.services.audits import Audit
 from audit_app.ui.dialogs import FileReportDialog, ReportDialog
-from audit_app.ui.file_actions import show_failure
+from audit_app.ui.file_actions import show_failure, writable_output
 from audit_app.ui.menu_actions import Command, Workbench
 from audit_app.ui.workers import Task, on_audit, run_with_progress
 
@@ -33,9 +33,10 @@ def open_with_viewer(path: str) -> None:
 
 
 def _suggested(bench: Workbench, name: str) -> str:
-    """``name``.pdf in the last used folder, without the characters a file name cannot hold."""
+    """``name``.pdf in the last used folder (when it can be written to), without the characters a file
+    name cannot hold."""
     stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", name).strip(" .") or "report"
-    return str(Path(bench.settings.last_folder()) / f"{stem}.pdf")
+    return str(Path(bench.settings.output_folder()) / f"{stem}.pdf")
 
 
 def _write_in_background(bench: Workbench, title: str, path: str, show: bool, service: Callable[..., Path],
@@ -76,7 +77,7 @@ def write_report(bench: Workbench) -> Task | None:
         return None
     path, _ = QFileDialog.getSaveFileName(parent, "Write the audit report", _suggested(bench, session.audit.record.title),
                                           "PDF files (*.pdf)")
-    if not path:
+    if not path or not writable_output(parent, "Audit report", path):
         return None
     bench.settings.set_last_folder(path)
     return _write_in_background(bench, "Audit report", path, dialog.open_when_written(), _write_audit_report,
@@ -109,7 +110,7 @@ def write_file_reports(bench: Workbench) -> Task | None:
     else:
         name = f"{audit.record.title} - file reports"
     path, _ = QFileDialog.getSaveFileName(parent, "Write the file reports", _suggested(bench, name), "PDF files (*.pdf)")
-    if not path:
+    if not path or not writable_output(parent, "File report", path):
         return None
     bench.settings.set_last_folder(path)
     return _write_in_background(bench, "File reports", path, dialog.open_when_written(), reports.write_file_reports,

@@ -10,6 +10,10 @@ chosen: it is then recorded with that answer. Clearing an answer keeps its text 
 
 A complete review is changed only once ``confirm_reopen`` says yes: it then goes back to in
 progress (logged) before the change is made.
+
+A review of a read-only audit (an archive) can only be looked at: every change is refused with a
+sentence before anything is written. Once its audit is closed (or :meth:`ReviewController.close` is
+called) the controller records nothing more: a typing pause that ends after that does nothing.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ class ReviewController(QObject):
         self.state = state  # a review not started yet has id 0: its first change starts it (see _started)
         self.result: ReviewResult = (review_service.review_result(audit, state.review.id) if state.review.id
                                      else review_service.empty_result(audit, state.profile))
-        self.file_read_only = False  # the audit file cannot be written (set by whoever opens the review)
+        self._closed = False  # close() was called: nothing more is recorded
         self.undo_stack = QUndoStack(self)
         self.confirm_reopen: Callable[[], bool] = lambda: False  # the page asks the reviewer
         self.reopen_granted = False  # set when the reviewer has already said why (a change after sign-off)
@@ -113,6 +117,16 @@ class ReviewController(QObject):
         return self.state.review.id
 
     @property
+    def file_read_only(self) -> bool:
+        """The audit is read-only (its file or folder, e.g. an archive): nothing in it can be changed."""
+        return self.audit.read_only
+
+    @property
+    def closed(self) -> bool:
+        """The controller or its audit has been closed: it records nothing more."""
+        return self._closed or self.audit.closed
+
+    @property
     def editable(self) -> bool:
         """Only the reviewer edits their review, and not once it is signed off."""
         return not self.read_only_reason
@@ -121,12 +135,12 @@ class ReviewController(QObject):
     def read_only_reason(self) -> str:
         """Why the review cannot be changed here, in words ("" when it can)."""
         review = self.state.review
+        if self.file_read_only:
+            return "the audit file or its folder is read-only, so nothing in it can be changed"
         if review.reviewer.id != self.me.id:
             return f"this is {review.reviewer.display}'s review"
         if review.status == "signed_off":
             return "it is signed off (Change… reopens it, with a reason)"
-        if self.file_read_only:
-            return "the audit file is read-only on this computer"
         return ""
 
     def _started(self) -> int:
@@ -214,8 +228,13 @@ class ReviewController(QObject):
         self._timer.start()
 
     def flush(self) -> None:
-        """Record typed text now (after a pause, when moving on, or before closing)."""
+        """Record typed text now (after a pause, when moving on, or before closing). After the audit
+        (or this controller) was closed it records nothing: the text was saved as a draft as it was
+        typed, and is recorded when the review is next worked on."""
         self._timer.stop()
+        if self.closed or self.file_read_only:
+            self._pending.clear()
+            return
         pending, self._pending = self._pending, {}
         for (item, field), text in pending.items():
             if item.startswith(PROFILE):
@@ -265,6 +284,8 @@ class ReviewController(QObject):
     def set_profile_text(self, field: str, text: str) -> bool:
         """A profile value typed as text (a date, a number…): recorded when it parses, else refused."""
         self._pending.pop((PROFILE + field, "value"), None)
+        if self._refused_as_read_only():
+            return False
         try:
             value = profile_values.parse_value(self.checklist.fields[field], text)
         except ValueError as error:
@@ -283,9 +304,22 @@ class ReviewController(QObject):
 
     # -- the review as a whole
 
+    def _refused_as_read_only(self) -> bool:
+        """Whether a change must be refused because the audit is read-only or closed (saying why, for read-only)."""
+        if self.closed:
+            return True
+        if self.file_read_only:
+            self.failed.emit(f"Nothing changed: {self.read_only_reason}.")
+            self.changed.emit()  # the page shows the recorded values again
+            return True
+        return False
+
     def _may_change(self) -> bool:
-        """Whether a change may be made now: a complete review is reopened first, once the reviewer
-        confirms (it goes back to in progress, logged); declining changes nothing."""
+        """Whether a change may be made now: never in a read-only (or closed) audit; a complete review
+        is reopened first, once the reviewer confirms (it goes back to in progress, logged); declining
+        changes nothing."""
+        if self._refused_as_read_only():
+            return False
         review = self.state.review
         if review.status != "complete" or self.reopen_granted or not self.editable:
             return True
@@ -306,6 +340,8 @@ class ReviewController(QObject):
         self.changed.emit()
 
     def complete(self) -> bool:
+        if self._refused_as_read_only():
+            return False
         self.flush()
         try:
             review_service.set_review_status(self.audit, self.review_id, "complete", actor=self.me.display)
@@ -318,3 +354,11 @@ class ReviewController(QObject):
         self.saved.emit(f"Completed at {dt.datetime.now():%H:%M:%S}")
         return True
 
+    def close(self) -> None:
+        """Record typed text still pending (while the audit is open), stop the typing timer and record
+        nothing more: called when the review is let go of, and before its audit closes."""
+        if not self.closed:
+            self.flush()
+        self._timer.stop()
+        self._pending.clear()
+        self._closed = True

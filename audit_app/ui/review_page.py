@@ -247,7 +247,7 @@ class ReviewPage(QWidget):
         self.profile_form.commit_choice()
         controller, self.controller = self.controller, None
         if controller is not None:
-            controller.flush()
+            controller.close()  # records typing still pending; its timer never fires after this
             for signal in (controller.changed, controller.saved, controller.failed, controller.refused, controller.undo_stack.canUndoChanged,
                            controller.undo_stack.canRedoChanged):
                 signal.disconnect()
@@ -543,6 +543,7 @@ class ReviewPage(QWidget):
         self.complete_button.setVisible(review.status == "in_progress")
         self.sign_off_button.setVisible(self._can_sign_off and review.status == "complete")
         self.change_button.setVisible(review.status == "signed_off")
+        self.change_button.setEnabled(not controller.file_read_only)  # a read-only audit: nothing can be changed
         self.undo_button.setEnabled(editable and controller.undo_stack.canUndo())
         self.redo_button.setEnabled(editable and controller.undo_stack.canRedo())
         status = STATUS_LABELS.get(review.status, review.status)

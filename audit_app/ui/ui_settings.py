@@ -7,6 +7,7 @@ between sessions. Tests isolate it by pointing XDG_CONFIG_HOME at a temporary fo
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,11 @@ def documents_folder() -> str:
     """The user's documents folder (the home folder when there is none)."""
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     return documents if documents and Path(documents).is_dir() else str(Path.home())
+
+
+def folder_writable(folder: str | Path) -> bool:
+    """A file can be written in ``folder`` (it exists, and the user may create files in it)."""
+    return Path(folder).is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
 class UiSettings:
@@ -127,6 +133,13 @@ class UiSettings:
     def set_last_folder(self, path: str | Path) -> None:
         path = Path(path)
         self._settings.setValue("folders/last", str(path if path.is_dir() else path.parent))
+
+    def output_folder(self) -> str:
+        """Where reports and exports are suggested: the folder last used when a file can be written in
+        it, else the user's documents folder (an audit opened from a read-only archive leaves its folder
+        as the last used, and no output can go there)."""
+        last = self.last_folder()
+        return last if folder_writable(last) else documents_folder()
 
     def audit_folder(self) -> str:
         """Where new audits are saved: the folder last saved to, else the user's documents folder.

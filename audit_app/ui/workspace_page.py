@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, SignalInstance
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -49,6 +50,7 @@ class WorkspacePage(QWidget):
         self.proxy = FileFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._me = ""
+        self._read_only = False  # the audit is read-only: the buttons that would change it stay disabled
         self._build_ui()
         self._connect_signals()
 
@@ -66,6 +68,18 @@ class WorkspacePage(QWidget):
         self.trail_label.setToolTip("The hash of the audit trail's last entry. Written down elsewhere (with a sign-off, "
                                     "in a report), it lets `audit-app verify AUDIT --head HASH` prove later that no "
                                     "entry up to it was changed.")
+        self.read_only_label = QLabel(self)  # one line, shown while the audit is read-only: why, and what still works
+        self.read_only_label.setObjectName("read_only_notice")
+        self.read_only_label.setAccessibleName("Read-only notice")
+        self.read_only_label.setWordWrap(True)
+        self.read_only_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.read_only_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.read_only_label.setFrameShape(QFrame.Shape.StyledPanel)
+        self.read_only_label.setAutoFillBackground(True)
+        self.read_only_label.setBackgroundRole(QPalette.ColorRole.ToolTipBase)  # the theme's note colours
+        self.read_only_label.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self.read_only_label.setMargin(self.fontMetrics().averageCharWidth())
+        self.read_only_label.hide()
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setAccessibleName("Files reviewed")
         self.progress_bar.setFormat("%v of %m files reviewed")
@@ -124,6 +138,7 @@ class WorkspacePage(QWidget):
         self.replace_button.setToolTip("Replace a file that turns out to be out of scope by its stratum's next reserve")
         self.history_button = QPushButton("His&tory…", self)
         self.results_button = QPushButton("&Results", self)
+        self._writing_tips = {button: button.toolTip() for button in self.writing_buttons()}
         buttons = QHBoxLayout()
         for button in (self.open_button, self.next_button, self.second_button, self.moderate_button,
                        self.sign_off_button, self.replace_button, self.history_button):
@@ -134,6 +149,7 @@ class WorkspacePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title_label)
         layout.addWidget(self.details_label)
+        layout.addWidget(self.read_only_label)
         layout.addWidget(self.progress_bar)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
@@ -197,6 +213,20 @@ class WorkspacePage(QWidget):
     def show_lead_actions(self, lead: bool) -> None:
         """Sign-off is offered only to a lead auditor named in the audit."""
         self.sign_off_button.setVisible(lead)
+
+    def show_read_only(self, notice: str) -> None:
+        """A read-only audit (``notice`` says so and why; "" when it can be written): the notice shows, and
+        the buttons that would change the audit stay disabled, with the notice as their tooltip."""
+        self._read_only = bool(notice)
+        self.read_only_label.setText(notice)
+        self.read_only_label.setVisible(self._read_only)
+        for button in self.writing_buttons():
+            button.setToolTip(notice or self._writing_tips.get(button, ""))
+        self._update_buttons()
+
+    def writing_buttons(self) -> tuple[QPushButton, ...]:
+        """The buttons whose action changes the audit."""
+        return (self.second_button, self.sign_off_button, self.replace_button)
 
     def set_grades(self, grades: dict[str, FileGrades]) -> None:
         self.model.set_grades(grades)
@@ -366,3 +396,6 @@ class WorkspacePage(QWidget):
         self.sign_off_button.setEnabled((file.status == "complete" and file.reviewer != self._me)
                                         or (file.second_status == "complete" and file.second_reviewer != self._me))
         self.replace_button.setEnabled(file.status in ("not_started", "in_progress"))
+        if self._read_only:
+            for button in self.writing_buttons():
+                button.setEnabled(False)

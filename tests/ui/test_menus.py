@@ -82,6 +82,22 @@ def test_a_menu_of_ones_own_is_a_module_level_declaration(qtbot):
     assert ran == [("draft", bench), ("publish", bench)]
 
 
+def test_a_command_that_writes_is_disabled_while_the_audit_is_read_only(qtbot):
+    """One flag on the declaration: the window enables a writing command only while the audit can be written."""
+    menu = Menu("&Audit", (Command("&Look", lambda bench: None, needs_audit=True),
+                           Command("&Change…", lambda bench: None, needs_audit=True, writes=True)))
+    bar = QMenuBar()
+    qtbot.addWidget(bar)
+    look, change = build_menus(object(), bar, [menu])
+    states = {}
+    for audit_open, read_only in ((False, False), (True, False), (True, True)):
+        for action in (look, change):
+            action.enable_for(audit_open, read_only)
+        states[(audit_open, read_only)] = (look.isEnabled(), change.isEnabled(), change.statusTip())
+    assert states == {(False, False): (False, False, ""), (True, False): (True, True, ""),
+                      (True, True): (True, False, "The audit is read-only: nothing in it can be changed.")}
+
+
 def test_the_audit_commands_run_from_the_menus(qtbot, make_window, audit_path, tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: shown.append((title, text)))

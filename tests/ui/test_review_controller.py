@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gui_helpers import ANN, LEE, audit_path, complete_review, no_task_left_running  # noqa: F401 (fixtures)
+from gui_helpers import ANN, LEE, audit_path, complete_review, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
 from review_data import APPLICABLE, NOTE, PROFILE
 
 from audit_app.core.records import Answer
@@ -103,6 +103,59 @@ def test_typing_is_recorded_after_a_pause(qtbot, controller, review, audit_path)
     with qtbot.waitSignal(controller.saved, timeout=TYPING_PAUSE_MS + 5000):
         pass  # the controller's own timer
     assert stored(audit_path, review.id).answers["B2"].note == TYPED
+
+
+def test_a_typing_pause_that_ends_after_the_audit_closed_does_nothing(qtbot, audit_path):
+    """The typing timer firing after its audit was closed is a no-op, not an error on a closed
+    connection: the text stays the draft it was saved as, recorded when the review is next worked on."""
+    audit = open_audit(audit_path)
+    ann = ensure_reviewer(audit, ANN.name, ANN.staff_number, ANN.role)
+    review = start_review(audit, sampling.sample(audit).selected[0], ann)
+    controller = ReviewController(audit, review_state(audit, review.id, ann), ann)
+    controller.set_code("B2", "N")
+    controller.type_text("B2", "note", TYPED)
+    timer = controller._timer
+    assert timer.isActive()
+    audit.close()
+    with qtbot.assertNotEmitted(controller.saved), qtbot.assertNotEmitted(controller.failed), \
+            qtbot.waitSignal(timer.timeout, timeout=TYPING_PAUSE_MS + 5000):
+        pass  # the pause ends: the controller's flush runs first (connected first), and does nothing
+    assert controller.closed and not controller.has_unrecorded_text()
+    held = stored(audit_path, review.id)
+    assert held.answers["B2"].note == "" and held.drafts == {("B2", "note"): TYPED}
+
+
+def test_closing_the_controller_records_typing_and_stops_its_timer(qtbot, controller, review, audit_path):
+    controller.set_code("B2", "N")
+    controller.type_text("B2", "note", TYPED)
+    with qtbot.waitSignal(controller.saved):
+        controller.close()
+    assert controller.closed and not controller._timer.isActive()
+    assert stored(audit_path, review.id).answers["B2"].note == TYPED
+    with qtbot.assertNotEmitted(controller.saved):  # closed: nothing more is recorded
+        controller.type_text("B2", "note", "more")
+        controller.set_code("B2", "M")
+        controller.flush()
+    held = stored(audit_path, review.id)
+    assert held.answers["B2"].code == "N" and held.answers["B2"].note == TYPED and held.drafts == {}
+
+
+def test_closing_the_audit_in_the_window_stops_the_review_timer(qtbot, make_window, audit_path):
+    window = make_window(ANN)
+    window.open_audit_file(str(audit_path))
+    ref = window.workspace_page.current_ref()
+    window.open_review(ref)
+    page = window.review_page
+    controller = page.controller
+    page.select("A1")
+    qtbot.keyClick(page.navigator, "m")
+    controller.type_text("A1", "note", TYPED)
+    timer = controller._timer
+    assert timer.isActive()
+    window.close_audit()
+    assert controller.closed and not timer.isActive()  # recorded on the way out; the pause never ends later
+    with open_audit(audit_path) as audit:
+        assert review_state(audit, controller.review_id).answers["A1"].note == TYPED
 
 
 def test_a_note_typed_before_the_answer_stays_a_draft_and_goes_with_it(qtbot, controller, review, audit_path):
