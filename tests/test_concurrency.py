@@ -1,21 +1,17 @@
 """Writers respect each other (issue 12 §2, §5): two processes saving answers at the same moment lose
-no acknowledged write and leave a trail that verifies; the command line's writing commands refuse
-while the GUI has the audit open (naming who has it), and its reading commands work alongside."""
+no acknowledged write and leave a trail that verifies. (The command line against an open GUI:
+tests/ui/test_cli_respects_gui_lock.py.)"""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from synthetic_audit import LEAD
 
-from audit_app.cli import main
 from audit_app.services.audits import open_audit
 from audit_app.services.verification import verify
 from audit_app.store import reviews as review_store
@@ -92,52 +88,3 @@ def test_two_writer_processes_lose_nothing_and_the_trail_verifies(two_reviews):
     logged = conn.execute("SELECT count(*) FROM event WHERE action = 'answer.set'").fetchone()[0]
     conn.close()
     assert logged == 2 * SAVES  # every acknowledged save is in the trail, once
-
-
-@pytest.fixture
-def open_in_gui(tmp_path, qapp):
-    """A sampled, reviewed audit held open by the GUI's session (its lock and who-file beside it)."""
-    from synthetic_audit import build
-
-    from audit_app.ui.session import AuditSession
-    from audit_app.ui.ui_settings import Identity
-
-    built = build(tmp_path / "held.audit", files=8, double=0, seed=3)
-    session = AuditSession.open(built.path, Identity(*LEAD, "lead"))
-    yield built
-    session.close()
-
-
-def test_writing_commands_refuse_while_the_gui_has_the_audit_open(open_in_gui, tmp_path, capsys):
-    built = open_in_gui
-    path = built.path
-    with open_audit(path) as audit:
-        before = verify(audit).events
-        ref = next(iter(review_store.all_reviews(audit.db))).ref
-    responses = tmp_path / "responses.csv"
-    responses.write_text("file_ref,item_id,answer,note,reviewer,role\n", encoding="utf-8")
-    population = tmp_path / "more.csv"
-    population.write_text("crime_ref,offence\nX1,Burglary\n", encoding="utf-8")
-    writing = {
-        "import": ["import", str(path), str(population)],
-        "sample": ["sample", str(path), "--size", "4", "--redraw", "a mistake"],
-        "replace": ["replace", str(path), ref, "--reason", "out of scope"],
-        "responses import": ["responses", "import", str(path), str(responses)],
-    }
-    for name, command in writing.items():
-        capsys.readouterr()
-        assert main(command) == 1, name
-        err = capsys.readouterr().err.strip()
-        assert f"{LEAD[0]} ({LEAD[1]}) has {path.name} open in audit-app" in err, (name, err)
-        assert len(err.splitlines()) == 1 and "Traceback" not in err, (name, err)
-    with open_audit(path) as audit:
-        assert verify(audit).events == before  # nothing was written
-
-    # reading commands work alongside the open GUI
-    assert main(["verify", str(path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["intact"]
-    assert main(["stats", str(path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["files_reviewed"] == 8
-    assert main(["export", str(path), "--format", "json", "--out", str(tmp_path / "e.json")]) == 0
-    assert main(["report", str(path), "--out", str(tmp_path / "r.pdf")]) == 0
-    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")

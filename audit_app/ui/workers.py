@@ -18,8 +18,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal  # noqa: F401
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from audit_app.errors import UserFacingError
+from audit_app.errors import AuditFileError, UserFacingError
 from audit_app.services import audits
+from audit_app.services.verification import explain_failure
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,15 @@ def on_audit(path: Path, service: Callable[..., Any], *args: Any, progress: bool
 
     def call(reporter: Reporter) -> Any:
         extra = {"progress": reporter.progress} if progress else {}
-        return audits.run(path, service, *args, **kwargs, **extra)
+        try:
+            return audits.run(path, service, *args, **kwargs, **extra)
+        except (Cancelled, UserFacingError):
+            raise
+        except Exception as error:
+            explained = explain_failure(path)  # a hand-edited or damaged audit: the file is at fault, say so
+            if explained:
+                raise AuditFileError(explained) from error
+            raise
 
     return call
 

@@ -22,18 +22,27 @@ def test_writing_commands_refuse_while_the_gui_has_the_audit_open(make_window, a
     with responses.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([["file_ref", "item_id", "answer", "note", "reviewer", "role"],
                                       [ref, "A1", "M", "log 2", "Bob Second", "primary"]])
+    population = tmp_path / "more.csv"
+    population.write_text("crime_ref,offence\nX1,Burglary\n", encoding="utf-8")
     window = make_window(ANN)
     assert window.open_audit_file(str(audit_path))
     writing = [["responses", "import", str(audit_path), str(responses)],
                ["replace", str(audit_path), ref, "--reason", "out of scope"],
-               ["sample", str(audit_path), "--size", "3"]]
+               ["sample", str(audit_path), "--size", "3"],
+               ["import", str(audit_path), str(population)]]
+    with open_audit(audit_path) as audit:
+        held = events.count(audit.db)  # with the window's own entries
     for argv in writing:
         capsys.readouterr()
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert "Ann Reviewer (101) has gui.audit open in audit-app on " in err and "--wait" in err, err
     capsys.readouterr()
-    assert main(["verify", str(audit_path)]) == 0  # reading works alongside
+    with open_audit(audit_path) as audit:
+        assert events.count(audit.db) == held  # the refused commands wrote nothing
+    for argv in (["verify", str(audit_path)], ["stats", str(audit_path), "--json"],  # reading works alongside
+                 ["export", str(audit_path), "--format", "json", "--out", str(tmp_path / "e.json")]):
+        assert main(argv) == 0, argv
     window.close_audit()
     with open_audit(audit_path) as audit:
         assert events.count(audit.db) >= before  # (the window's own sign-in may add an entry)
