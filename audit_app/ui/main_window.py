@@ -16,6 +16,7 @@ from audit_app.core import workstation
 from audit_app.core.results.model import AuditResults
 from audit_app.services import reviews as review_service
 from audit_app.services import sampling, workspace
+from audit_app.services.verification import explain_failure
 from audit_app.ui import audit_actions, file_actions, people_actions, report_actions, start_actions
 from audit_app.ui.file_actions import Refused
 from audit_app.ui.menu_actions import SEPARATOR, Command, Menu, build_menus
@@ -112,6 +113,21 @@ class MainWindow(QMainWindow):
             return False
         self.session = session
         self.settings.add_recent_audit(session.path)
+        try:
+            self._show_opened(session, position)
+        except Exception:
+            # A hand-edited value can break reading the audit in any way: say the file is damaged
+            # (what verify finds) and close it, rather than leave a half-open window; a sound audit's
+            # failure is a bug and goes on to the crash dialog with its traceback.
+            self.close_audit()
+            explained = explain_failure(path)
+            if not explained:
+                raise
+            QMessageBox.warning(self, "Cannot open the audit", explained)
+            return False
+        return True
+
+    def _show_opened(self, session: AuditSession, position: Position | None) -> None:
         self._check_trail_length(session)
         read_only = " (read-only)" if session.read_only else ""
         self.setWindowTitle(f"audit-app — {session.audit.record.title}{read_only}")
@@ -120,14 +136,13 @@ class MainWindow(QMainWindow):
         self.files = workspace.overview(session.audit)
         if not self.files and not self._sample_drawn() and not session.read_only:  # (setting up writes)
             start_actions.resume_setup(self)
-            return True
+            return
         self.show_workspace()
         self.show_identity()
         if session.role_note:
             self.show_status(session.role_note)
         if position and position.ref:
             self.open_review(position.ref, position.role, position.item)
-        return True
 
     def _check_trail_length(self, session: AuditSession) -> None:
         """Warn when the audit opens with fewer trail entries than this computer saw in it before: a trail

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from gui_helpers import audit_path, no_task_left_running  # noqa: F401 (fixtures)
+from gui_helpers import LEE, audit_path, make_window, no_task_left_running, ui_settings  # noqa: F401 (fixtures)
 
 from audit_app.services import results
 from audit_app.ui.workers import Task, on_audit
@@ -56,3 +56,22 @@ def test_the_results_of_a_hand_edited_audit_fail_with_the_sentence(qtbot, audit_
     qtbot.waitUntil(lambda: not task.running)
     assert len(outcome) == 1
     assert isinstance(outcome[0], str) and "is damaged or was edited by hand" in outcome[0], outcome[0]
+
+
+def test_opening_a_hand_edited_audit_says_it_is_damaged_and_leaves_no_half_open_window(make_window, audit_path,
+                                                                                       monkeypatch):
+    """Once a traceback from the workspace (the plan's strata fields not JSON) and a half-open window."""
+    from PySide6.QtWidgets import QMessageBox
+
+
+
+    conn = sqlite3.connect(str(audit_path))
+    conn.execute("UPDATE sampling_plan SET strata_fields = 'zz'")
+    conn.commit()
+    conn.close()
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text, *rest: said.append(text)))
+    window = make_window(LEE)
+    assert window.open_audit_file(str(audit_path)) is False
+    assert window.session is None
+    assert len(said) == 1 and said[0].startswith(f"The audit file {audit_path.name} is damaged or was edited by hand")
