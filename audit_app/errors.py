@@ -53,6 +53,11 @@ def shown(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def terminal_safe(text: str) -> str:
+    """:func:`shown`, keeping line breaks and tabs: for whole messages written to a terminal."""
+    return "".join(c if c.isprintable() or c in " \n\t" else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class ChecklistError(UserFacingError):
     """A checklist file is wrong; ``problems`` lists every problem found, in file order."""
 

@@ -54,9 +54,13 @@ def populations() -> list[tuple[str, bytes]]:
         "two thousand columns": ",".join(f"c{n}" for n in range(2000)) + "\n" + ",".join("x" for _ in range(2000)) + "\n",
         "a row of 10,000 cells": HEADER + "\n" + good[0] + "," * 10_000 + "\n",
         "a month that is not a month": HEADER + "\n" + good[0].replace("2025-01", "January-ish") + "\n",
+        "escape sequences in the column names": HEADER.replace("Crime ID", "Crime\x1b[2J ID").replace("Month", "Mo\x00nth")
+        + "\n" + "\n".join(good) + "\n",
+        "a C1 control in a reference": HEADER + "\n" + _row(_ref(11)[:-1] + "\x9b") + "\n",
     }
     out = [(name, value.encode("utf-8")) for name, value in text.items()]
     out += [
+        ("a UTF-16 file holding one NUL", "\x00".encode("utf-16")),  # found by hypothesis: its column echoed raw
         ("binary junk", bytes(range(256)) * 40),
         ("NUL bytes", (HEADER + "\n" + good[0] + "\x00\x00\n").encode()),
         ("UTF-8 and cp1252 mixed", (HEADER + "\n" + _row(_ref(11), lsoa="Zürich")).encode("utf-8") + b"\n"

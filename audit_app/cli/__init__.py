@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from audit_app import __version__, services
 from audit_app.cli import export
 from audit_app.cli import report as report_command
-from audit_app.errors import UserFacingError
+from audit_app.errors import UserFacingError, terminal_safe
 from audit_app.services.population import OFFENCE_GROUPS, PRESET_NAMES
 from audit_app.services.sampling import DEFAULT_RESERVE
 
@@ -262,8 +262,32 @@ def _pair(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+class _TerminalSafe:
+    """The standard error stream, with control characters escaped: messages echo what was typed or
+    read (a column name, a reference, a value edited into the file), and a NUL or an escape sequence
+    in it must never reach the terminal raw. (Standard output carries data, JSON escapes its own.)"""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_safe(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    stderr = sys.stderr
+    sys.stderr = _TerminalSafe(stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = stderr
+
+
+def _main(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING, format="audit-app: %(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     handler: Handler = getattr(args, "handler", _gui)
