@@ -97,6 +97,8 @@ def test_fifty_kills_during_answer_saves_lose_nothing_acknowledged(review):
             # before the kill (its line was not printed yet): never an older one, never nothing
             assert int(answer.note.split()[1]) >= int(note.split()[1]), (kill, item, answer.note, note)
     assert saves >= KILLS
+    print(f"\n{KILLS} kills during answer saves: {saves} saves acknowledged, {len(acknowledged)} answers checked "
+          f"after every kill, none lost; verify clean each time")
 
 
 IMPORTER = textwrap.dedent("""
@@ -140,3 +142,5 @@ def test_kills_during_a_large_import_leave_no_partial_import(tmp_path):
             create_audit(path, "neighbourhood-crime", "Import crash").close()
         else:
             mid_import += 1
+    print(f"\n{mid_import} kills during a 200,000-row import ({attempts} attempts): never a partial import; verify "
+          "clean each time")
