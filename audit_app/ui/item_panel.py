@@ -245,8 +245,8 @@ class ItemPanel(QWidget):
             self.note_edit.blockSignals(False)
         if self.evidence_edit.text() != evidence:
             self.evidence_edit.setText(evidence)
-        self.note_edit.setReadOnly(not editable)
-        self.evidence_edit.setReadOnly(not editable)
+        for edit in (self.note_edit, self.evidence_edit):
+            _set_read_only(edit, not editable)
         self.note_label.setText(self._note_label_text(item_id, answer))
         self.mmo_check.setVisible(checklist.mmo_allowed(item_id))
         self.mmo_check.setChecked(bool(answer and answer.mmo))
@@ -417,3 +417,16 @@ class ItemPanel(QWidget):
     def _set_flag(self, name: str, value: bool) -> None:
         if self.item_id is not None:
             self.flag_set.emit(self.item_id, name, value)
+
+
+# A field that cannot be typed in looks it: the window's colour instead of the editing white.
+_READ_ONLY_LOOK = "background: palette(window);"
+
+
+def _set_read_only(edit: QPlainTextEdit | QLineEdit, read_only: bool) -> None:
+    """Make ``edit`` read-only (or not), and look so: a signed-off review, a review that is not
+    yours, an audit on read-only media."""
+    if edit.isReadOnly() == read_only and edit.styleSheet() == (_READ_ONLY_LOOK if read_only else ""):
+        return
+    edit.setReadOnly(read_only)
+    edit.setStyleSheet(_READ_ONLY_LOOK if read_only else "")

@@ -191,6 +191,8 @@ def test_a_review_opens_to_be_looked_at_and_nothing_in_it_changes(qtbot, make_wi
     page.select("A1")
     panel = page.item_panel
     assert panel.note_edit.isReadOnly() and panel.note_edit.toPlainText() == "Seen in log 3"
+    for edit in (panel.note_edit, panel.evidence_edit):  # and they look it: not the white of a field to type in
+        assert edit.isReadOnly() and "palette(window)" in edit.styleSheet()
     assert not any(button.isEnabled() for button in panel.answer_group.buttons())
     assert not panel.clear_button.isEnabled()
     qtbot.keyClick(page.navigator, "p")  # the answer key does nothing

@@ -107,6 +107,7 @@ def test_a_complete_review_by_keyboard_alone(qtbot, make_window, audit_path, mon
             assert page.notice_label.text() == f"{item} still needs an evidence note (required for Met): press Enter to give it."
             qtbot.keyClick(page.navigator, Qt.Key.Key_Return)
             assert focused() is page.item_panel.note_edit
+            assert page.item_panel.note_edit.styleSheet() == ""  # a field to type in looks like one
             qtbot.keyClicks(page.item_panel.note_edit, f"Log {APPLICABLE.index(item) + 1}, 10/01/2025")
             qtbot.keyClick(page.item_panel.note_edit, Qt.Key.Key_Escape)
             assert page.navigator.hasFocus()
