@@ -39,3 +39,21 @@ NO_FLAGS = (
     "statement_taken property_seized_or_recovered"
 ).split()
 PROFILE = BURGLARY | {flag: "no" for flag in NO_FLAGS}
+
+
+def audit_with_reviews(folder, reviewers):
+    """A small audit (30 files, a sample of 3) in ``folder`` with one review started per reviewer
+    (``(name, staff number)``), each on its own file: ``(path, review ids, item ids)``."""
+    from audit_app.services import population, sampling
+    from audit_app.services.audits import create_audit
+    from audit_app.services.reviews import ensure_reviewer, start_review
+
+    source = folder / "pop.csv"
+    source.write_text("crime_ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(30)), encoding="utf-8")
+    path = folder / "small.audit"
+    with create_audit(path, "neighbourhood-crime", "A small audit") as audit:
+        population.import_population(audit, source)
+        refs = sampling.draw_sample(audit, sampling.SampleRequest(size=3, seed="small")).selected
+        ids = [start_review(audit, ref, ensure_reviewer(audit, name, staff)).id for ref, (name, staff) in zip(refs, reviewers)]
+        items = list(audit.checklist.items)
+    return path, ids, items

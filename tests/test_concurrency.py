@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 from conftest import ROOT
+from review_data import audit_with_reviews
 
 from audit_app.services.audits import open_audit
 from audit_app.services.verification import verify
@@ -37,20 +38,7 @@ WRITER = textwrap.dedent("""
 
 @pytest.fixture
 def two_reviews(tmp_path):
-    from audit_app.services import population, sampling
-    from audit_app.services.audits import create_audit
-    from audit_app.services.reviews import ensure_reviewer, start_review
-
-    source = tmp_path / "pop.csv"
-    source.write_text("crime_ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(30)), encoding="utf-8")
-    path = tmp_path / "two.audit"
-    with create_audit(path, "neighbourhood-crime", "Two writers") as audit:
-        population.import_population(audit, source)
-        first, second = sampling.draw_sample(audit, sampling.SampleRequest(size=2, seed="two")).selected[:2]
-        ids = [start_review(audit, first, ensure_reviewer(audit, "Kim Reviewer", "K1")).id,
-               start_review(audit, second, ensure_reviewer(audit, "Lou Reviewer", "L2")).id]
-        items = list(audit.checklist.items)
-    return path, ids, items
+    return audit_with_reviews(tmp_path, [("Kim Reviewer", "K1"), ("Lou Reviewer", "L2")])
 
 
 def test_two_writer_processes_lose_nothing_and_the_trail_verifies(two_reviews):

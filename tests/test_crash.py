@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from review_data import audit_with_reviews
 
 from audit_app.services.audits import open_audit
 from audit_app.services.verification import verify
@@ -47,19 +48,7 @@ SAVER = textwrap.dedent("""
 
 @pytest.fixture
 def review(tmp_path):
-    from audit_app.services import population, sampling
-    from audit_app.services.audits import create_audit
-    from audit_app.services.reviews import ensure_reviewer, start_review
-
-    source = tmp_path / "pop.csv"
-    source.write_text("crime_ref,offence\n" + "".join(f"R{i},Burglary\n" for i in range(30)), encoding="utf-8")
-    path = tmp_path / "crash.audit"
-    with create_audit(path, "neighbourhood-crime", "Crash test") as audit:
-        population.import_population(audit, source)
-        ref = sampling.draw_sample(audit, sampling.SampleRequest(size=3, seed="crash")).selected[0]
-        reviewer = ensure_reviewer(audit, "Kim Reviewer", "K1")
-        review_id = start_review(audit, ref, reviewer).id
-        items = list(audit.checklist.items)
+    path, (review_id,), items = audit_with_reviews(tmp_path, [("Kim Reviewer", "K1")])
     return path, review_id, items
 
 
