@@ -21,7 +21,7 @@ from audit_app.core import population as pop
 from audit_app.core import sampling
 from audit_app.core.checklist import parse_checklist
 from audit_app.core.records import Plan, Review
-from audit_app.errors import ChecklistError, UserFacingError
+from audit_app.errors import AuditFileError, ChecklistError, UserFacingError
 from audit_app.services import sampling as sample_service
 from audit_app.services import settings as settings_service
 from audit_app.services.audits import Audit, open_audit
@@ -29,7 +29,6 @@ from audit_app.store import events, meta
 from audit_app.store import population as population_store
 from audit_app.store import reviews as review_store
 from audit_app.store import sampling as sampling_store
-from audit_app.errors import AuditFileError
 from audit_app.store.database import integrity_problems, missing_tables, read_only_message, structural_problems
 
 
