@@ -50,12 +50,16 @@ class Problem:
 def shown(text: str) -> str:
     """Text safe to echo to a terminal or a window: control characters (an escape sequence hidden in
     an id, a NUL) are written as escapes (``\\x1b``), never sent raw."""
-    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
+    return _escaped(text, " ")
 
 
 def terminal_safe(text: str) -> str:
     """:func:`shown`, keeping line breaks and tabs: for whole messages written to a terminal."""
-    return "".join(c if c.isprintable() or c in " \n\t" else c.encode("unicode_escape").decode("ascii") for c in text)
+    return _escaped(text, " \n\t")
+
+
+def _escaped(text: str, kept: str) -> str:
+    return "".join(c if c.isprintable() or c in kept else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class ChecklistError(UserFacingError):

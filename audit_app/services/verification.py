@@ -180,16 +180,16 @@ def _sample_check(audit: Audit, report: VerifyReport) -> list[str]:
         return []
     report.checks.append("sampling plan equals its draw in the audit trail; sample re-derived from its seed and frame; "
                          "selected, reserve and replaced files as the trail's replacements give them")
-    return (_plan_differences(audit, plan) + _sample_differences(audit, plan) + _status_differences(audit, plan)
-            + _sampled_value_differences(audit, report))
+    draw = _last(audit, "sample.draw")
+    return (_plan_differences(audit, plan, draw) + _sample_differences(audit, plan) + _status_differences(audit, plan)
+            + _sampled_value_differences(audit, report, draw))
 
 
-def _sampled_value_differences(audit: Audit, report: VerifyReport) -> list[str]:
+def _sampled_value_differences(audit: Audit, report: VerifyReport, draw: events.Event | None) -> list[str]:
     """Each sampled file's population values (every field, extra fields included) against the SHA-256
     the draw recorded: in a design not stratified by them, the frame's hash covers only the references,
     so an offence or an area changed in the file would otherwise go unnoticed. Draws recorded before
     issue 12 have no such hashes: there is nothing to compare them with, so no finding."""
-    draw = _last(audit, "sample.draw")
     recorded = draw.detail.get("unit_values_sha256") if draw is not None else None
     if not isinstance(recorded, dict):
         return []
@@ -294,10 +294,9 @@ _PLAN_FIELDS = {"size": "size", "seed": "seed", "frame_size": "frame_size", "fra
                 "disproportionate": "disproportionate", "statement": "statement", "size_method": "size_method"}
 
 
-def _plan_differences(audit: Audit, plan: Plan) -> list[str]:
+def _plan_differences(audit: Audit, plan: Plan, draw: events.Event | None) -> list[str]:
     """The stored plan against the last draw in the trail: a changed seed (with the sample redrawn to
     match), confidence, statement or stratum sizes is found here; inclusion probabilities are n_h/N_h."""
-    draw = _last(audit, "sample.draw")
     if draw is None:
         return ["sample: a sampling plan is stored but the audit trail has no draw"]
     problems = [f"sample: the plan's {attribute.replace('_', ' ')} is {_show(getattr(plan, attribute))} but the draw "
@@ -370,12 +369,10 @@ class _Replayed:
     profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
     answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # file ref -> target -> value
-    agreed_by: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # … -> (reason, who decided)
-    agreed_at: dict[str, dict[str, str]] = field(default_factory=dict)  # … -> when the trail recorded it
-    started_at: dict[int, str] = field(default_factory=dict)  # review -> its start's time in the trail
+    # the entries themselves, for who, why and when: file ref -> target -> its last agreement
+    agreements: dict[str, dict[str, events.Event]] = field(default_factory=dict)
+    starts: dict[int, events.Event] = field(default_factory=dict)  # review -> its review.start entry
     signed_at: dict[int, str | None] = field(default_factory=dict)  # review -> its current sign-off's time
-    # review -> (file ref, role, reviewer's name, reviewer's id or None before it was recorded) at its start
-    starts: dict[int, tuple[str, str, str, int | None]] = field(default_factory=dict)
 
 
 _REPLAYED_ACTIONS = ["moderation.agree", "review.start", "review.status", "profile.set", "answer.set"]
@@ -387,17 +384,14 @@ def _replay(audit: Audit) -> _Replayed:
         detail = event.detail
         if event.action == "moderation.agree":
             state.agreed.setdefault(event.entity_id, {})[detail["target"]] = detail["new"]
-            state.agreed_by.setdefault(event.entity_id, {})[detail["target"]] = (event.reason, event.actor)
-            state.agreed_at.setdefault(event.entity_id, {})[detail["target"]] = event.at
+            state.agreements.setdefault(event.entity_id, {})[detail["target"]] = event
             continue
         if event.entity != "review":
             continue
         review_id = int(event.entity_id)
         if event.action == "review.start":
             state.statuses[review_id] = detail["status"]
-            state.starts[review_id] = (detail.get("ref", ""), detail.get("role", ""), detail.get("reviewer", ""),
-                                       detail.get("reviewer_id"))
-            state.started_at[review_id] = event.at
+            state.starts[review_id] = event
             state.marks[review_id] = (bool(detail.get("training")), None, False)
         elif event.action == "review.status":
             state.statuses[review_id] = detail["new"]
@@ -438,8 +432,6 @@ def _replay_differences(audit: Audit) -> list[str]:
             problems.append(f"{name}: in the audit trail but missing from the reviews table")
             continue
         problems += _start_differences(name, review, replayed.starts.get(review_id))
-        if review_id in replayed.started_at:
-            problems += _time_difference(f"{name}: its start", review.created_at, replayed.started_at[review_id])
         if review.signed_off_at is not None or replayed.signed_at.get(review_id) is not None:
             problems += _time_difference(f"{name}: its sign-off", review.signed_off_at, replayed.signed_at.get(review_id))
         if replayed.statuses.get(review_id) != review.status:
@@ -456,13 +448,13 @@ def _replay_differences(audit: Audit) -> list[str]:
     for ref in sorted(set(current_agreed) | set(replayed.agreed)):
         problems += _compare(f"moderation of '{ref}'", "agreed", current_agreed.get(ref, {}), replayed.agreed.get(ref, {}))
         for target, agreed in sorted(stored_agreed.get(ref, {}).items()):
+            entry = replayed.agreements.get(ref, {}).get(target)
             problems += _time_difference(f"moderation of '{ref}': the agreed {target}", agreed.decided_at,
-                                         replayed.agreed_at.get(ref, {}).get(target))
-            reason, actor = replayed.agreed_by.get(ref, {}).get(target, (None, None))
-            if reason is not None and (agreed.reason, agreed.decided_by.display) != (reason, actor):
+                                         entry.at if entry else None)
+            if entry is not None and (agreed.reason, agreed.decided_by.display) != (entry.reason, entry.actor):
                 problems.append(f"moderation of '{ref}': the agreed {target} is recorded as decided by "
                                 f"{agreed.decided_by.display} because {agreed.reason!r}, but the audit trail says "
-                                f"{actor} because {reason!r}")
+                                f"{entry.actor} because {entry.reason!r}")
     return problems
 
 
@@ -487,15 +479,17 @@ def _time_difference(what: str, kept: str | None, logged: str | None) -> list[st
     return []
 
 
-def _start_differences(name: str, review: Review, started: tuple[str, str, str, int | None] | None) -> list[str]:
-    """Whose review of which file in which role, against its start in the trail: a review moved to
-    another file, given to another reviewer (whose independence and agreement it then counts for) or
-    turned from primary to second is found here. Starts written before the reviewer's id was recorded
-    are compared by name."""
+def _start_differences(name: str, review: Review, started: events.Event | None) -> list[str]:
+    """Whose review of which file in which role, and when, against its start in the trail: a review
+    moved to another file, given to another reviewer (whose independence and agreement it then counts
+    for) or turned from primary to second is found here. Starts written before the reviewer's id was
+    recorded are compared by name."""
     if started is None:
         return []  # the status comparison reports a review the trail never started
-    ref, role, reviewer_name, reviewer_id = started
-    problems = []
+    detail = started.detail
+    ref, role, reviewer_name = detail.get("ref", ""), detail.get("role", ""), detail.get("reviewer", "")
+    reviewer_id = detail.get("reviewer_id")
+    problems = _time_difference(f"{name}: its start", review.created_at, started.at)
     if review.ref != ref:
         problems.append(f"{name}: is of the file '{review.ref}' but the audit trail started it for '{ref}'")
     if review.role != role:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QLockFile
 from audit_app.core import workstation
 from audit_app.core.records import Reviewer
 from audit_app.errors import AuditFileError, UserFacingError
-from audit_app.services import audits, demo, locks, sampling, workspace
+from audit_app.services import audits, demo, locks, workspace
 from audit_app.services.audits import Audit, open_audit
 from audit_app.services.reviews import look_as, work_as
 from audit_app.services.verification import damage, refuse_unless_writable
@@ -156,6 +156,8 @@ class AuditSession:
         write to the audit anyway), and the person found in the audit, never added. An audit whose
         trail verify would call damaged still opens, to be looked at, and says so (refusing damage is
         for writers); one whose file is damaged (SQLite's check fails, a table is missing) is refused.
+        What the window then reads is its business: a hand-edited value it cannot read is explained
+        there (:meth:`MainWindow.open_audit_file`), as for any audit.
 
         :raises UserFacingError: when the file cannot be opened, or is too damaged to be shown.
         """
@@ -172,8 +174,6 @@ class AuditSession:
                 raise AuditFileError(f"The audit file {path.name} is read-only and damaged ({unreadable[0]}{more}), "
                                      f"so it cannot be shown; `audit-app verify {path.name}` lists what is wrong.")
             found = workspace.trail_head(audit)[0]
-            sampling.sample(audit)
-            workspace.overview(audit)  # what the workspace shows first: a file that cannot give it is refused here
             reviewer = look_as(audit, identity.name, identity.staff_number)
         except UserFacingError:
             audit.close()
